@@ -1,0 +1,4 @@
+export * from "./builder.js";
+export * from "./bundle.js";
+export * from "./encryption.js";
+export { OPSET, IR_VERSION, decodeModel } from "./graph.js";
