@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+
+/// @notice TEST ONLY. An ERC20 whose transfer and transferFrom return false when `fail` is set.
+contract FalseReturningToken is ERC20 {
+    bool public fail;
+
+    constructor() ERC20("False", "FALSE") {}
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+
+    function setFail(bool fail_) external {
+        fail = fail_;
+    }
+
+    function transfer(address to, uint256 amount) public override returns (bool) {
+        if (fail) return false;
+        return super.transfer(to, amount);
+    }
+
+    function transferFrom(address from, address to, uint256 amount) public override returns (bool) {
+        if (fail) return false;
+        return super.transferFrom(from, to, amount);
+    }
+}
+
+/// @notice TEST ONLY. An ERC20 that burns 1% of every transfer (fee on transfer).
+contract FeeOnTransferToken is ERC20 {
+    constructor() ERC20("Fee", "FEE") {}
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+
+    function _update(address from, address to, uint256 amount) internal override {
+        if (from != address(0) && to != address(0)) {
+            uint256 fee = amount / 100;
+            super._update(from, address(0), fee);
+            amount -= fee;
+        }
+        super._update(from, to, amount);
+    }
+}
