@@ -1,0 +1,45 @@
+// Network isolation for the training child: a fresh network namespace via util-linux `unshare`.
+// As root: `unshare --net`; otherwise try an unprivileged user namespace (`unshare -r --net`).
+import { spawnSync } from "node:child_process";
+
+export type IsolationMode = "netns" | "userns+netns" | "none-operator-opt-out";
+
+export interface IsolationPlan {
+  mode: IsolationMode;
+  /** command prefix to run the child under, e.g. ["unshare", "--net", "--"] */
+  prefix: string[];
+  detail: string;
+}
+
+let cached: { mode: IsolationMode; prefix: string[] } | null | undefined;
+
+export function detectIsolation(): { mode: IsolationMode; prefix: string[] } | null {
+  if (cached !== undefined) return cached;
+  const tries: { mode: IsolationMode; prefix: string[] }[] = [
+    { mode: "netns", prefix: ["unshare", "--net", "--"] },
+    { mode: "userns+netns", prefix: ["unshare", "--user", "--map-root-user", "--net", "--"] },
+  ];
+  cached = null;
+  for (const t of tries) {
+    const r = spawnSync(t.prefix[0]!, [...t.prefix.slice(1), "true"], { stdio: "ignore", timeout: 5000 });
+    if (r.status === 0) {
+      cached = t;
+      break;
+    }
+  }
+  return cached;
+}
+
+export class IsolationUnavailableError extends Error {
+  constructor() {
+    super("training refused: no network namespace available (unshare failed) and the operator has not set train.allowUnisolated=true");
+    this.name = "IsolationUnavailableError";
+  }
+}
+
+export function planIsolation(allowUnisolated: boolean): IsolationPlan {
+  const d = detectIsolation();
+  if (d) return { ...d, detail: `child runs in its own network namespace (${d.prefix.slice(0, -1).join(" ")})` };
+  if (!allowUnisolated) throw new IsolationUnavailableError();
+  return { mode: "none-operator-opt-out", prefix: [], detail: "OPERATOR OPT-OUT: training child runs WITHOUT network isolation" };
+}

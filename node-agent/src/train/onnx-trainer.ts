@@ -1,0 +1,143 @@
+// Runs a bundle's training graph with onnxruntime-node (inference API only: training = repeated runs
+// of the epoch/step graph, weights and optimizer state in, loss and new state out).
+import * as ort from "onnxruntime-node";
+import { decodeParams, encodeParams, type ModelBundle } from "../../../sdk/src/model/bundle.js";
+import { mulberry32 } from "../../../sdk/src/model/builder.js";
+
+export interface TrainData {
+  X: Float32Array;
+  Y: Float32Array;
+  dim: number;
+}
+
+export interface EpochReport {
+  epoch: number;
+  loss: number;
+}
+
+export interface TrainResult {
+  params: Record<string, Float32Array>;
+  weights: Uint8Array; // encodeParams(manifest.params, params)
+  lossCurve: number[];
+  records: number;
+  seconds: number;
+  recordsPerSecond: number;
+}
+
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+export function shuffleInto(src: TrainData, perm: Uint32Array, X: Float32Array, Y: Float32Array): void {
+  const d = src.dim;
+  for (let i = 0; i < perm.length; i++) {
+    const j = perm[i]!;
+    X.set(src.X.subarray(j * d, j * d + d), i * d);
+    Y[i] = src.Y[j]!;
+  }
+}
+
+export function permutation(n: number, rnd: () => number): Uint32Array {
+  const p = new Uint32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    const t = p[i]!;
+    p[i] = p[j]!;
+    p[j] = t;
+  }
+  return p;
+}
+
+export async function trainWithOnnx(
+  bundle: ModelBundle,
+  data: TrainData,
+  opts: { epochs?: number; threads?: number; onEpoch?: (r: EpochReport) => void; shuffle?: boolean } = {},
+): Promise<TrainResult> {
+  const m = bundle.manifest;
+  const spec = m.spec;
+  if (spec.inputDim !== data.dim) throw new Error(`model expects ${spec.inputDim} features, dataset provides ${data.dim}`);
+  const n = data.Y.length;
+  if (n === 0) throw new Error("no records to train on");
+  const epochs = opts.epochs ?? spec.epochs;
+  const epochFile = m.files.find((f) => f.role === "train_epoch")?.name;
+  const initFile = m.files.find((f) => f.role === "init_params")?.name;
+  if (!epochFile || !initFile) throw new Error("bundle lacks train_epoch graph or init params");
+  const sess = await ort.InferenceSession.create(bundle.files[epochFile]!, {
+    intraOpNumThreads: opts.threads ?? 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+  });
+  const init = decodeParams(m.params, bundle.files[initFile]!);
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const p of m.params) feeds[p.name] = new ort.Tensor("float32", init[p.name]!, p.shape);
+  for (const s of m.state) feeds[s.name] = new ort.Tensor("float32", new Float32Array(size(s.shape)), s.shape);
+  feeds.step = new ort.Tensor("float32", new Float32Array([0]), [1]);
+  feeds.trips = new ort.Tensor("int64", BigInt64Array.from([BigInt(Math.ceil(n / spec.batchSize))]), []);
+  const rnd = mulberry32(spec.seed ^ 0x5eed);
+  const Xs = new Float32Array(data.X.length);
+  const Ys = new Float32Array(n);
+  const lossCurve: number[] = [];
+  const t0 = performance.now();
+  for (let e = 0; e < epochs; e++) {
+    if (opts.shuffle !== false) shuffleInto(data, permutation(n, rnd), Xs, Ys);
+    else {
+      Xs.set(data.X);
+      Ys.set(data.Y);
+    }
+    feeds.X = new ort.Tensor("float32", Xs, [n, data.dim]);
+    feeds.Y = new ort.Tensor("float32", Ys, [n, 1]);
+    const r = await sess.run(feeds);
+    const loss = (r.loss!.data as Float32Array)[0]!;
+    if (!Number.isFinite(loss)) throw new Error(`training diverged at epoch ${e + 1}`);
+    lossCurve.push(loss);
+    feeds.step = r.step_out!;
+    for (const p of m.params) feeds[p.name] = r[`${p.name}_out`]!;
+    for (const s of m.state) feeds[s.name] = r[`${s.name}_out`]!;
+    opts.onEpoch?.({ epoch: e + 1, loss });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const params: Record<string, Float32Array> = {};
+  for (const p of m.params) params[p.name] = new Float32Array(feeds[p.name]!.data as Float32Array);
+  await sess.release();
+  return { params, weights: encodeParams(m.params, params), lossCurve, records: n * epochs, seconds, recordsPerSecond: (n * epochs) / seconds };
+}
+
+/** Runs the bundle's inference graph (hospital-side validation only; predictions never leave). */
+export async function predict(bundle: ModelBundle, params: Record<string, Float32Array>, X: Float32Array, dim: number): Promise<Float32Array> {
+  const f = bundle.manifest.files.find((x) => x.role === "inference")!.name;
+  const sess = await ort.InferenceSession.create(bundle.files[f]!, { intraOpNumThreads: 1 });
+  const feeds: Record<string, ort.Tensor> = { X: new ort.Tensor("float32", X, [X.length / dim, dim]) };
+  for (const p of bundle.manifest.params) feeds[p.name] = new ort.Tensor("float32", params[p.name]!, p.shape);
+  const r = await sess.run(feeds);
+  await sess.release();
+  return new Float32Array(r.prob!.data as Float32Array);
+}
+
+/** Aggregate binary-classification metrics (no per-record output). */
+export function binaryMetrics(prob: Float32Array, y: Float32Array): { bce: number; auc: number; accuracy: number; prevalence: number; baselineBce: number; n: number } {
+  const n = y.length;
+  let bce = 0;
+  let correct = 0;
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const p = Math.min(1 - 1e-7, Math.max(1e-7, prob[i]!));
+    bce -= y[i]! * Math.log(p) + (1 - y[i]!) * Math.log(1 - p);
+    if ((p >= 0.5 ? 1 : 0) === y[i]) correct++;
+    pos += y[i]!;
+  }
+  const prev = pos / n;
+  const pc = Math.min(1 - 1e-7, Math.max(1e-7, prev));
+  const baselineBce = -(prev * Math.log(pc) + (1 - prev) * Math.log(1 - pc));
+  // AUC via ranks (ties averaged)
+  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => prob[a]! - prob[b]!);
+  let rankSumPos = 0;
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j + 1 < n && prob[idx[j + 1]!] === prob[idx[i]!]) j++;
+    const avg = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) if (y[idx[k]!] === 1) rankSumPos += avg;
+    i = j + 1;
+  }
+  const neg = n - pos;
+  const auc = pos > 0 && neg > 0 ? (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg) : 0.5;
+  return { bce: bce / n, auc, accuracy: correct / n, prevalence: prev, baselineBce, n };
+}

@@ -1,0 +1,30 @@
+// Messages between the agent (parent) and the isolated training child. JSON lines on stdout.
+// They carry only counts, losses and file paths inside the hospital — never record values.
+import type { CohortParams } from "../data/cohort.js";
+
+export interface TrainJobSpec {
+  jobKey: string;
+  datasetDir: string;
+  format?: "fhir" | "csv";
+  schemaPath: string;
+  hospitalSecretHex: string;
+  cohort: CohortParams;
+  maxRecords: number;
+  bundlePath: string;
+  outDir: string;
+  epochs?: number;
+  holdoutFraction?: number; // default 0.1: hospital-side validation split (aggregate metrics only)
+  /** endpoints the child must NOT be able to reach (isolation self-check) */
+  probes: { host: string; port: number }[];
+  isolationMode: string;
+  threads?: number;
+  /** when set, the child signs each batch usage commitment via the attestation provider */
+  enclaveKeyPath?: string;
+}
+
+export type ChildMessage =
+  | { type: "isolation"; ok: boolean; mode: string; probes: { target: string; result: string }[] }
+  | { type: "counted"; recordCount: number; eligibleCount: number; usedCount: number; trainCount: number; validationCount: number }
+  | { type: "epoch"; epoch: number; epochs: number; loss: number }
+  | { type: "done"; weightsPath: string; transcriptPath: string; metricsPath: string; weightsSha256: string }
+  | { type: "error"; message: string };
