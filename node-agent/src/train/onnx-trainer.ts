@@ -86,6 +86,12 @@ export async function trainWithOnnx(
     feeds.X = new ort.Tensor("float32", Xs, [n, data.dim]);
     feeds.Y = new ort.Tensor("float32", Ys, [n, 1]);
     const r = await sess.run(feeds);
+    // runtime output policy: outputs must have exactly the declared, record-independent shapes
+    if (r.loss!.size !== 1) throw new Error("output policy: loss must be a single value");
+    for (const t of [...m.params, ...m.state]) {
+      const o = r[`${t.name}_out`];
+      if (!o || o.dims.length !== t.shape.length || o.dims.some((d, i) => d !== t.shape[i])) throw new Error(`output policy: ${t.name}_out shape differs from the declared shape`);
+    }
     const loss = (r.loss!.data as Float32Array)[0]!;
     if (!Number.isFinite(loss)) throw new Error(`training diverged at epoch ${e + 1}`);
     lossCurve.push(loss);

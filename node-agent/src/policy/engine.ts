@@ -1,0 +1,100 @@
+// Institutional policy via Cedar (@cedar-policy/cedar-wasm, offline). Denials map to reason codes.
+import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
+import { readFileSync } from "node:fs";
+import { keccak256, toBytes } from "viem";
+import { reasonCode, type ReasonName } from "../reasons.js";
+
+export interface AdmissionRequest {
+  researcher: string; // 0x address
+  datasetId: string;
+  offeredDatasets: string[];
+  pricePerRecord: bigint;
+  maxRecords: bigint;
+  eligibleRecords: number;
+  consentRequired: boolean;
+  outputKinds: string[];
+  outputBytes: number;
+  durationSeconds: number;
+  modelKind: string;
+  paramCount: number;
+}
+
+export interface AdmissionDecision {
+  allowed: boolean;
+  reasons: { policyId: string; reason: ReasonName | string; code: number }[];
+  reasonCode?: number;
+  policyHash: `0x${string}`;
+}
+
+interface ParsedPolicy {
+  id: string;
+  text: string;
+  reason?: string;
+}
+
+export class PolicyEngine {
+  readonly policies: ParsedPolicy[];
+  readonly policyHash: `0x${string}`;
+
+  constructor(readonly text: string) {
+    const parts = cedar.policySetTextToParts(text);
+    if (parts.type !== "success") throw new Error(`policy parse error: ${parts.errors.map((e) => e.message).join("; ")}`);
+    this.policies = parts.policies.map((p, i) => {
+      const j = cedar.policyToJson(p);
+      if (j.type !== "success") throw new Error(`policy ${i}: ${j.errors.map((e) => e.message).join("; ")}`);
+      const ann = (j.json.annotations ?? {}) as Record<string, string | null>;
+      return { id: ann.id ?? `policy${i}`, text: p, reason: ann.reason ?? undefined };
+    });
+    const ids = new Set<string>();
+    for (const p of this.policies) {
+      if (ids.has(p.id)) throw new Error(`duplicate policy @id ${p.id}`);
+      ids.add(p.id);
+    }
+    this.policyHash = keccak256(toBytes(text));
+  }
+
+  static fromFile(path: string): PolicyEngine {
+    return new PolicyEngine(readFileSync(path, "utf8"));
+  }
+
+  evaluate(req: AdmissionRequest): AdmissionDecision {
+    const clampLong = (v: bigint) => Number(v > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : v);
+    const entities: cedar.EntityJson[] = [
+      { uid: { type: "Rapha::DatasetGroup", id: "offered" }, attrs: {}, parents: [] },
+      ...req.offeredDatasets.map((id) => ({ uid: { type: "Rapha::Dataset", id }, attrs: {}, parents: [{ type: "Rapha::DatasetGroup", id: "offered" }] })),
+    ];
+    if (!req.offeredDatasets.includes(req.datasetId)) entities.push({ uid: { type: "Rapha::Dataset", id: req.datasetId }, attrs: {}, parents: [] });
+    const ans = cedar.isAuthorized({
+      principal: { type: "Rapha::Researcher", id: req.researcher.toLowerCase() },
+      action: { type: "Rapha::Action", id: "runJob" },
+      resource: { type: "Rapha::Dataset", id: req.datasetId },
+      context: {
+        pricePerRecord: clampLong(req.pricePerRecord),
+        maxRecords: clampLong(req.maxRecords),
+        eligibleRecords: req.eligibleRecords,
+        consentRequired: req.consentRequired,
+        outputKinds: req.outputKinds,
+        outputBytes: req.outputBytes,
+        durationSeconds: Math.floor(req.durationSeconds),
+        modelKind: req.modelKind,
+        paramCount: req.paramCount,
+      },
+      policies: { staticPolicies: Object.fromEntries(this.policies.map((p) => [p.id, p.text])) },
+      entities,
+    });
+    if (ans.type !== "success") throw new Error(`policy evaluation failed: ${ans.errors.map((e) => e.message).join("; ")}`);
+    const r = ans.response;
+    if (r.diagnostics.errors.length) {
+      // a policy that errors is treated as a denial (fail closed)
+      return { allowed: false, reasons: r.diagnostics.errors.map((e) => ({ policyId: e.policyId, reason: "POLICY_DENIED", code: 1 })), reasonCode: 1, policyHash: this.policyHash };
+    }
+    if (r.decision === "allow") return { allowed: true, reasons: [], policyHash: this.policyHash };
+    const reasons = r.diagnostics.reason.map((id) => {
+      const p = this.policies.find((x) => x.id === id);
+      const reason = p?.reason ?? "POLICY_DENIED";
+      return { policyId: id, reason, code: reasonCode(reason) };
+    });
+    if (!reasons.length) reasons.push({ policyId: "(no permit)", reason: "POLICY_DENIED", code: 1 });
+    return { allowed: false, reasons, reasonCode: reasons[0]!.code, policyHash: this.policyHash };
+  }
+}

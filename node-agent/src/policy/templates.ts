@@ -1,0 +1,59 @@
+// Policy templates written by `rapha-node init`. The hospital edits these files.
+// Every `forbid` carries @reason("<REASON>") — the JobRegistry reject reason code it maps to.
+export const DEFAULT_POLICY = `// Rapha institutional policy (Cedar). Edited by the hospital; evaluated for every job.
+// Principal: Rapha::Researcher::"<0xaddress lowercase>"; Action: Rapha::Action::"runJob";
+// Resource: Rapha::Dataset::"<datasetId>" (member of Rapha::DatasetGroup::"offered" when offered).
+// Context: pricePerRecord (USDC base units), maxRecords, eligibleRecords (unique consented in-cohort
+// records at this hospital), consentRequired, outputKinds (set), outputBytes, durationSeconds,
+// modelKind, paramCount.
+// A job is admitted only if it is permitted and no forbid applies. @reason maps to an on-chain code.
+
+@id("base")
+permit (principal, action == Rapha::Action::"runJob", resource);
+
+@id("dataset-allowlist")
+@reason("DATASET_MISMATCH")
+forbid (principal, action == Rapha::Action::"runJob", resource)
+unless { resource in Rapha::DatasetGroup::"offered" };
+
+@id("researcher-denylist")
+@reason("POLICY_DENIED")
+forbid (principal, action == Rapha::Action::"runJob", resource)
+when { principal in [Rapha::Researcher::"0x000000000000000000000000000000000000dead"] };
+
+// Uncomment to admit only listed researchers:
+// @id("researcher-allowlist")
+// @reason("POLICY_DENIED")
+// forbid (principal, action == Rapha::Action::"runJob", resource)
+// unless { principal in [Rapha::Researcher::"0x..."] };
+
+@id("min-cohort-size")
+@reason("COHORT_TOO_SMALL")
+forbid (principal, action == Rapha::Action::"runJob", resource)
+when { context.eligibleRecords < 20 };
+
+@id("consent-required")
+@reason("POLICY_DENIED")
+forbid (principal, action == Rapha::Action::"runJob", resource)
+unless { context.consentRequired };
+
+@id("output-kinds")
+@reason("OUTPUT_POLICY")
+forbid (principal, action == Rapha::Action::"runJob", resource)
+unless { ["weights", "metrics"].containsAll(context.outputKinds) };
+
+@id("output-size-cap")
+@reason("OUTPUT_POLICY")
+forbid (principal, action == Rapha::Action::"runJob", resource)
+when { context.outputBytes > 4000000 };
+
+@id("price-floor")
+@reason("PRICE_TOO_LOW")
+forbid (principal, action == Rapha::Action::"runJob", resource)
+when { context.pricePerRecord < 1000 };
+
+@id("max-duration")
+@reason("DEADLINE_TOO_SHORT")
+forbid (principal, action == Rapha::Action::"runJob", resource)
+when { context.durationSeconds < 300 || context.durationSeconds > 2592000 };
+`;
