@@ -1,0 +1,103 @@
+import { useState } from "react";
+import { bytesToHex, keccak256, type Hex } from "viem";
+
+export interface PickedBundle { digest: Hex; name: string; size: number; bytes: Uint8Array; summary?: string }
+
+/** keccak256 of the bundle's bytes: the on-chain model digest (sdk `bundleDigest`). Computed here, nothing is uploaded. */
+export async function digestFile(file: Blob): Promise<{ digest: Hex; bytes: Uint8Array }> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  return { digest: keccak256(bytes), bytes };
+}
+
+export function toDataUri(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return `data:application/json;base64,${btoa(s)}`;
+}
+
+/**
+ * Picks a model bundle file (or generates one with the sdk builder) and computes its digest in
+ * the browser. Patient data never goes here: this takes the researcher's model only.
+ */
+export function BundlePicker({ value, onChange, generate }: {
+  value: PickedBundle | null;
+  onChange: (b: PickedBundle | null) => void;
+  generate?: (spec: { kind: "logreg" | "mlp"; inputDim: number; hidden: number[]; epochs: number; lr: number }) => Promise<{ bytes: Uint8Array; summary: string }>;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [err, setErr] = useState<string | null>(null);
+  const [kind, setKind] = useState<"logreg" | "mlp">("logreg");
+  const [dim, setDim] = useState("8");
+  const [epochs, setEpochs] = useState("5");
+
+  async function onFile(f: File | undefined) {
+    setErr(null);
+    if (!f) return onChange(null);
+    if (f.size > 64 * 1024 * 1024) { setErr("Bundles are limited to 64 MB."); return; }
+    setBusy(true);
+    try {
+      const { digest, bytes } = await digestFile(f);
+      onChange({ digest, name: f.name, size: f.size, bytes });
+    } catch (e) {
+      setErr(`Could not read the file: ${(e as Error).message}`);
+    } finally { setBusy(false); }
+  }
+  async function onGenerate() {
+    if (!generate) return;
+    setErr(null); setBusy(true);
+    try {
+      const n = Number(dim), ep = Number(epochs);
+      if (!Number.isInteger(n) || n < 1 || n > 4096) throw new Error("Input features must be 1–4096.");
+      const { bytes, summary } = await generate({ kind, inputDim: n, hidden: kind === "mlp" ? [16] : [], epochs: Math.max(1, ep | 0), lr: 0.1 });
+      onChange({ digest: keccak256(bytes), name: `${kind}-${n}.rapha.json`, size: bytes.length, bytes, summary });
+    } catch (e) {
+      setErr(`Could not build the bundle: ${(e as Error).message}`);
+    } finally { setBusy(false); }
+  }
+  function download() {
+    if (!value) return;
+    const url = URL.createObjectURL(new Blob([value.bytes as BlobPart], { type: "application/json" }));
+    const a = document.createElement("a");
+    a.href = url; a.download = value.name; a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+  return (
+    <fieldset aria-label="Model bundle">
+      <legend>Model bundle</legend>
+      <p className="notice" data-testid="no-patient-data">
+        Pick your <strong>model bundle</strong> only. Never select patient data: no patient record is uploaded or needed — the
+        hospital trains your model beside its own records. The file stays in your browser; only its digest goes on chain.
+      </p>
+      <div className="row">
+        <label>Bundle file
+          <input type="file" accept=".json,.rapha,.onnx,application/json" aria-label="Model bundle file" onChange={(e) => onFile(e.target.files?.[0])} />
+        </label>
+        {generate && (
+          <>
+            <span className="muted">or generate:</span>
+            <label>Model
+              <select value={kind} onChange={(e) => setKind(e.target.value as "logreg" | "mlp")} aria-label="Model type">
+                <option value="logreg">logistic regression</option>
+                <option value="mlp">MLP (16 hidden)</option>
+              </select>
+            </label>
+            <label>Input features<input type="number" value={dim} onChange={(e) => setDim(e.target.value)} style={{ width: "6em" }} /></label>
+            <label>Epochs<input type="number" value={epochs} onChange={(e) => setEpochs(e.target.value)} style={{ width: "5em" }} /></label>
+            <button type="button" onClick={onGenerate} disabled={busy}>Generate bundle</button>
+          </>
+        )}
+      </div>
+      {busy && <p className="muted">Computing…</p>}
+      {err && <div className="error" role="alert">{err}</div>}
+      {value && (
+        <p data-testid="bundle-digest">
+          {value.name} · {(value.size / 1024).toFixed(1)} kB{value.summary ? ` · ${value.summary}` : ""}<br />
+          digest <code>{value.digest}</code>{" "}
+          <button type="button" className="secondary" onClick={download}>Download bundle</button>
+        </p>
+      )}
+    </fieldset>
+  );
+}
+
+export { bytesToHex };

@@ -1,0 +1,89 @@
+import { useState } from "react";
+import { useConfig, useConnection } from "wagmi";
+import { signMessage } from "wagmi/actions";
+import { bytesToHex, keccak256, toBytes, type Hex } from "viem";
+import { useDeployment } from "../lib/rapha";
+import { getResultKey } from "../lib/resultKey";
+import { agentBase, downloadResult } from "../lib/agentApi";
+import { humanizeError } from "../lib/errors";
+import { useDatasets } from "../lib/chainData";
+import { LossChart } from "./LossChart";
+
+interface Decrypted { bytes: Uint8Array; receipt: Record<string, unknown> | null; receiptOk: boolean | null }
+
+function canonical(v: unknown): string {
+  if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",")}}`;
+}
+export function receiptHashOf(receipt: unknown): Hex {
+  return keccak256(toBytes(canonical(receipt)));
+}
+
+/** Sign in to the hospital's agent, download the encrypted weights, decrypt them here with the wallet-derived key. */
+export function ResultPanel({ jobId, node, receiptHash }: { jobId: bigint; node: string; receiptHash: Hex }) {
+  const cfg = useConfig();
+  const conn = useConnection();
+  const { chainId, d } = useDeployment();
+  const ds = useDatasets();
+  const [busy, setBusy] = useState<string | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  const [out, setOut] = useState<Decrypted | null>(null);
+  const meta = ds.data?.find((x) => x.node.toLowerCase() === node.toLowerCase())?.nodeMetadata ?? null;
+  const base = agentBase(meta, d.agentUrl);
+
+  async function run() {
+    setErr(null); setOut(null);
+    try {
+      if (!base) throw new Error("This hospital node publishes no result endpoint (metadata `resultEndpoint`).");
+      const sign = (message: string) => signMessage(cfg, { account: conn.address!, message });
+      setBusy("Sign in with Ethereum in your wallet…");
+      const r = await downloadResult({ base, address: conn.address!, chainId, jobId, signMessage: sign });
+      setBusy("Deriving your result key (sign the key message if asked)…");
+      const key = await getResultKey(conn.address!, sign);
+      setBusy("Decrypting in your browser…");
+      const { decryptResult } = await import("@rapha/sdk/model/encryption");
+      const bytes = decryptResult(bytesToHex(key.secretKey), r.encrypted as never);
+      setOut({ bytes, receipt: r.receipt, receiptOk: r.receipt ? receiptHashOf(r.receipt) === receiptHash : null });
+    } catch (e) {
+      setErr(humanizeError(e));
+    } finally { setBusy(null); }
+  }
+  function save() {
+    if (!out) return;
+    const url = URL.createObjectURL(new Blob([out.bytes as BlobPart], { type: "application/octet-stream" }));
+    const a = document.createElement("a");
+    a.href = url; a.download = `rapha-job-${jobId}-weights.bin`; a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+  const metrics = (out?.receipt?.metrics ?? null) as Record<string, unknown> | null;
+  const loss = ((out?.receipt?.lossCurve ?? (metrics?.lossCurve as unknown)) ?? []) as number[];
+  return (
+    <div className="card" data-testid="result-panel">
+      <h3>Trained weights</h3>
+      <p className="muted">Encrypted to your key by the hospital; decrypted only here, in your browser.</p>
+      <button onClick={run} disabled={!!busy || !conn.address}>Sign in and download</button>
+      {busy && <p className="notice" role="status">{busy}</p>}
+      {err && <div className="error" role="alert">{err}</div>}
+      {out && (
+        <div data-testid="result-decrypted">
+          <div className="ok">Decrypted {out.bytes.length.toLocaleString()} bytes of weights. <button onClick={save}>Save file</button></div>
+          {out.receiptOk !== null && (
+            <p className={out.receiptOk ? "ok" : "error"} data-testid="receipt-check">
+              Receipt hash {out.receiptOk ? "matches" : "DOES NOT match"} the one settled on chain ({receiptHash.slice(0, 14)}…).
+            </p>
+          )}
+          {metrics && (
+            <table><tbody>
+              {Object.entries(metrics).filter(([, v]) => typeof v !== "object").map(([k, v]) => (
+                <tr key={k}><th>{k}</th><td>{typeof v === "number" ? Number(v).toPrecision(4) : String(v)}</td></tr>
+              ))}
+            </tbody></table>
+          )}
+          <LossChart values={loss.map(Number)} />
+        </div>
+      )}
+    </div>
+  );
+}

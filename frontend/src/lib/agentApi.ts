@@ -1,0 +1,68 @@
+import { createSiweMessage } from "viem/siwe";
+import type { Address, Hex } from "viem";
+
+/** Result endpoint of a hospital node-agent (Sign-In with Ethereum, then the encrypted result). */
+export interface AgentResult {
+  encrypted: unknown; // sdk EncryptedResult
+  receipt: Record<string, unknown> | null;
+  receiptBytes?: Uint8Array;
+}
+
+async function fetchT(url: string, init: RequestInit = {}, ms = 15_000): Promise<Response> {
+  const ctl = new AbortController();
+  const t = setTimeout(() => ctl.abort(), ms);
+  try {
+    return await fetch(url, { ...init, signal: ctl.signal });
+  } catch (e) {
+    throw new Error(`The hospital's result endpoint (${new URL(url).origin}) did not answer: ${(e as Error).name === "AbortError" ? "timed out" : (e as Error).message}.`);
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+async function json(r: Response, what: string) {
+  if (!r.ok) {
+    let detail = "";
+    try { detail = ((await r.json()) as { error?: string }).error ?? ""; } catch { /* not json */ }
+    throw new Error(`${what}: HTTP ${r.status}${detail ? ` — ${detail}` : ""}`);
+  }
+  return r.json();
+}
+
+/** The node's result endpoint: from its public metadata (`resultEndpoint` / `endpoint`), else the configured agent URL. */
+export function agentBase(nodeMetadata: Record<string, unknown> | null, fallback?: string): string | null {
+  const m = nodeMetadata ?? {};
+  const u = (m.resultEndpoint ?? m.endpoint ?? m.agentUrl ?? m.url ?? fallback) as string | undefined;
+  return u ? u.replace(/\/+$/, "") : null;
+}
+
+/**
+ * Sign-In with Ethereum (EIP-4361) against the agent, then download job `jobId`'s encrypted weights
+ * and receipt. The SIWE message binds this page's origin, the chain and the agent's nonce.
+ */
+export async function downloadResult(p: {
+  base: string; address: Address; chainId: number; jobId: bigint; signMessage: (m: string) => Promise<Hex>;
+}): Promise<AgentResult> {
+  const { nonce } = (await json(await fetchT(`${p.base}/siwe/nonce`), "Could not get a sign-in nonce")) as { nonce: string };
+  const message = createSiweMessage({
+    domain: location.host,
+    address: p.address,
+    statement: `Download the encrypted result of Rapha job ${p.jobId}.`,
+    uri: location.origin,
+    version: "1",
+    chainId: p.chainId,
+    nonce,
+    issuedAt: new Date(),
+    expirationTime: new Date(Date.now() + 10 * 60_000),
+  });
+  const signature = await p.signMessage(message);
+  const auth = (await json(
+    await fetchT(`${p.base}/siwe/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message, signature }) }),
+    "Sign-in was refused",
+  )) as { token: string };
+  const res = (await json(
+    await fetchT(`${p.base}/jobs/${p.jobId}/result`, { headers: { authorization: `Bearer ${auth.token}` } }, 60_000),
+    "Could not download the result",
+  )) as { encrypted: unknown; receipt?: Record<string, unknown> };
+  return { encrypted: res.encrypted, receipt: res.receipt ?? null };
+}

@@ -1,0 +1,131 @@
+import type { Config } from "wagmi";
+import { readContract, signMessage, signTypedData, simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
+import { erc20Abi, keccak256, parseEventLogs, parseSignature, toBytes, type Address, type Hex } from "viem";
+import { jobRegistryAbi, mockUsdcAbi } from "./contracts";
+import type { ChainDeployment } from "./config";
+import type { JobDraft } from "./jobForm";
+import { getResultKey } from "./resultKey";
+import { encodeCohort } from "./cohortCodec";
+import { fmtUsdc } from "./format";
+
+/** The output policy every job asks for: trained weights and aggregate metrics only. */
+export const OUTPUT_POLICY = { outputs: ["metrics", "weights"] };
+export const OUTPUT_POLICY_HASH: Hex = keccak256(toBytes(JSON.stringify(OUTPUT_POLICY)));
+
+export type Step = "key" | "permit" | "approve" | "create" | "confirm";
+export const STEP_LABEL: Record<Step, string> = {
+  key: "Sign the message that derives your result-encryption key (no transaction)…",
+  permit: "Sign the USDC permit (no transaction)…",
+  approve: "Your USDC does not support permits: approve the vault in your wallet…",
+  create: "Confirm the job creation transaction in your wallet…",
+  confirm: "Waiting for the transaction to be mined…",
+};
+
+const EIP5267 = [{ type: "function", name: "eip712Domain", stateMutability: "view", inputs: [], outputs: [
+  { name: "fields", type: "bytes1" }, { name: "name", type: "string" }, { name: "version", type: "string" },
+  { name: "chainId", type: "uint256" }, { name: "verifyingContract", type: "address" }, { name: "salt", type: "bytes32" }, { name: "extensions", type: "uint256[]" },
+] }] as const;
+const VERSION = [{ type: "function", name: "version", stateMutability: "view", inputs: [], outputs: [{ type: "string" }] }] as const;
+
+async function permitDomain(cfg: Config, chainId: number, usdc: Address) {
+  try {
+    const r = await readContract(cfg, { chainId, address: usdc, abi: EIP5267, functionName: "eip712Domain" });
+    return { name: r[1], version: r[2], chainId: Number(r[3]), verifyingContract: r[4] };
+  } catch {
+    const name = await readContract(cfg, { chainId, address: usdc, abi: erc20Abi, functionName: "name" });
+    const version = await readContract(cfg, { chainId, address: usdc, abi: VERSION, functionName: "version" }).catch(() => "1");
+    return { name, version, chainId, verifyingContract: usdc };
+  }
+}
+
+function isUserRejection(e: unknown) {
+  const m = String((e as Error)?.message ?? e);
+  return (e as { code?: number })?.code === 4001 || /user (rejected|denied)|rejected the request/i.test(m) ||
+    (e as { name?: string })?.name === "UserRejectedRequestError" || /UserRejectedRequestError/.test(String((e as { cause?: unknown })?.cause));
+}
+
+/**
+ * Creates and funds a job in as few signatures as possible:
+ *   1. personal_sign of the fixed result-key message (once per session; derives the X25519 key),
+ *   2. EIP-2612 permit signature (typed data, no gas),
+ *   3. one transaction: JobRegistry.createJobWithPermit.
+ * Tokens without a usable permit fall back to approve (+1 transaction) and createJob.
+ */
+export async function createJobFlow(p: {
+  cfg: Config; chainId: number; d: ChainDeployment; account: Address; draft: JobDraft; onStep: (s: Step) => void;
+  forceApprove?: boolean;
+}): Promise<{ jobId: bigint; txHash: Hex; method: "permit" | "approve" }> {
+  const { cfg, chainId, d, account, draft, onStep } = p;
+  const { vault, usdc, jobRegistry } = d.contracts;
+
+  const bal = await readContract(cfg, { chainId, address: usdc, abi: erc20Abi, functionName: "balanceOf", args: [account] });
+  if (bal < draft.budget) throw new Error(`Insufficient USDC: the budget is ${fmtUsdc(draft.budget)} but this wallet holds ${fmtUsdc(bal)}.`);
+
+  onStep("key");
+  const key = await getResultKey(account, (message) => signMessage(cfg, { account, message }));
+  const { cohortParams, cohortHash } = await encodeCohort(draft.cohort);
+  const spec = {
+    datasetId: draft.datasetId,
+    modelDigest: draft.bundleDigest,
+    modelURI: draft.bundleUri,
+    cohortHash,
+    cohortParams,
+    outputPolicyHash: OUTPUT_POLICY_HASH,
+    pricePerRecord: draft.pricePerRecord,
+    maxRecords: draft.maxRecords,
+    deadline: draft.deadline,
+    resultPublicKey: key.publicKeyHex,
+  };
+
+  let hash: Hex | null = null;
+  let method: "permit" | "approve" = "permit";
+  if (!p.forceApprove) {
+    let permit: { deadline: bigint; v: number; r: Hex; s: Hex } | null = null;
+    try {
+      const domain = await permitDomain(cfg, chainId, usdc);
+      const nonce = await readContract(cfg, { chainId, address: usdc, abi: mockUsdcAbi, functionName: "nonces", args: [account] }) as bigint;
+      const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600);
+      onStep("permit");
+      const sig = await signTypedData(cfg, {
+        account,
+        domain,
+        types: { Permit: [
+          { name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" },
+          { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" },
+        ] },
+        primaryType: "Permit",
+        message: { owner: account, spender: vault, value: draft.budget, nonce, deadline },
+      });
+      const s = parseSignature(sig);
+      permit = { deadline, v: Number(s.v ?? BigInt(s.yParity + 27)), r: s.r, s: s.s };
+    } catch (e) {
+      if (isUserRejection(e)) throw e;
+      console.warn("permit unavailable, falling back to approve:", e);
+    }
+    if (permit) {
+      onStep("create");
+      const sim = await simulateContract(cfg, {
+        chainId, account, address: jobRegistry, abi: jobRegistryAbi, functionName: "createJobWithPermit",
+        args: [spec, permit.deadline, permit.v, permit.r, permit.s],
+      });
+      hash = await writeContract(cfg, sim.request as never);
+    }
+  }
+  if (!hash) {
+    method = "approve";
+    const allowance = await readContract(cfg, { chainId, address: usdc, abi: erc20Abi, functionName: "allowance", args: [account, vault] });
+    if (allowance < draft.budget) {
+      onStep("approve");
+      const ah = await writeContract(cfg, { chainId, account, address: usdc, abi: erc20Abi, functionName: "approve", args: [vault, draft.budget] });
+      await waitForTransactionReceipt(cfg, { chainId, hash: ah, timeout: 180_000 });
+    }
+    onStep("create");
+    const sim = await simulateContract(cfg, { chainId, account, address: jobRegistry, abi: jobRegistryAbi, functionName: "createJob", args: [spec] });
+    hash = await writeContract(cfg, sim.request as never);
+  }
+  onStep("confirm");
+  const rcpt = await waitForTransactionReceipt(cfg, { chainId, hash, timeout: 180_000 });
+  if (rcpt.status !== "success") throw new Error("The job creation transaction reverted.");
+  const ev = parseEventLogs({ abi: jobRegistryAbi, logs: rcpt.logs, eventName: "JobCreated" })[0];
+  return { jobId: (ev.args as { jobId: bigint }).jobId, txHash: hash, method };
+}

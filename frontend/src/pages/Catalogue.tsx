@@ -1,0 +1,47 @@
+import { useState } from "react";
+import { useDatasets, type DatasetRow } from "../lib/chainData";
+import { ATTESTATION_TYPES, matchesQuery, sizeBand } from "../lib/profile";
+import { fmtUsdc, shortAddr } from "../lib/format";
+import { ErrorBox } from "../components/ErrorBox";
+
+export function datasetTitle(d: DatasetRow): string {
+  return (d.profile?.name as string) ?? `Dataset #${d.id}`;
+}
+
+export default function Catalogue() {
+  const q = useDatasets();
+  const [search, setSearch] = useState("");
+  const rows = (q.data ?? []).filter((d) =>
+    matchesQuery(search, [
+      datasetTitle(d), d.profile?.institution as string, d.profile?.modality as string, ...(d.profile?.codingSystems ?? []),
+      d.profile?.description as string, (d.nodeMetadata?.institution as string) ?? "", sizeBand(d.recordCount), ATTESTATION_TYPES[d.attestationType],
+    ]),
+  );
+  return (
+    <section>
+      <h1>Hospital datasets</h1>
+      <p className="muted">Registered on chain in NodeRegistry. Records never leave the hospital: your model travels to them.</p>
+      <input type="search" aria-label="Search datasets" placeholder="Search modality, coding system, institution…" value={search}
+        onChange={(e) => setSearch(e.target.value)} style={{ width: "100%", maxWidth: 480, marginBottom: "1rem" }} />
+      {q.isPending && <p className="muted">Loading datasets from the chain…</p>}
+      <ErrorBox error={q.error} onRetry={() => q.refetch()} />
+      {q.data && rows.length === 0 && <p>No dataset matches{search ? ` “${search}”` : " (none registered yet)"}.</p>}
+      <div className="grid">
+        {rows.map((d) => (
+          <article className="card" key={String(d.id)} data-testid="dataset-card">
+            <h3>{datasetTitle(d)} {!d.active && <span className="badge">inactive</span>}</h3>
+            <div className="muted">{(d.profile?.institution as string) ?? (d.nodeMetadata?.institution as string) ?? `node ${shortAddr(d.node)}`}</div>
+            <table><tbody>
+              <tr><th>Modality</th><td>{(d.profile?.modality as string) ?? "—"}</td></tr>
+              <tr><th>Coding</th><td>{d.profile?.codingSystems?.join(", ") ?? "—"}</td></tr>
+              <tr><th>Size</th><td>{(d.profile?.sizeBand as string) ?? sizeBand(d.recordCount)}</td></tr>
+              <tr><th>Price floor</th><td>{fmtUsdc(d.priceFloor)} / record</td></tr>
+              <tr><th>Attestation</th><td>{ATTESTATION_TYPES[d.attestationType] ?? d.attestationType}{!d.nodeActive && " (node deactivated)"}</td></tr>
+            </tbody></table>
+            <p><a href={`#/new?dataset=${d.id}`}><button disabled={!d.active || !d.nodeActive}>Start a job</button></a></p>
+          </article>
+        ))}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,85 @@
+import { useMemo, useState } from "react";
+import { useConfig, useConnection, useReadContract } from "wagmi";
+import { simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
+import { groupByJob, useJobEvents } from "../lib/chainData";
+import { jobRegistryAbi } from "../lib/contracts";
+import { useDeployment } from "../lib/rapha";
+import { buildTimeline, type ChainEvent } from "../lib/timeline";
+import { fmtTime, fmtUsdc, shortAddr } from "../lib/format";
+import { humanizeError } from "../lib/errors";
+import { PhaseBadge, Timeline } from "../components/Timeline";
+import { VaultBalance } from "../components/VaultBalance";
+import { ResultPanel } from "../components/ResultPanel";
+
+export default function MyJobs({ params }: { params: URLSearchParams }) {
+  const conn = useConnection();
+  const ev = useJobEvents(conn.address ? { researcher: conn.address } : null, `researcher:${conn.address}`);
+  const jobs = useMemo(() => [...groupByJob(ev.data ?? []).entries()].sort((a, b) => (a[0] < b[0] ? 1 : -1)), [ev.data]);
+  const selected = params.get("id");
+  if (!conn.address) return <section><h1>My jobs</h1><p className="notice">Connect a wallet to see the jobs you created.</p></section>;
+  return (
+    <section>
+      <h1>My jobs</h1>
+      <VaultBalance what="Refunds" />
+      {ev.isPending && <p className="muted">Reading job events…</p>}
+      {ev.error && <div className="error" role="alert">{humanizeError(ev.error)} <button onClick={() => ev.refetch()}>Retry</button></div>}
+      {ev.data && jobs.length === 0 && <p>You have not created any job yet. <a href="#/new">Create one</a>.</p>}
+      {jobs.map(([id, evs]) => <JobCard key={String(id)} jobId={id} events={evs} open={selected === null ? jobs[0][0] === id : selected === String(id)} />)}
+    </section>
+  );
+}
+
+function JobCard({ jobId, events, open }: { jobId: bigint; events: ChainEvent[]; open: boolean }) {
+  const cfg = useConfig();
+  const conn = useConnection();
+  const { chainId, d } = useDeployment();
+  const { items, phase } = buildTimeline(events);
+  const created = events.find((e) => e.eventName === "JobCreated")?.args as Record<string, bigint | string> | undefined;
+  const settled = events.find((e) => e.eventName === "JobSettled")?.args as Record<string, bigint | string> | undefined;
+  const [busy, setBusy] = useState<string | null>(null);
+  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const job = useReadContract({ address: d.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "getJob", args: [jobId], chainId, query: { refetchInterval: 5_000 } });
+  const deadline = created ? Number(created.deadline) : 0;
+  const pastDeadline = deadline > 0 && Date.now() / 1000 > deadline;
+
+  async function act(fn: "cancelJob" | "expireJob") {
+    setBusy(fn); setMsg(null);
+    try {
+      const sim = await simulateContract(cfg, { chainId, account: conn.address!, address: d.contracts.jobRegistry, abi: jobRegistryAbi, functionName: fn, args: [jobId] });
+      const hash = await writeContract(cfg, sim.request as never);
+      const r = await waitForTransactionReceipt(cfg, { chainId, hash, timeout: 180_000 });
+      if (r.status !== "success") throw new Error("The transaction reverted.");
+      setMsg({ ok: true, text: fn === "cancelJob" ? "Cancelled: the escrow is refunded to your vault balance above." : "Expired: the refund is in your vault balance above." });
+    } catch (e) {
+      setMsg({ ok: false, text: humanizeError(e) });
+    } finally { setBusy(null); }
+  }
+
+  return (
+    <details className="card" open={open} data-testid={`job-${jobId}`} style={{ marginTop: ".8rem" }}>
+      <summary className="row">
+        <strong>Job #{String(jobId)}</strong> <PhaseBadge phase={phase} />
+        {created && <span className="muted">dataset #{String(created.datasetId)} · {fmtUsdc(BigInt(created.escrow))} escrowed · deadline {fmtTime(BigInt(created.deadline))}</span>}
+      </summary>
+      {created && (
+        <p className="muted mono">
+          node {shortAddr(String(created.node))} · {fmtUsdc(BigInt(created.pricePerRecord))}/record · max {String(created.maxRecords)} records ·
+          model {String(created.modelDigest).slice(0, 18)}… · cohort {String(created.cohortHash).slice(0, 18)}…
+        </p>
+      )}
+      <Timeline items={items} phase={phase} chainId={chainId} />
+      {job.data && (phase === "accepted" || phase === "proving") && (
+        <p className="muted">Proven so far: {String((job.data as { provenCount: bigint }).provenCount)} records.</p>
+      )}
+      <div className="row">
+        {phase === "open" && <button onClick={() => act("cancelJob")} disabled={!!busy}>{busy === "cancelJob" ? "Cancelling…" : "Cancel job (full refund)"}</button>}
+        {(phase === "open" || phase === "accepted" || phase === "proving") && pastDeadline && (
+          <button onClick={() => act("expireJob")} disabled={!!busy}>{busy === "expireJob" ? "Expiring…" : "Expire and claim refund"}</button>
+        )}
+        <a href={`#/audit?q=${jobId}`}>Audit this job</a>
+      </div>
+      {msg && <div className={msg.ok ? "ok" : "error"} role={msg.ok ? "status" : "alert"}>{msg.text}</div>}
+      {phase === "settled" && settled && <ResultPanel jobId={jobId} node={String(created?.node ?? settled.node)} receiptHash={String(settled.receiptHash) as `0x${string}`} />}
+    </details>
+  );
+}
