@@ -1,0 +1,269 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
+import { ESCROW, FEE_BPS, PRICE, createAccepted, createJob, deployCore, funds, makeBatch } from "./fixture.js";
+
+const { ethers, networkHelpers } = await network.create();
+const { loadFixture } = networkHelpers;
+
+async function fixture() {
+  return deployCore(ethers);
+}
+
+/** A vault whose "JobRegistry" is a plain account, to drive fund/release directly. */
+async function directFixture() {
+  const [admin, registry, payer, node, treasury, other] = await ethers.getSigners();
+  const usdc: any = await ethers.deployContract("MockUSDC", [admin.address]);
+  const falseToken: any = await ethers.deployContract("FalseReturningToken");
+  const feeToken: any = await ethers.deployContract("FeeOnTransferToken");
+  const mk = async (token: any) => {
+    const v: any = await ethers.deployContract("RaphaClearingVault", [
+      await token.getAddress(),
+      admin.address,
+      admin.address,
+      treasury.address,
+      FEE_BPS,
+    ]);
+    await v.connect(admin).setJobRegistry(registry.address);
+    await token.connect(admin).mint(payer.address, 10n ** 12n);
+    await token.connect(payer).approve(await v.getAddress(), ethers.MaxUint256);
+    return v;
+  };
+  return {
+    admin,
+    registry,
+    payer,
+    node,
+    treasury,
+    other,
+    usdc,
+    falseToken,
+    feeToken,
+    vault: await mk(usdc),
+    falseVault: await mk(falseToken),
+    feeVault: await mk(feeToken),
+  };
+}
+
+describe("RaphaClearingVault", () => {
+  describe("constructor and admin", () => {
+    it("rejects zero token/treasury and a fee over the cap", async () => {
+      const c = await loadFixture(fixture);
+      const F = await ethers.getContractFactory("RaphaClearingVault");
+      const t = await c.usdc.getAddress();
+      const a = c.admin.address;
+      await expect(F.deploy(ethers.ZeroAddress, a, a, a, 0)).to.be.revertedWithCustomError(c.vault, "ZeroAddress");
+      await expect(F.deploy(t, a, a, ethers.ZeroAddress, 0)).to.be.revertedWithCustomError(c.vault, "ZeroAddress");
+      await expect(F.deploy(t, a, a, a, 1001))
+        .to.be.revertedWithCustomError(c.vault, "FeeTooHigh")
+        .withArgs(1001n, 1000n);
+    });
+
+    it("exposes its configuration", async () => {
+      const c = await loadFixture(fixture);
+      expect(await c.vault.token()).to.equal(await c.usdc.getAddress());
+      expect(await c.vault.jobRegistry()).to.equal(await c.registry.getAddress());
+      expect(await c.vault.treasury()).to.equal(c.treasury.address);
+      expect(await c.vault.feeBps()).to.equal(FEE_BPS);
+      expect(await c.vault.MAX_FEE_BPS()).to.equal(1000n);
+    });
+
+    it("setJobRegistry: admin only, once, non-zero, emits", async () => {
+      const c = await loadFixture(directFixture);
+      const v: any = await ethers.deployContract("RaphaClearingVault", [
+        await c.usdc.getAddress(),
+        c.admin.address,
+        c.admin.address,
+        c.treasury.address,
+        0,
+      ]);
+      await expect(v.connect(c.other).setJobRegistry(c.registry.address)).to.be.revertedWithCustomError(
+        v,
+        "AccessControlUnauthorizedAccount",
+      );
+      await expect(v.connect(c.admin).setJobRegistry(ethers.ZeroAddress)).to.be.revertedWithCustomError(
+        v,
+        "ZeroAddress",
+      );
+      await expect(v.connect(c.admin).setJobRegistry(c.registry.address))
+        .to.emit(v, "JobRegistrySet")
+        .withArgs(c.registry.address);
+      await expect(v.connect(c.admin).setJobRegistry(c.other.address)).to.be.revertedWithCustomError(
+        v,
+        "JobRegistryAlreadySet",
+      );
+    });
+
+    it("setFeeBps: FEE_SETTER_ROLE only, capped, emits", async () => {
+      const c = await loadFixture(fixture);
+      await expect(c.vault.connect(c.other).setFeeBps(10))
+        .to.be.revertedWithCustomError(c.vault, "AccessControlUnauthorizedAccount")
+        .withArgs(c.other.address, await c.vault.FEE_SETTER_ROLE());
+      await expect(c.vault.connect(c.feeSetter).setFeeBps(1001)).to.be.revertedWithCustomError(c.vault, "FeeTooHigh");
+      await expect(c.vault.connect(c.feeSetter).setFeeBps(1000))
+        .to.emit(c.vault, "FeeSet")
+        .withArgs(FEE_BPS, 1000n, anyValue);
+      expect(await c.vault.feeBps()).to.equal(1000n);
+    });
+
+    it("setTreasury: FEE_SETTER_ROLE only, non-zero, emits, new fees go to the new treasury", async () => {
+      const c = await loadFixture(fixture);
+      await expect(c.vault.connect(c.other).setTreasury(c.other.address)).to.be.revertedWithCustomError(
+        c.vault,
+        "AccessControlUnauthorizedAccount",
+      );
+      await expect(c.vault.connect(c.feeSetter).setTreasury(ethers.ZeroAddress)).to.be.revertedWithCustomError(
+        c.vault,
+        "ZeroAddress",
+      );
+      await expect(c.vault.connect(c.feeSetter).setTreasury(c.other.address))
+        .to.emit(c.vault, "TreasurySet")
+        .withArgs(c.treasury.address, c.other.address, anyValue);
+      const id = await createAccepted(c);
+      await c.registry.connect(c.node).submitBatch(id, await makeBatch(c, id, 0n, 100n, 100n));
+      await c.registry.connect(c.node).settleJob(id, ethers.ZeroHash);
+      expect(await c.vault.balanceOf(c.other.address)).to.equal((100n * PRICE * FEE_BPS) / 10_000n);
+    });
+
+    it("zero fee credits nothing to the treasury", async () => {
+      const c = await loadFixture(fixture);
+      await c.vault.connect(c.feeSetter).setFeeBps(0);
+      const id = await createAccepted(c);
+      await c.registry.connect(c.node).submitBatch(id, await makeBatch(c, id, 0n, 100n, 100n));
+      await c.registry.connect(c.node).settleJob(id, ethers.ZeroHash);
+      expect(await c.vault.balanceOf(c.treasury.address)).to.equal(0n);
+      expect(await c.vault.balanceOf(c.node.address)).to.equal(100n * PRICE);
+    });
+  });
+
+  describe("JobRegistry-only entry points", () => {
+    it("fund, fundWithPermit and release revert NotJobRegistry for anyone else", async () => {
+      const c = await loadFixture(fixture);
+      await expect(c.vault.connect(c.researcher).fund(1n, c.researcher.address, 1n))
+        .to.be.revertedWithCustomError(c.vault, "NotJobRegistry")
+        .withArgs(c.researcher.address);
+      await expect(
+        c.vault.connect(c.researcher).fundWithPermit(1n, c.researcher.address, 1n, 0, 0, ethers.ZeroHash, ethers.ZeroHash),
+      ).to.be.revertedWithCustomError(c.vault, "NotJobRegistry");
+      const id = await createJob(c);
+      const before = await funds(c);
+      await expect(
+        c.vault.connect(c.node).release(id, c.researcher.address, c.node.address, ESCROW),
+      ).to.be.revertedWithCustomError(c.vault, "NotJobRegistry");
+      expect(await funds(c)).to.deep.equal(before);
+    });
+
+    it("fund: zero amount, amount over 128 bits, existing escrow", async () => {
+      const c = await loadFixture(directFixture);
+      const v = c.vault.connect(c.registry);
+      await expect(v.fund(1n, c.payer.address, 0n)).to.be.revertedWithCustomError(c.vault, "ZeroAmount");
+      await expect(v.fund(1n, c.payer.address, 2n ** 128n))
+        .to.be.revertedWithCustomError(c.vault, "AmountTooLarge")
+        .withArgs(2n ** 128n);
+      await v.fund(1n, c.payer.address, 100n);
+      await expect(v.fund(1n, c.payer.address, 5n))
+        .to.be.revertedWithCustomError(c.vault, "EscrowExists")
+        .withArgs(1n);
+      expect(await c.usdc.balanceOf(await c.vault.getAddress())).to.equal(100n);
+    });
+
+    it("release: no escrow, payout above escrow; a closed escrow cannot be released twice", async () => {
+      const c = await loadFixture(directFixture);
+      const v = c.vault.connect(c.registry);
+      await expect(v.release(1n, c.payer.address, c.node.address, 0n))
+        .to.be.revertedWithCustomError(c.vault, "NoEscrow")
+        .withArgs(1n);
+      await v.fund(1n, c.payer.address, 100n);
+      await expect(v.release(1n, c.payer.address, c.node.address, 101n))
+        .to.be.revertedWithCustomError(c.vault, "PayoutExceedsEscrow")
+        .withArgs(1n, 101n, 100n);
+      await expect(v.release(1n, c.payer.address, c.node.address, 100n))
+        .to.emit(c.vault, "EscrowReleased")
+        .withArgs(1n, c.payer.address, c.node.address, 98n, 2n, 0n, anyValue);
+      await expect(v.release(1n, c.payer.address, c.node.address, 0n)).to.be.revertedWithCustomError(
+        c.vault,
+        "NoEscrow",
+      );
+      expect(await c.vault.totalLiabilities()).to.equal(100n);
+    });
+
+    it("rejects a fee-on-transfer token by balance delta (UnexpectedBalanceChange), funds unchanged", async () => {
+      const c = await loadFixture(directFixture);
+      const before = await c.feeToken.balanceOf(c.payer.address);
+      await expect(c.feeVault.connect(c.registry).fund(1n, c.payer.address, 1000n))
+        .to.be.revertedWithCustomError(c.feeVault, "UnexpectedBalanceChange")
+        .withArgs(1000n, 990n);
+      expect(await c.feeToken.balanceOf(c.payer.address)).to.equal(before);
+      expect(await c.feeVault.totalLiabilities()).to.equal(0n);
+    });
+
+    it("a token that returns false reverts with SafeERC20FailedOperation (fund and withdraw), funds unchanged", async () => {
+      const c = await loadFixture(directFixture);
+      const t = c.falseToken;
+      const v = c.falseVault;
+      await t.setFail(true);
+      const before = await t.balanceOf(c.payer.address);
+      await expect(v.connect(c.registry).fund(1n, c.payer.address, 1000n))
+        .to.be.revertedWithCustomError(v, "SafeERC20FailedOperation")
+        .withArgs(await t.getAddress());
+      expect(await t.balanceOf(c.payer.address)).to.equal(before);
+      await t.setFail(false);
+      await v.connect(c.registry).fund(1n, c.payer.address, 1000n);
+      await v.connect(c.registry).release(1n, c.payer.address, c.node.address, 0n);
+      await t.setFail(true);
+      await expect(v.connect(c.payer).withdraw()).to.be.revertedWithCustomError(v, "SafeERC20FailedOperation");
+      expect(await v.balanceOf(c.payer.address)).to.equal(1000n);
+      expect(await t.balanceOf(await v.getAddress())).to.equal(1000n);
+    });
+
+    it("fundWithPermit on a token without permit falls back to the allowance", async () => {
+      const c = await loadFixture(directFixture);
+      await c.falseVault
+        .connect(c.registry)
+        .fundWithPermit(1n, c.payer.address, 10n, 0, 27, ethers.ZeroHash, ethers.ZeroHash);
+      expect((await c.falseVault.escrowOf(1n))[0]).to.equal(10n);
+    });
+  });
+
+  describe("withdraw / withdrawTo", () => {
+    it("pays the pull balance, emits Withdrawn, keeps the solvency invariant", async () => {
+      const c = await loadFixture(fixture);
+      const id = await createAccepted(c);
+      await c.registry.connect(c.node).submitBatch(id, await makeBatch(c, id, 0n, 200n, 300n));
+      await c.registry.connect(c.node).settleJob(id, ethers.ZeroHash);
+      const nodeBal = await c.vault.balanceOf(c.node.address);
+      await expect(c.vault.connect(c.node).withdraw())
+        .to.emit(c.vault, "Withdrawn")
+        .withArgs(c.node.address, c.node.address, nodeBal, anyValue);
+      expect(await c.usdc.balanceOf(c.node.address)).to.equal(nodeBal);
+      expect(await c.vault.balanceOf(c.node.address)).to.equal(0n);
+      const refund = await c.vault.balanceOf(c.researcher.address);
+      const before = await c.usdc.balanceOf(c.other.address);
+      await expect(c.vault.connect(c.researcher).withdrawTo(c.other.address))
+        .to.emit(c.vault, "Withdrawn")
+        .withArgs(c.researcher.address, c.other.address, refund, anyValue);
+      expect(await c.usdc.balanceOf(c.other.address)).to.equal(before + refund);
+      await c.vault.connect(c.treasury).withdraw();
+      expect(await c.usdc.balanceOf(await c.vault.getAddress())).to.equal(0n);
+      expect(await c.vault.totalLiabilities()).to.equal(0n);
+      // a second credit after a withdrawal accumulates correctly
+      const id2 = await createAccepted(c);
+      await c.registry.connect(c.node).submitBatch(id2, await makeBatch(c, id2, 0n, 10n, 10n));
+      await c.registry.connect(c.node).settleJob(id2, ethers.ZeroHash);
+      const fee = (10n * PRICE * FEE_BPS) / 10_000n;
+      expect(await c.vault.balanceOf(c.node.address)).to.equal(10n * PRICE - fee);
+      expect(await c.usdc.balanceOf(await c.vault.getAddress())).to.equal(await c.vault.totalLiabilities());
+    });
+
+    it("reverts NothingToWithdraw and ZeroAddress", async () => {
+      const c = await loadFixture(fixture);
+      await expect(c.vault.connect(c.other).withdraw())
+        .to.be.revertedWithCustomError(c.vault, "NothingToWithdraw")
+        .withArgs(c.other.address);
+      await expect(c.vault.connect(c.other).withdrawTo(ethers.ZeroAddress)).to.be.revertedWithCustomError(
+        c.vault,
+        "ZeroAddress",
+      );
+    });
+  });
+});
