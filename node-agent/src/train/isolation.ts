@@ -11,15 +11,15 @@ export interface IsolationPlan {
   detail: string;
 }
 
-let cached: { mode: IsolationMode; prefix: string[] } | null | undefined;
+const cache = new Map<string, { mode: IsolationMode; prefix: string[] } | null>();
 
-export function detectIsolation(): { mode: IsolationMode; prefix: string[] } | null {
-  if (cached !== undefined) return cached;
+export function detectIsolation(unshareBin = "unshare"): { mode: IsolationMode; prefix: string[] } | null {
+  if (cache.has(unshareBin)) return cache.get(unshareBin)!;
   const tries: { mode: IsolationMode; prefix: string[] }[] = [
-    { mode: "netns", prefix: ["unshare", "--net", "--"] },
-    { mode: "userns+netns", prefix: ["unshare", "--user", "--map-root-user", "--net", "--"] },
+    { mode: "netns", prefix: [unshareBin, "--net", "--"] },
+    { mode: "userns+netns", prefix: [unshareBin, "--user", "--map-root-user", "--net", "--"] },
   ];
-  cached = null;
+  let cached: { mode: IsolationMode; prefix: string[] } | null = null;
   for (const t of tries) {
     const r = spawnSync(t.prefix[0]!, [...t.prefix.slice(1), "true"], { stdio: "ignore", timeout: 5000 });
     if (r.status === 0) {
@@ -27,6 +27,7 @@ export function detectIsolation(): { mode: IsolationMode; prefix: string[] } | n
       break;
     }
   }
+  cache.set(unshareBin, cached);
   return cached;
 }
 
@@ -37,8 +38,8 @@ export class IsolationUnavailableError extends Error {
   }
 }
 
-export function planIsolation(allowUnisolated: boolean): IsolationPlan {
-  const d = detectIsolation();
+export function planIsolation(allowUnisolated: boolean, unshareBin = process.env.RAPHA_UNSHARE_BIN ?? "unshare"): IsolationPlan {
+  const d = detectIsolation(unshareBin);
   if (d) return { ...d, detail: `child runs in its own network namespace (${d.prefix.slice(0, -1).join(" ")})` };
   if (!allowUnisolated) throw new IsolationUnavailableError();
   return { mode: "none-operator-opt-out", prefix: [], detail: "OPERATOR OPT-OUT: training child runs WITHOUT network isolation" };

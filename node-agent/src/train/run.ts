@@ -25,9 +25,9 @@ async function canary(): Promise<{ server: Server; port: number }> {
 
 export async function runTraining(
   spec: Omit<TrainJobSpec, "probes" | "isolationMode"> & { extraProbes?: { host: string; port: number }[] },
-  opts: { allowUnisolated?: boolean; onMessage?: (m: ChildMessage) => void; workerArgs?: string[] } = {},
+  opts: { allowUnisolated?: boolean; unshareBin?: string; onMessage?: (m: ChildMessage) => void; workerArgs?: string[] } = {},
 ): Promise<TrainOutcome> {
-  const plan = planIsolation(opts.allowUnisolated ?? false);
+  const plan = planIsolation(opts.allowUnisolated ?? false, opts.unshareBin);
   const { server, port } = await canary();
   try {
     const full: TrainJobSpec = { ...spec, probes: [{ host: "127.0.0.1", port }, ...(spec.extraProbes ?? [])], isolationMode: plan.mode };
@@ -76,4 +76,16 @@ export async function runTraining(
   } finally {
     server.close();
   }
+}
+
+/** Runs a tiny script under the isolation prefix that tries to connect to host:port; returns the outcome. */
+export async function probeFromIsolatedChild(host: string, port: number, opts: { allowUnisolated?: boolean; unshareBin?: string } = {}): Promise<{ mode: string; result: string }> {
+  const plan = planIsolation(opts.allowUnisolated ?? false, opts.unshareBin);
+  const code = `const s=require("node:net").connect(${port},${JSON.stringify(host)});const t=setTimeout(()=>{console.log("timeout");process.exit(0)},2000);s.on("connect",()=>{console.log("connected");process.exit(0)});s.on("error",e=>{console.log(e.code||"error");process.exit(0)})`;
+  const cmd = [...plan.prefix, process.execPath, "-e", code];
+  const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ["ignore", "pipe", "ignore"] });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  await new Promise((r) => child.on("close", r));
+  return { mode: plan.mode, result: out.trim() };
 }

@@ -1,0 +1,105 @@
+// Attestation. These machines have no SGX/TDX, so the shipped provider is a SIMULATION:
+// a software "quote" = the enclave key's signature over (measurement, reportData), where the
+// measurement is the hash of the training runtime's files. It proves nothing about hardware and
+// says so in every attestation it emits (simulated: true, type SIMULATED = 0 on chain).
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join, relative, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { keccak256, toBytes, encodeAbiParameters, type Hex, type Address } from "viem";
+import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { AttestationType, USAGE_ATTESTATION_DOMAIN, USAGE_ATTESTATION_TYPES } from "../../../sdk/src/abi/index.js";
+import { canonicalJson } from "../../../sdk/src/model/bundle.js";
+
+export interface Attestation {
+  type: keyof typeof AttestationType;
+  simulated: boolean;
+  notice?: string;
+  measurement: Hex;
+  enclaveSigner: Address;
+  reportData: Hex;
+  quote: Hex;
+  issuedAt: number;
+}
+
+export interface AttestationProvider {
+  readonly type: keyof typeof AttestationType;
+  readonly typeId: number;
+  measurement(): Hex;
+  enclaveSigner(): Address;
+  /** quote binding reportData (e.g. keccak of jobId, bundle digest, dataset root) */
+  attest(reportData: Hex): Promise<Attestation>;
+  /** EIP-712 UsageAttestation(jobId, chunkIndex, usage) by the enclave key (docs/PROTOCOL.md) */
+  signUsage(a: { chainId: number; jobRegistry: Address; jobId: bigint; chunkIndex: number; usage: bigint }): Promise<Hex>;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Files that make up the training runtime (what a real enclave would measure). */
+export function runtimeFiles(): string[] {
+  const roots = [join(here, "..", "train"), join(here, "..", "data"), join(here, "..", "..", "..", "sdk", "src", "model")];
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const f of readdirSync(d).sort()) {
+      const p = join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.(ts|js)$/.test(f)) out.push(p);
+    }
+  };
+  for (const r of roots) walk(r);
+  return out;
+}
+
+export function runtimeMeasurement(): Hex {
+  const base = join(here, "..", "..", "..");
+  const parts = runtimeFiles().map((f) => `${relative(base, f)}:${keccak256(readFileSync(f))}`);
+  let ortVersion = "unknown";
+  try {
+    ortVersion = JSON.parse(readFileSync(join(base, "node_modules", "onnxruntime-node", "package.json"), "utf8")).version;
+  } catch {
+    /* measured as unknown */
+  }
+  parts.push(`onnxruntime-node:${ortVersion}`, `node:${process.version}`);
+  return keccak256(toBytes(parts.join("\n")));
+}
+
+export class SimulatedAttestationProvider implements AttestationProvider {
+  readonly type = "SIMULATED" as const;
+  readonly typeId = AttestationType.SIMULATED;
+  private readonly account: PrivateKeyAccount;
+  private readonly m: Hex;
+  constructor(enclavePrivateKey: Hex, measurement?: Hex) {
+    this.account = privateKeyToAccount(enclavePrivateKey);
+    this.m = measurement ?? runtimeMeasurement();
+  }
+  measurement(): Hex {
+    return this.m;
+  }
+  enclaveSigner(): Address {
+    return this.account.address;
+  }
+  async attest(reportData: Hex): Promise<Attestation> {
+    const digest = keccak256(encodeAbiParameters([{ type: "string" }, { type: "bytes32" }, { type: "bytes32" }], ["RAPHA-SIMULATED-QUOTE-v1", this.m, reportData]));
+    const quote = await this.account.signMessage({ message: { raw: digest } });
+    return {
+      type: "SIMULATED",
+      simulated: true,
+      notice: "SIMULATED attestation: software key, no TEE hardware. Not evidence of isolation from the host operator.",
+      measurement: this.m,
+      enclaveSigner: this.account.address,
+      reportData,
+      quote,
+      issuedAt: Math.floor(Date.now() / 1000),
+    };
+  }
+  async signUsage(a: { chainId: number; jobRegistry: Address; jobId: bigint; chunkIndex: number; usage: bigint }): Promise<Hex> {
+    return this.account.signTypedData({
+      domain: { ...USAGE_ATTESTATION_DOMAIN, chainId: a.chainId, verifyingContract: a.jobRegistry },
+      types: USAGE_ATTESTATION_TYPES,
+      primaryType: "UsageAttestation",
+      message: { jobId: a.jobId, chunkIndex: BigInt(a.chunkIndex), usage: a.usage },
+    });
+  }
+}
+
+export function attestationHash(a: Attestation): Hex {
+  return keccak256(toBytes(canonicalJson(a)));
+}
