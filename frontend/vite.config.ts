@@ -52,6 +52,7 @@ function vkeys(): Plugin {
 
 // The dApp. `npm run dev:web` / `build:web` at the repository root.
 export default defineConfig({
+  base: "./", // hash-routed: the build works from any path of a static host
   plugins: [react(), vkeys()],
   // The dApp imports sdk modules by subpath (`@rapha/sdk/cohort`, `@rapha/sdk/abi`, …) straight from
   // TypeScript source, so each page pulls only what it uses (the sdk root also re-exports the prover).
