@@ -2,7 +2,8 @@
 import { spawn } from "node:child_process";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { createRequire } from "node:module";
 import { createServer, type Server } from "node:net";
 import { planIsolation, type IsolationPlan } from "./isolation.js";
 import type { ChildMessage, TrainJobSpec } from "./protocol.js";
@@ -18,7 +19,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** A listening socket on the host side that the child must fail to reach. */
 async function canary(): Promise<{ server: Server; port: number }> {
-  const server = createServer((s) => s.end());
+  const server = createServer((s) => {
+    s.on("error", () => {});
+    s.end();
+  });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   return { server, port: (server.address() as { port: number }).port };
 }
@@ -35,7 +39,7 @@ export async function runTraining(
     const specPath = join(spec.outDir, "train-spec.json");
     writeFileSync(specPath, JSON.stringify(full), { mode: 0o600 });
     const worker = join(here, "worker.ts");
-    const tsx = import.meta.resolve("tsx");
+    const tsx = pathToFileURL(createRequire(join(here, "run.ts")).resolve("tsx")).href;
     const cmd = [...plan.prefix, process.execPath, "--import", tsx, ...(opts.workerArgs ?? []), worker, specPath];
     const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "", NODE_ENV: "production" } });
     let isolation: TrainOutcome["isolation"] | undefined;
