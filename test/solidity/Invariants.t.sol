@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Test} from "forge-std/Test.sol";
+import {Base} from "./Base.sol";
+import {JobRegistry} from "../../contracts/JobRegistry.sol";
+import {RaphaClearingVault} from "../../contracts/RaphaClearingVault.sol";
+import {MockUSDC} from "../../contracts/MockUSDC.sol";
+
+/// @notice Drives random job lifecycles; records ghost totals the invariants compare against.
+contract Handler is Test {
+    JobRegistry internal registry;
+    RaphaClearingVault internal vault;
+    MockUSDC internal usdc;
+    address internal node;
+    address internal treasury;
+    uint256 internal constant ENCLAVE_PK = 0xA11CE;
+
+    address[3] public researchers = [address(0x1001), address(0x1002), address(0x1003)];
+    uint256[] public jobIds;
+    mapping(uint256 => uint256) public escrowOf; // ghost: escrow at creation
+    mapping(uint256 => uint256) public paidOutOf; // ghost: node + fee credited at close
+    bool public overpaid;
+    uint256 public closed;
+
+    constructor(
+        JobRegistry registry_,
+        RaphaClearingVault vault_,
+        MockUSDC usdc_,
+        address node_,
+        address treasury_) {
+        registry = registry_;
+        vault = vault_;
+        usdc = usdc_;
+        node = node_;
+        treasury = treasury_;
+    }
+
+    function actors() external view returns (address[5] memory a) {
+        a = [researchers[0], researchers[1], researchers[2], node, treasury];
+    }
+
+    function jobCount() external view returns (uint256) {
+        return jobIds.length;
+    }
+
+    function _pick(uint256 seed) internal view returns (uint256 id, bool ok) {
+        if (jobIds.length == 0) return (0, false);
+        return (jobIds[seed % jobIds.length], true);
+    }
+
+    function createJob(uint256 who, uint128 price, uint64 maxRecords, uint32 ttl) external {
+        if (jobIds.length >= 40) return; // keeps the invariant's sum bounded
+        address r = researchers[who % 3];
+        price = uint128(_bound(price, 1, 1e8));
+        maxRecords = uint64(_bound(maxRecords, 1, 1e5));
+        ttl = uint32(_bound(ttl, 1 hours, 30 days));
+        JobRegistry.JobSpec memory s;
+        s.datasetId = 1;
+        s.modelDigest = keccak256("m");
+        s.cohortParams = 18 | (90 << 7) | (7 << 14);
+        s.pricePerRecord = price;
+        s.maxRecords = maxRecords;
+        s.deadline = uint64(block.timestamp + ttl);
+        s.resultPublicKey = keccak256("k");
+        vm.prank(r);
+        uint256 id = registry.createJob(s);
+        jobIds.push(id);
+        escrowOf[id] = uint256(price) * maxRecords;
+    }
+
+    function accept(uint256 seed) external {
+        (uint256 id, bool ok) = _pick(seed);
+        if (!ok) return;
+        JobRegistry.Job memory j = registry.getJob(id);
+        if (j.status != JobRegistry.JobStatus.Created || block.timestamp > j.deadline) return;
+        vm.prank(node);
+        registry.acceptJob(id, bytes32(0), bytes32(0));
+    }
+
+    function prove(uint256 seed, uint32 count, uint32 gap) external {
+        (uint256 id, bool ok) = _pick(seed);
+        if (!ok) return;
+        JobRegistry.Job memory j = registry.getJob(id);
+        if (j.status != JobRegistry.JobStatus.Accepted || block.timestamp > j.deadline) return;
+        count = uint32(_bound(count, 1, 1e5));
+        uint256 lastId = uint256(j.nextMinId) + count - 1 + _bound(gap, 0, 1e5);
+        if (lastId > type(uint32).max) return;
+        JobRegistry.Batch memory b;
+        b.chunkIndex = j.nextMinId;
+        b.result = uint256(count) | (lastId << 32);
+        b.usage = uint256(keccak256(abi.encode(id, lastId))) >> 8;
+        (uint8 v, bytes32 r, bytes32 sg) =
+            vm.sign(ENCLAVE_PK, registry.usageAttestationDigest(id, b.chunkIndex, b.usage));
+        b.enclaveSignature = abi.encodePacked(r, sg, v);
+        vm.prank(node);
+        registry.submitBatch(id, b);
+    }
+
+    function _close(uint256 id, bool isSettle) internal {
+        uint256 before = vault.balanceOf(node) + vault.balanceOf(treasury);
+        if (isSettle) {
+            vm.prank(node);
+            registry.settleJob(id, bytes32(0));
+        } else {
+            registry.expireJob(id);
+        }
+        uint256 paid = vault.balanceOf(node) + vault.balanceOf(treasury) - before;
+        paidOutOf[id] = paid;
+        if (paid > escrowOf[id]) overpaid = true;
+        closed++;
+    }
+
+    function settle(uint256 seed) external {
+        (uint256 id, bool ok) = _pick(seed);
+        if (!ok || registry.getJob(id).status != JobRegistry.JobStatus.Accepted) return;
+        _close(id, true);
+    }
+
+    function cancel(uint256 seed) external {
+        (uint256 id, bool ok) = _pick(seed);
+        if (!ok) return;
+        JobRegistry.Job memory j = registry.getJob(id);
+        if (j.status != JobRegistry.JobStatus.Created) return;
+        vm.prank(j.researcher);
+        registry.cancelJob(id);
+        closed++;
+    }
+
+    function reject(uint256 seed, uint8 code) external {
+        (uint256 id, bool ok) = _pick(seed);
+        if (!ok) return;
+        JobRegistry.JobStatus st = registry.getJob(id).status;
+        if (st != JobRegistry.JobStatus.Created && st != JobRegistry.JobStatus.Accepted) return;
+        vm.prank(node);
+        registry.rejectJob(id, uint8(_bound(code, 1, 11)));
+        closed++;
+    }
+
+    function expire(uint256 seed) external {
+        (uint256 id, bool ok) = _pick(seed);
+        if (!ok) return;
+        JobRegistry.Job memory j = registry.getJob(id);
+        if (j.status != JobRegistry.JobStatus.Created && j.status != JobRegistry.JobStatus.Accepted) return;
+        if (block.timestamp <= j.deadline) vm.warp(uint256(j.deadline) + 1);
+        _close(id, false);
+    }
+
+    function withdraw(uint256 who) external {
+        address[5] memory a = this.actors();
+        address w = a[who % 5];
+        if (vault.balanceOf(w) == 0) return;
+        vm.prank(w);
+        vault.withdraw();
+    }
+
+    function warp(uint32 by) external {
+        vm.warp(block.timestamp + _bound(by, 1, 3 days));
+    }
+}
+
+/// @notice Vault solvency and "no job pays out more than its escrow" under random sequences.
+contract InvariantTest is Base {
+    Handler internal handler;
+
+    function setUp() public {
+        _deploy(250);
+        handler = new Handler(registry, vault, usdc, node, treasury);
+        address[5] memory a = handler.actors();
+        for (uint256 i = 0; i < 3; i++) _fundResearcher(a[i], 1e30);
+        targetContract(address(handler));
+        bytes4[] memory selectors = new bytes4[](8);
+        selectors[0] = Handler.createJob.selector;
+        selectors[1] = Handler.accept.selector;
+        selectors[2] = Handler.prove.selector;
+        selectors[3] = Handler.settle.selector;
+        selectors[4] = Handler.cancel.selector;
+        selectors[5] = Handler.reject.selector;
+        selectors[6] = Handler.expire.selector;
+        selectors[7] = Handler.withdraw.selector;
+        targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
+    }
+
+    /// The handler's actions really execute (a handler that always returned early would make the
+    /// invariants vacuous).
+    function test_handlerDrivesEveryPath() public {
+        handler.createJob(0, 1000, 100, 1 days); // job 1
+        handler.accept(0);
+        handler.prove(0, 40, 0);
+        handler.prove(0, 80, 5);
+        assertEq(registry.getJob(1).provenCount, 120);
+        handler.settle(0);
+        assertEq(uint8(registry.getJob(1).status), uint8(JobRegistry.JobStatus.Settled));
+        assertEq(handler.paidOutOf(1), 100 * 1000);
+        handler.createJob(1, 7, 9, 1 days); // job 2
+        handler.cancel(1);
+        handler.createJob(2, 7, 9, 1 days); // job 3
+        handler.reject(2, 3);
+        handler.createJob(2, 7, 9, 1 days); // job 4
+        handler.accept(3);
+        handler.prove(3, 2, 0);
+        handler.expire(3);
+        assertEq(handler.paidOutOf(4), 14);
+        handler.withdraw(3);
+        assertEq(vault.balanceOf(node), 0);
+        assertEq(handler.closed(), 4);
+        invariant_vaultSolvency();
+        invariant_escrowMatchesStatus();
+    }
+
+    /// token balance == totalLiabilities == Σ open escrows + Σ withdrawable balances
+    function invariant_vaultSolvency() public view {
+        uint256 escrows;
+        uint256 n = handler.jobCount();
+        for (uint256 i = 0; i < n; i++) {
+            (uint256 e,) = vault.escrowOf(handler.jobIds(i));
+            escrows += e;
+        }
+        uint256 balances;
+        address[5] memory a = handler.actors();
+        for (uint256 i = 0; i < 5; i++) balances += vault.balanceOf(a[i]);
+        assertEq(usdc.balanceOf(address(vault)), vault.totalLiabilities(), "balance != liabilities");
+        assertEq(vault.totalLiabilities(), escrows + balances, "liabilities != escrows + balances");
+    }
+
+    /// no job pays its node and the treasury more than it escrowed
+    function invariant_noJobOverpays() public view {
+        assertFalse(handler.overpaid(), "a job paid out more than its escrow");
+    }
+
+    /// an open job's escrow is exactly what was escrowed at creation; a closed job holds nothing
+    function invariant_escrowMatchesStatus() public view {
+        uint256 n = handler.jobCount();
+        for (uint256 i = 0; i < n; i++) {
+            uint256 id = handler.jobIds(i);
+            JobRegistry.JobStatus st = registry.getJob(id).status;
+            (uint256 e,) = vault.escrowOf(id);
+            bool open = st == JobRegistry.JobStatus.Created || st == JobRegistry.JobStatus.Accepted;
+            assertEq(e, open ? handler.escrowOf(id) : 0);
+        }
+    }
+}
