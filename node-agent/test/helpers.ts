@@ -17,5 +17,5 @@ export function makeDataset(patients: number, seed = 11, extra: Parameters<typeo
   return { dir, schemaPath };
 }
 
-export const SECRET = new Uint8Array(32).fill(7);
+export const SECRET = 0x0707070707070707070707070707070707070707070707070707070707070707n % 21888242871839275222246405745257275088548364400416459031163510440016186949353n;
 export const ALL = { ageMin: 0, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 };

@@ -52,7 +52,7 @@ describe("training isolation", () => {
     expect(r.counted.usedCount).to.be.greaterThan(500);
     expect(r.counted.trainCount + r.counted.validationCount).to.equal(r.counted.usedCount);
     const t = JSON.parse(readFileSync(r.done.transcriptPath, "utf8"));
-    expect(t.used).to.have.length(r.counted.usedCount);
+    expect(t.usedIds).to.have.length(r.counted.usedCount);
     expect(existsSync(r.done.weightsPath)).to.equal(true);
     // nothing the child reported to the parent carries a record value
     const stream = msgs.join("\n") + readFileSync(r.done.metricsPath, "utf8");

@@ -3,18 +3,24 @@ import * as ort from "onnxruntime-node";
 import { createBundle, serializeBundle, parseBundle, bundleDigest, decodeParams } from "../../sdk/src/model/index.js";
 import { RaphaDataLoader } from "../src/data/loader.js";
 import { syntheticSchema } from "../src/data/synth.js";
+import { parseDatasetSchema } from "../src/data/schema.js";
 import { trainWithOnnx, predict, binaryMetrics } from "../src/train/onnx-trainer.js";
 import { trainPlainTs } from "../src/train/plain-ts.js";
 import { makeDataset, SECRET, ALL } from "./helpers.js";
 
 describe("model bundles + onnxruntime training", () => {
   const ds = makeDataset(6000, 21);
-  const L = new RaphaDataLoader({ dir: ds.dir, schema: syntheticSchema(), hospitalSecret: SECRET }).load();
-  const sel = L.select(ALL);
-  const dim = sel.dim;
-  const nTrain = Math.floor(sel.usedCount * 0.75);
-  const train = { X: sel.X.slice(0, nTrain * dim), Y: sel.Y.slice(0, nTrain), dim };
-  const Xv = sel.X.slice(nTrain * dim), Yv = sel.Y.slice(nTrain);
+  const dim = 9;
+  let train: { X: Float32Array; Y: Float32Array; dim: number };
+  let Xv: Float32Array, Yv: Float32Array;
+  before(async () => {
+    const L = await new RaphaDataLoader({ dir: ds.dir, schema: parseDatasetSchema(syntheticSchema()), hospitalSecret: SECRET }).load();
+    const sel = L.select(ALL);
+    const nTrain = Math.floor(sel.usedCount * 0.75);
+    train = { X: sel.X.slice(0, nTrain * dim), Y: sel.Y.slice(0, nTrain), dim };
+    Xv = sel.X.slice(nTrain * dim);
+    Yv = sel.Y.slice(nTrain);
+  });
 
   it("builds reproducible bundles whose digest covers every byte", () => {
     const spec = { kind: "mlp" as const, inputDim: dim, hidden: [16], optimizer: { type: "adam" as const, lr: 0.01 } };

@@ -2,19 +2,20 @@
 // unique-record count + cohort/consent filter -> feature matrix. Errors name file and line and the
 // failing field, never a record value.
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
-import { join, basename } from "node:path";
+import { join } from "node:path";
 import { z } from "zod";
 import {
-  conditionBit,
-  observationBit,
+  conditionMaskOf,
+  observationOfLoinc,
   isEligible,
-  recordWord,
-  pseudonymousId,
+  encodeWord,
   encodeCohortParams,
-  CONDITION_CATEGORIES,
-  OBSERVATIONS,
+  derivePseudonymousIds,
+  getPoseidon,
+  SNOMED_ANCESTORS,
   type CohortParams,
-  type RecordFacts,
+  type CommittedRecord,
+  type PoseidonFn,
 } from "./cohort.js";
 import { schemaHash, type DatasetSchema } from "./schema.js";
 
@@ -52,11 +53,10 @@ const CsvRowSchema = z.object({
   sex: z.enum(["female", "male", "other", "unknown"]),
   consent: z.enum(["true", "false", "1", "0", "yes", "no"]),
   conditions: z.string(),
-  hba1c: z.string().regex(/^(-?\d+(\.\d+)?)?$/),
-  bmi: z.string().regex(/^(-?\d+(\.\d+)?)?$/),
-  sbp: z.string().regex(/^(-?\d+(\.\d+)?)?$/),
-  ldl: z.string().regex(/^(-?\d+(\.\d+)?)?$/),
 });
+const NUM = /^(-?\d+(\.\d+)?)?$/;
+/** CSV observation columns -> LOINC */
+export const CSV_OBSERVATION_COLUMNS: Record<string, string> = { hba1c: "4548-4", bmi: "39156-5", sbp: "8480-6", ldl: "18262-6", egfr: "33914-3" };
 
 /** Describes a zod issue without the offending value. */
 function describe(file: string, line: number, err: z.ZodError): string {
@@ -66,9 +66,15 @@ function describe(file: string, line: number, err: z.ZodError): string {
   return `${file}:${line}: ${path}: ${what}`;
 }
 
-export interface LoadedRecord extends RecordFacts {
-  obs: Partial<Record<string, number>>;
+export interface LoadedRecord extends CommittedRecord {
+  /** condition codes as "icd10:E11.9" / "snomed:44054006" (feature mapping only; stays in memory) */
+  codes: string[];
+  /** observation values by LOINC (latest wins) */
+  obs: Record<string, number>;
   word: bigint;
+}
+interface RawRecord extends Omit<LoadedRecord, "id" | "word"> {
+  mrn: string;
 }
 
 export interface LoadStats {
@@ -96,10 +102,8 @@ export interface Transcript {
   recordCount: number;
   eligibleCount: number;
   usedCount: number;
-  /** all unique record words (decimal), sorted by pseudonymous id — the dataset commitment's leaves */
-  records: string[];
-  /** indices into records[] that training consumed, ascending */
-  used: number[];
+  /** pseudonymous ids of the records training consumed, ascending (sdk loaderTranscriptSchema) */
+  usedIds: number[];
 }
 
 function ageAt(birthDate: string, asOf: string): number {
@@ -162,8 +166,10 @@ export interface LoaderOptions {
   dir: string;
   format?: "fhir" | "csv";
   schema: DatasetSchema;
-  hospitalSecret: Uint8Array;
+  /** non-zero BN254 field element (see secretToField) */
+  hospitalSecret: bigint;
   maxErrors?: number;
+  poseidon?: PoseidonFn;
 }
 
 export class RaphaDataLoader {
@@ -175,12 +181,20 @@ export class RaphaDataLoader {
     return this.opts.format ?? (existsSync(join(this.opts.dir, "Patient.ndjson")) ? "fhir" : "csv");
   }
 
-  load(): this {
+  async load(): Promise<this> {
     const raw = this.format === "fhir" ? this.loadFhir() : this.loadCsv();
-    // unique by pseudonymous id (first occurrence wins), sorted ascending
-    const byId = new Map<number, LoadedRecord>();
-    for (const r of raw) if (!byId.has(r.pid)) byId.set(r.pid, r);
-    this.records = [...byId.values()].sort((a, b) => a.pid - b.pid);
+    // one patient = one record: unique by MRN (first occurrence wins), then Poseidon-derived ids
+    const byMrn = new Map<string, RawRecord>();
+    for (const r of raw) if (!byMrn.has(r.mrn)) byMrn.set(r.mrn, r);
+    const poseidon = this.opts.poseidon ?? (await getPoseidon());
+    const ids = derivePseudonymousIds(poseidon, this.opts.hospitalSecret, [...byMrn.keys()]);
+    this.records = [...byMrn.values()]
+      .map(({ mrn, ...rest }) => {
+        const rec: LoadedRecord = { ...rest, id: ids.get(mrn)!, word: 0n };
+        rec.word = encodeWord(rec);
+        return rec;
+      })
+      .sort((a, b) => a.id - b.id);
     this.stats.rows = raw.length;
     this.stats.uniqueRecords = this.records.length;
     this.stats.duplicatesDropped = raw.length - this.records.length;
@@ -191,8 +205,8 @@ export class RaphaDataLoader {
     throw new DataValidationError(problems);
   }
 
-  private loadFhir(): LoadedRecord[] {
-    const { dir, schema, hospitalSecret } = this.opts;
+  private loadFhir(): RawRecord[] {
+    const { dir, schema } = this.opts;
     const maxErr = this.opts.maxErrors ?? 20;
     const problems: string[] = [];
     const file = (n: string) => {
@@ -211,8 +225,8 @@ export class RaphaDataLoader {
         return undefined;
       }
     };
-    const byRef = new Map<string, LoadedRecord>();
-    const out: LoadedRecord[] = [];
+    const byRef = new Map<string, RawRecord>();
+    const out: RawRecord[] = [];
     for (const [ln, l] of lines(file("Patient.ndjson"))) {
       if (problems.length >= maxErr) break;
       const j = parse("Patient.ndjson", ln, l);
@@ -230,15 +244,15 @@ export class RaphaDataLoader {
         problems.push(`Patient.ndjson:${ln}: birthDate: out of range`);
         continue;
       }
-      const rec: LoadedRecord = {
-        pid: pseudonymousId(hospitalSecret, mrnId.value),
+      const rec: RawRecord = {
+        mrn: mrnId.value,
         consent,
         sex: p.gender === "female" ? "female" : p.gender === "male" ? "male" : "other",
-        age,
-        conditionMask: 0,
-        observationMask: 0,
+        age: Math.min(age, 127),
+        conditions: 0,
+        observations: 0,
+        codes: [],
         obs: {},
-        word: 0n,
       };
       if (!byRef.has(p.id)) byRef.set(p.id, rec);
       out.push(rec);
@@ -264,39 +278,38 @@ export class RaphaDataLoader {
         if (kind === "c") {
           for (const c of r.data.code.coding) {
             const sys = c.system?.includes("snomed") ? "snomed" : "icd10";
-            const bit = conditionBit(sys, c.code);
-            if (bit !== undefined) rec.conditionMask |= 1 << bit;
+            rec.conditions |= conditionMaskOf(sys, c.code);
+            rec.codes.push(`${sys}:${sys === "icd10" ? c.code.toUpperCase() : c.code}`);
           }
         } else {
           const o = r.data as z.infer<typeof ObservationSchema>;
+          if (!o.valueQuantity) continue;
           for (const c of o.code.coding) {
-            const bit = observationBit(c.code);
-            if (bit !== undefined && o.valueQuantity) {
-              rec.observationMask |= 1 << bit;
-              rec.obs[OBSERVATIONS[bit]!.key] = o.valueQuantity.value;
-            }
+            const bit = observationOfLoinc(c.code);
+            if (bit >= 0) rec.observations |= 1 << bit;
+            rec.obs[c.code] = o.valueQuantity.value;
           }
         }
       }
     }
     if (problems.length) this.fail(problems);
-    for (const r of out) r.word = recordWord(r);
     return out;
   }
 
-  private loadCsv(): LoadedRecord[] {
-    const { dir, schema, hospitalSecret } = this.opts;
+  private loadCsv(): RawRecord[] {
+    const { dir, schema } = this.opts;
     const maxErr = this.opts.maxErrors ?? 20;
     const fname = "patients.csv";
     const p = join(dir, fname);
     if (!existsSync(p)) this.fail([`${fname}: file missing`]);
     const rows = parseCsv(readFileSync(p, "utf8"));
     const header = rows[0] ?? [];
-    const need = ["mrn", "birth_date", "sex", "consent", "conditions", "hba1c", "bmi", "sbp", "ldl"];
+    const need = ["mrn", "birth_date", "sex", "consent", "conditions"];
     const missing = need.filter((c) => !header.includes(c));
     if (missing.length) this.fail([`${fname}:1: missing columns ${missing.join(", ")}`]);
     const problems: string[] = [];
-    const out: LoadedRecord[] = [];
+    const out: RawRecord[] = [];
+    const obsCols = Object.keys(CSV_OBSERVATION_COLUMNS).filter((c) => header.includes(c));
     for (let i = 1; i < rows.length && problems.length < maxErr; i++) {
       const row = rows[i]!;
       if (row.length !== header.length) {
@@ -310,40 +323,65 @@ export class RaphaDataLoader {
         continue;
       }
       const d = r.data;
+      const badCol = obsCols.find((c) => !NUM.test(obj[c]!));
+      if (badCol) {
+        problems.push(`${fname}:${i + 1}: ${badCol}: invalid value`);
+        continue;
+      }
       const age = ageAt(d.birth_date, schema.asOf);
       if (age < 0 || age > 150) {
         problems.push(`${fname}:${i + 1}: birth_date: out of range`);
         continue;
       }
       let cm = 0;
+      const codes: string[] = [];
       for (const code of d.conditions.split(";").filter(Boolean)) {
-        const bit = /^[A-Z]\d/.test(code) ? conditionBit("icd10", code) : conditionBit("snomed", code);
-        if (bit !== undefined) cm |= 1 << bit;
+        const sys = /^[A-Za-z]\d/.test(code) ? "icd10" : "snomed";
+        cm |= conditionMaskOf(sys, code);
+        codes.push(`${sys}:${sys === "icd10" ? code.toUpperCase() : code}`);
       }
-      const obs: Partial<Record<string, number>> = {};
+      const obs: Record<string, number> = {};
       let om = 0;
-      for (const o of OBSERVATIONS) {
-        const v = d[o.key as "hba1c"];
-        if (v !== "") {
-          obs[o.key] = Number(v);
-          om |= 1 << o.bit;
-        }
+      for (const col of obsCols) {
+        const v = obj[col]!;
+        if (v === "") continue;
+        const loinc = CSV_OBSERVATION_COLUMNS[col]!;
+        obs[loinc] = Number(v);
+        const bit = observationOfLoinc(loinc);
+        if (bit >= 0) om |= 1 << bit;
       }
-      const rec: LoadedRecord = {
-        pid: pseudonymousId(hospitalSecret, d.mrn),
+      out.push({
+        mrn: d.mrn,
         consent: ["true", "1", "yes"].includes(d.consent),
         sex: d.sex === "female" ? "female" : d.sex === "male" ? "male" : "other",
-        age,
-        conditionMask: cm,
-        observationMask: om,
+        age: Math.min(age, 127),
+        conditions: cm,
+        observations: om,
+        codes,
         obs,
-        word: 0n,
-      };
-      rec.word = recordWord(rec);
-      out.push(rec);
+      });
     }
     if (problems.length) this.fail(problems);
     return out;
+  }
+
+  static hasCondition(r: LoadedRecord, src: { icd10: string[]; snomed: string[] }): boolean {
+    for (const c of r.codes) {
+      if (c.startsWith("icd10:")) {
+        const code = c.slice(6);
+        if (src.icd10.some((p) => code.startsWith(p))) return true;
+      } else {
+        const code = c.slice(7);
+        const anc = SNOMED_ANCESTORS[code] ?? [code];
+        if (src.snomed.some((s) => anc.includes(s))) return true;
+      }
+    }
+    return false;
+  }
+
+  static observation(r: LoadedRecord, loinc: string[]): number | undefined {
+    for (const l of loinc) if (r.obs[l] !== undefined) return r.obs[l];
+    return undefined;
   }
 
   featureVector(r: LoadedRecord, out: Float32Array, off: number): void {
@@ -354,16 +392,21 @@ export class RaphaDataLoader {
       const s = f.source;
       if (s.kind === "age") v = r.age;
       else if (s.kind === "sex") v = r.sex === s.value ? 1 : 0;
-      else if (s.kind === "condition") v = (r.conditionMask >> CONDITION_CATEGORIES.find((c) => c.key === s.category)!.bit) & 1;
-      else v = r.obs[s.code] ?? f.missing ?? f.norm?.mean ?? 0;
+      else if (s.kind === "condition") v = RaphaDataLoader.hasCondition(r, s) ? 1 : 0;
+      else v = RaphaDataLoader.observation(r, s.loinc) ?? f.missing ?? f.norm?.mean ?? 0;
       out[off + k] = f.norm ? (v - f.norm.mean) / f.norm.std : v;
     }
   }
 
   label(r: LoadedRecord): number {
     const s = this.opts.schema.label.source;
-    if (s.kind === "condition") return (r.conditionMask >> CONDITION_CATEGORIES.find((c) => c.key === s.category)!.bit) & 1;
-    return (r.obs[s.code] ?? -Infinity) >= s.threshold ? 1 : 0;
+    if (s.kind === "condition") return RaphaDataLoader.hasCondition(r, s) ? 1 : 0;
+    return (RaphaDataLoader.observation(r, s.loinc) ?? -Infinity) >= s.threshold ? 1 : 0;
+  }
+
+  /** The records as the dataset commitment sees them (sdk buildDataset input). */
+  committedRecords(): CommittedRecord[] {
+    return this.records.map((r) => ({ id: r.id, consent: r.consent, sex: r.sex, age: r.age, conditions: r.conditions, observations: r.observations }));
   }
 
   /**
@@ -371,7 +414,7 @@ export class RaphaDataLoader {
    * then — materialises the feature matrix for the first `maxRecords` eligible records in id order.
    */
   select(cohort: CohortParams, maxRecords = Number.MAX_SAFE_INTEGER, opts: { excludeIndices?: Set<number> } = {}): Selection {
-    if (!this.records.length && !this.stats.rows) this.load();
+    if (!this.records.length && !this.stats.rows) throw new Error("load() first");
     const eligibleIdx: number[] = [];
     for (let i = 0; i < this.records.length; i++) {
       if (opts.excludeIndices?.has(i)) continue;
@@ -379,7 +422,7 @@ export class RaphaDataLoader {
     }
     const used = eligibleIdx.slice(0, maxRecords);
     // uniqueness is structural (records[] is deduplicated by pid); assert before batching
-    for (let k = 1; k < used.length; k++) if (this.records[used[k]!]!.pid <= this.records[used[k - 1]!]!.pid) throw new Error("record ids not strictly increasing");
+    for (let k = 1; k < used.length; k++) if (this.records[used[k]!]!.id <= this.records[used[k - 1]!]!.id) throw new Error("record ids not strictly increasing");
     const dim = this.opts.schema.features.length;
     const X = new Float32Array(used.length * dim);
     const Y = new Float32Array(used.length);
@@ -399,8 +442,7 @@ export class RaphaDataLoader {
       recordCount: this.records.length,
       eligibleCount: sel.eligibleCount,
       usedCount: sel.usedCount,
-      records: this.records.map((r) => r.word.toString()),
-      used: sel.usedIndices,
+      usedIds: sel.usedIndices.map((i) => this.records[i]!.id),
     };
   }
 
@@ -408,5 +450,3 @@ export class RaphaDataLoader {
     writeFileSync(path, JSON.stringify(this.transcript(sel)));
   }
 }
-
-export const datasetFileNames = (dir: string) => basename(dir);

@@ -1,17 +1,22 @@
 import { z } from "zod";
 import { readFileSync } from "node:fs";
 import { keccak256, toBytes } from "viem";
-import { CONDITION_CATEGORIES, OBSERVATIONS } from "./cohort.js";
 import { canonicalJson } from "../../../sdk/src/model/bundle.js";
 
-const condKeys = CONDITION_CATEGORIES.map((c) => c.key) as [string, ...string[]];
-const obsKeys = OBSERVATIONS.map((c) => c.key) as [string, ...string[]];
+const ConditionSource = z.object({
+  kind: z.literal("condition"),
+  /** ICD-10 code prefixes, e.g. ["E11", "N18"] */
+  icd10: z.array(z.string().regex(/^[A-Z][0-9A-Z.]{1,7}$/)).default([]),
+  /** SNOMED CT concepts; a record matches if one of its codes has one of these as ancestor-or-self */
+  snomed: z.array(z.string().regex(/^\d{6,18}$/)).default([]),
+});
+const ObservationSource = z.object({ kind: z.literal("observation"), loinc: z.array(z.string().regex(/^\d{1,7}-\d$/)).min(1) });
 
 export const FeatureSourceSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("age") }),
   z.object({ kind: z.literal("sex"), value: z.enum(["female", "male", "other"]) }),
-  z.object({ kind: z.literal("condition"), category: z.enum(condKeys) }),
-  z.object({ kind: z.literal("observation"), code: z.enum(obsKeys) }),
+  ConditionSource,
+  ObservationSource,
 ]);
 
 export const DatasetSchemaSchema = z.object({
@@ -30,14 +35,12 @@ export const DatasetSchemaSchema = z.object({
     )
     .min(1),
   label: z.object({
-    source: z.union([
-      z.object({ kind: z.literal("condition"), category: z.enum(condKeys) }),
-      z.object({ kind: z.literal("observation"), code: z.enum(obsKeys), threshold: z.number() }),
-    ]),
+    source: z.union([ConditionSource, ObservationSource.extend({ threshold: z.number() })]),
   }),
   consent: z.object({ extensionUrl: z.string().url() }),
 });
-export type DatasetSchema = z.infer<typeof DatasetSchemaSchema>;
+export type DatasetSchema = z.output<typeof DatasetSchemaSchema>;
+export type DatasetSchemaInput = z.input<typeof DatasetSchemaSchema>;
 
 export function loadDatasetSchema(path: string): DatasetSchema {
   let raw: unknown;
@@ -48,6 +51,12 @@ export function loadDatasetSchema(path: string): DatasetSchema {
   }
   const r = DatasetSchemaSchema.safeParse(raw);
   if (!r.success) throw new Error(`dataset schema ${path}: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.code}`).join("; ")}`);
+  return r.data;
+}
+
+export function parseDatasetSchema(raw: unknown): DatasetSchema {
+  const r = DatasetSchemaSchema.safeParse(raw);
+  if (!r.success) throw new Error(`dataset schema: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.code}`).join("; ")}`);
   return r.data;
 }
 

@@ -3,7 +3,6 @@
 // with age, diabetes, hypertension, HbA1c and systolic BP so a model can learn it.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CONDITION_CATEGORIES, OBSERVATIONS } from "./cohort.js";
 
 export interface Canary {
   name?: string; // "Family, Given"
@@ -49,6 +48,25 @@ const NOTES = [
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
+/** Condition code systems used by the generator (ICD-10-CM prefixes; SNOMED CT concepts). */
+export const SYNTH_CONDITIONS = {
+  diabetes: { icd10: ["E11", "E10"], snomed: "44054006" },
+  hypertension: { icd10: ["I10", "I11"], snomed: "38341003" },
+  ckd: { icd10: ["N18"], snomed: "709044004" },
+  cardiovascular: { icd10: ["I25", "I50"], snomed: "53741008" },
+  respiratory: { icd10: ["J44", "J45"], snomed: "13645005" },
+  obesity: { icd10: ["E66"], snomed: "414916001" },
+  dyslipidemia: { icd10: ["E78"], snomed: "370992007" },
+  depression: { icd10: ["F32", "F33"], snomed: "35489007" },
+} as const;
+export const SYNTH_OBSERVATIONS = {
+  hba1c: { loinc: "4548-4", unit: "%" },
+  bmi: { loinc: "39156-5", unit: "kg/m2" },
+  sbp: { loinc: "8480-6", unit: "mm[Hg]" },
+  ldl: { loinc: "18262-6", unit: "mg/dL" },
+  egfr: { loinc: "33914-3", unit: "mL/min/{1.73_m2}" },
+} as const;
+
 export interface SynthSummary {
   patients: number;
   rows: number;
@@ -73,7 +91,7 @@ export function generateSynthetic(outDir: string, o: SynthOptions): SynthSummary
   const pat: string[] = [];
   const cond: string[] = [];
   const obs: string[] = [];
-  const csv: string[] = ["patient_id,mrn,family,given,birth_date,sex,consent,conditions,hba1c,bmi,sbp,ldl,note"];
+  const csv: string[] = ["patient_id,mrn,family,given,birth_date,sex,consent,conditions,hba1c,bmi,sbp,ldl,egfr,note"];
   let consented = 0;
   let ckdN = 0;
   let condSeq = 0;
@@ -102,8 +120,10 @@ export function generateSynthetic(outDir: string, o: SynthOptions): SynthSummary
     const hba1c = diabetes ? 7.4 + 1.2 * normal() : 5.4 + 0.35 * normal();
     const sbp = 118 + 0.45 * (age - 50) + (htn ? 16 : 0) + 11 * normal();
     const ldl = 118 + 32 * normal() + (diabetes ? 8 : 0);
+    const egfrBase = Math.max(5, 105 - 0.8 * Math.max(0, age - 30) + 10 * normal());
     const ckd = r() < sigmoid(-6.3 + 0.05 * age + 1.3 * (diabetes ? 1 : 0) + 0.9 * (htn ? 1 : 0) + 0.035 * (sbp - 130) + 0.35 * (hba1c - 6));
     if (ckd) ckdN++;
+    const egfr = ckd ? Math.max(5, Math.min(59, egfrBase * 0.55)) : egfrBase;
     const cvd = r() < sigmoid(-5.5 + 0.05 * age + 0.6 * (htn ? 1 : 0) + 0.008 * (ldl - 120));
     const resp = r() < 0.08;
     const obesity = bmi >= 30 && r() < 0.7;
@@ -128,10 +148,10 @@ export function generateSynthetic(outDir: string, o: SynthOptions): SynthSummary
     if (dup) pat.push(line);
 
     const conds: string[] = [];
-    const addCond = (has: boolean, key: string, useSnomed: boolean) => {
+    const addCond = (has: boolean, key: keyof typeof SYNTH_CONDITIONS, useSnomed: boolean) => {
       if (!has) return;
-      const cat = CONDITION_CATEGORIES.find((c) => c.key === key)!;
-      const code = useSnomed ? cat.snomed[0] : `${cat.icd10[Math.floor(r() * Math.min(2, cat.icd10.length))]}.${Math.floor(r() * 9)}`;
+      const cat = SYNTH_CONDITIONS[key];
+      const code = useSnomed ? cat.snomed : `${cat.icd10[Math.floor(r() * cat.icd10.length)]}.${Math.floor(r() * 9)}`;
       const system = useSnomed ? "http://snomed.info/sct" : "http://hl7.org/fhir/sid/icd-10";
       conds.push(code);
       cond.push(
@@ -160,9 +180,10 @@ export function generateSynthetic(outDir: string, o: SynthOptions): SynthSummary
       ["bmi", bmi, 1],
       ["sbp", sbp, 0],
       ["ldl", ldl, 0],
+      ["egfr", egfr, 0],
     ] as const) {
       if (r() < missing) continue;
-      const ob = OBSERVATIONS.find((x) => x.key === key)!;
+      const ob = SYNTH_OBSERVATIONS[key];
       const value = Number(v.toFixed(dec));
       vals[key] = value;
       obs.push(
@@ -177,7 +198,7 @@ export function generateSynthetic(outDir: string, o: SynthOptions): SynthSummary
         }),
       );
     }
-    const row = [id, mrn, cFamily!, cGiven!, birthDate, sex, consent ? "true" : "false", conds.join(";"), ...["hba1c", "bmi", "sbp", "ldl"].map((k) => (vals[k] === undefined ? "" : String(vals[k]))), note ?? ""];
+    const row = [id, mrn, cFamily!, cGiven!, birthDate, sex, consent ? "true" : "false", conds.join(";"), ...["hba1c", "bmi", "sbp", "ldl", "egfr"].map((k) => (vals[k] === undefined ? "" : String(vals[k]))), note ?? ""];
     csv.push(row.map((x) => csvEsc(x)).join(","));
     if (dup) csv.push(row.map((x) => csvEsc(x)).join(","));
   }
@@ -200,7 +221,7 @@ export function generateSynthetic(outDir: string, o: SynthOptions): SynthSummary
 }
 
 /** The dataset schema matching the synthetic export (features, label, normalisation). */
-export function syntheticSchema(): import("./schema.js").DatasetSchema {
+export function syntheticSchema(): import("./schema.js").DatasetSchemaInput {
   return {
     name: "synthetic-ckd",
     version: 1,
@@ -208,15 +229,15 @@ export function syntheticSchema(): import("./schema.js").DatasetSchema {
     features: [
       { name: "age", source: { kind: "age" }, norm: { mean: 52, std: 17 } },
       { name: "female", source: { kind: "sex", value: "female" } },
-      { name: "diabetes", source: { kind: "condition", category: "diabetes" } },
-      { name: "hypertension", source: { kind: "condition", category: "hypertension" } },
-      { name: "cardiovascular", source: { kind: "condition", category: "cardiovascular" } },
-      { name: "hba1c", source: { kind: "observation", code: "hba1c" }, norm: { mean: 6.0, std: 1.2 } },
-      { name: "bmi", source: { kind: "observation", code: "bmi" }, norm: { mean: 27.5, std: 5.5 } },
-      { name: "sbp", source: { kind: "observation", code: "sbp" }, norm: { mean: 127, std: 17 } },
-      { name: "ldl", source: { kind: "observation", code: "ldl" }, norm: { mean: 120, std: 33 } },
+      { name: "diabetes", source: { kind: "condition", icd10: ["E10", "E11", "E13"], snomed: ["73211009"] } },
+      { name: "hypertension", source: { kind: "condition", icd10: ["I10", "I11", "I12", "I13", "I15"], snomed: ["38341003"] } },
+      { name: "cardiovascular", source: { kind: "condition", icd10: ["I20", "I21", "I25", "I50"], snomed: ["53741008", "84114007"] } },
+      { name: "hba1c", source: { kind: "observation", loinc: ["4548-4", "17856-6"] }, norm: { mean: 6.0, std: 1.2 } },
+      { name: "bmi", source: { kind: "observation", loinc: ["39156-5"] }, norm: { mean: 27.5, std: 5.5 } },
+      { name: "sbp", source: { kind: "observation", loinc: ["8480-6"] }, norm: { mean: 127, std: 17 } },
+      { name: "ldl", source: { kind: "observation", loinc: ["18262-6", "13457-7"] }, norm: { mean: 120, std: 33 } },
     ],
-    label: { source: { kind: "condition", category: "ckd" } },
+    label: { source: { kind: "condition", icd10: ["N18"], snomed: ["709044004"] } },
     consent: { extensionUrl: CONSENT_EXTENSION_URL },
   };
 }

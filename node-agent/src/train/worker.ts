@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { RaphaDataLoader } from "../data/loader.js";
 import { loadDatasetSchema } from "../data/schema.js";
+import { secretToField } from "../data/cohort.js";
 import { parseBundle } from "../../../sdk/src/model/bundle.js";
 import { trainWithOnnx, predict, binaryMetrics } from "./onnx-trainer.js";
 import type { ChildMessage, TrainJobSpec } from "./protocol.js";
@@ -45,7 +46,7 @@ async function main() {
   // 2. load, count, transcript
   mkdirSync(spec.outDir, { recursive: true });
   const schema = loadDatasetSchema(spec.schemaPath);
-  const loader = new RaphaDataLoader({ dir: spec.datasetDir, format: spec.format, schema, hospitalSecret: Buffer.from(spec.hospitalSecretHex.replace(/^0x/, ""), "hex") }).load();
+  const loader = await new RaphaDataLoader({ dir: spec.datasetDir, format: spec.format, schema, hospitalSecret: secretToField(spec.hospitalSecretHex) }).load();
   const sel = loader.select(spec.cohort, spec.maxRecords);
   const transcriptPath = join(spec.outDir, "transcript.json");
   loader.writeTranscript(sel, transcriptPath);
