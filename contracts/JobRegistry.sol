@@ -298,8 +298,10 @@ contract JobRegistry is AccessControl, Pausable, ReentrancyGuardTransient, EIP71
         address admin,
         address pauser
     ) EIP712("Rapha JobRegistry", "1") {
-        if (address(verifier_) == address(0) || address(nodeRegistry_) == address(0) || address(vault_) == address(0))
-        {
+        if (
+            address(verifier_) == address(0) || address(nodeRegistry_) == address(0) || address(vault_) == address(0)
+                || admin == address(0)
+        ) {
             revert ZeroAddress();
         }
         verifier = verifier_;

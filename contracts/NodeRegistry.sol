@@ -75,6 +75,8 @@ contract NodeRegistry is AccessControl {
     error InvalidDatasetRoot(uint256 root);
     /// @notice A dataset needs at least one record.
     error ZeroRecordCount();
+    /// @notice A zero address was given.
+    error ZeroAddress();
 
     /// @notice Governance allowlisted or revoked an enclave measurement.
     /// @param attestationType The attestation type the measurement belongs to.
@@ -138,6 +140,7 @@ contract NodeRegistry is AccessControl {
     /// @param admin Receives DEFAULT_ADMIN_ROLE (a timelock or multisig in production).
     /// @param governor Receives ATTESTATION_GOVERNOR_ROLE.
     constructor(address admin, address governor) {
+        if (admin == address(0) || governor == address(0)) revert ZeroAddress();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(ATTESTATION_GOVERNOR_ROLE, governor);
     }

@@ -46,6 +46,9 @@ contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
     uint16 public feeBps;
     /// @notice Σ open escrows + Σ withdrawable balances.
     uint256 public totalLiabilities;
+    /// @dev The account that deployed the vault; it alone wires the JobRegistry, once, so the
+    /// admin role can sit in a timelock from the first block.
+    address private immutable _deployer;
 
     mapping(uint256 jobId => Escrow) private _escrows;
     mapping(address account => Account) private _accounts;
@@ -56,6 +59,8 @@ contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
     error NotJobRegistry(address caller);
     /// @notice The JobRegistry was already set.
     error JobRegistryAlreadySet();
+    /// @notice Only the deployer may wire the JobRegistry (once).
+    error NotDeployer(address caller);
     /// @notice The fee exceeds MAX_FEE_BPS.
     error FeeTooHigh(uint256 feeBps, uint256 maxFeeBps);
     /// @notice Funding amount is zero.
@@ -125,9 +130,10 @@ contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
     /// @param treasury_ Fee recipient.
     /// @param feeBps_ Initial fee (basis points, <= MAX_FEE_BPS).
     constructor(IERC20 token_, address admin, address feeSetter, address treasury_, uint16 feeBps_) {
-        if (address(token_) == address(0) || treasury_ == address(0)) revert ZeroAddress();
+        if (address(token_) == address(0) || treasury_ == address(0) || admin == address(0)) revert ZeroAddress();
         if (feeBps_ > MAX_FEE_BPS) revert FeeTooHigh(feeBps_, MAX_FEE_BPS);
         token = token_;
+        _deployer = msg.sender;
         treasury = treasury_;
         feeBps = feeBps_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -141,9 +147,10 @@ contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ admin
 
-    /// @notice Sets the JobRegistry, once (it is deployed after the vault).
+    /// @notice Sets the JobRegistry, once (it is deployed after the vault). Deployer only.
     /// @param registry The JobRegistry.
-    function setJobRegistry(address registry) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setJobRegistry(address registry) external {
+        if (msg.sender != _deployer) revert NotDeployer(msg.sender);
         if (registry == address(0)) revert ZeroAddress();
         if (jobRegistry != address(0)) revert JobRegistryAlreadySet();
         jobRegistry = registry;

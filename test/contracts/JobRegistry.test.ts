@@ -56,6 +56,7 @@ describe("JobRegistry", () => {
         [z, n, vault, a, a],
         [v, z, vault, a, a],
         [v, n, z, a, a],
+        [v, n, vault, z, a],
       ]) {
         await expect(F.deploy(...args)).to.be.revertedWithCustomError(c.registry, "ZeroAddress");
       }

@@ -20,6 +20,9 @@ describe("NodeRegistry", () => {
       true,
     );
     expect(await c.nodeRegistry.SNARK_SCALAR_FIELD()).to.equal(P);
+    const F = await ethers.getContractFactory("NodeRegistry");
+    await expect(F.deploy(ethers.ZeroAddress, c.admin.address)).to.be.revertedWithCustomError(c.nodeRegistry, "ZeroAddress");
+    await expect(F.deploy(c.admin.address, ethers.ZeroAddress)).to.be.revertedWithCustomError(c.nodeRegistry, "ZeroAddress");
   });
 
   describe("measurements (governance)", () => {

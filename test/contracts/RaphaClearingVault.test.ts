@@ -54,6 +54,7 @@ describe("RaphaClearingVault", () => {
       const a = c.admin.address;
       await expect(F.deploy(ethers.ZeroAddress, a, a, a, 0)).to.be.revertedWithCustomError(c.vault, "ZeroAddress");
       await expect(F.deploy(t, a, a, ethers.ZeroAddress, 0)).to.be.revertedWithCustomError(c.vault, "ZeroAddress");
+      await expect(F.deploy(t, ethers.ZeroAddress, a, a, 0)).to.be.revertedWithCustomError(c.vault, "ZeroAddress");
       await expect(F.deploy(t, a, a, a, 1001))
         .to.be.revertedWithCustomError(c.vault, "FeeTooHigh")
         .withArgs(1001n, 1000n);
@@ -68,7 +69,7 @@ describe("RaphaClearingVault", () => {
       expect(await c.vault.MAX_FEE_BPS()).to.equal(1000n);
     });
 
-    it("setJobRegistry: admin only, once, non-zero, emits", async () => {
+    it("setJobRegistry: deployer only, once, non-zero, emits", async () => {
       const c = await loadFixture(directFixture);
       const v: any = await ethers.deployContract("RaphaClearingVault", [
         await c.usdc.getAddress(),
@@ -77,10 +78,9 @@ describe("RaphaClearingVault", () => {
         c.treasury.address,
         0,
       ]);
-      await expect(v.connect(c.other).setJobRegistry(c.registry.address)).to.be.revertedWithCustomError(
-        v,
-        "AccessControlUnauthorizedAccount",
-      );
+      await expect(v.connect(c.other).setJobRegistry(c.registry.address))
+        .to.be.revertedWithCustomError(v, "NotDeployer")
+        .withArgs(c.other.address);
       await expect(v.connect(c.admin).setJobRegistry(ethers.ZeroAddress)).to.be.revertedWithCustomError(
         v,
         "ZeroAddress",

@@ -142,6 +142,11 @@ export const nodeRegistryAbi = [
   },
   {
     "inputs": [],
+    "name": "ZeroAddress",
+    "type": "error"
+  },
+  {
+    "inputs": [],
     "name": "ZeroEnclaveSigner",
     "type": "error"
   },

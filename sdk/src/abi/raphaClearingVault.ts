@@ -114,6 +114,17 @@ export const raphaClearingVaultAbi = [
         "type": "address"
       }
     ],
+    "name": "NotDeployer",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
     "name": "NotJobRegistry",
     "type": "error"
   },

@@ -1,0 +1,27 @@
+/**
+ * Polygon Amoy (80002) with Circle's native test USDC. Every role is a parameter; `admin` must be
+ * a Safe multisig or a timelock (never an EOA). Parameters file: deploy/parameters/amoy.json.
+ *
+ *   npx hardhat ignition deploy deploy/modules/RaphaAmoy.ts --network amoy \
+ *     --parameters deploy/parameters/amoy.json
+ *
+ * The verifier deployed is contracts/RecordCountVerifier.sol as committed: the DEV verifier from
+ * an insecure setup unless the ceremony's export has replaced it (circuits/README.md).
+ */
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { deployCore } from "../core.js";
+
+export const AMOY_USDC = "0x41E94Eb019C0762f9Bfcf9Fb1E58725BfB0e7582";
+
+export default buildModule("RaphaAmoy", (m) => {
+  const admin = m.getParameter<string>("admin");
+  const core = deployCore(m, AMOY_USDC, {
+    admin,
+    pauser: m.getParameter<string>("pauser"),
+    governor: m.getParameter<string>("governor"),
+    feeSetter: m.getParameter<string>("feeSetter"),
+    treasury: m.getParameter<string>("treasury"),
+    feeBps: m.getParameter("feeBps", 250),
+  });
+  return core;
+});

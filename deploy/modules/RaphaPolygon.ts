@@ -1,0 +1,27 @@
+/**
+ * Polygon PoS mainnet (137) with native USDC. Every role is a parameter; `admin` must be a Safe
+ * multisig or a timelock. Parameters file: deploy/parameters/polygon.json (fill it in).
+ *
+ *   npx hardhat ignition deploy deploy/modules/RaphaPolygon.ts --network polygon \
+ *     --parameters deploy/parameters/polygon.json
+ *
+ * PRODUCTION: contracts/RecordCountVerifier.sol must be the verifier exported from the real
+ * multi-party ceremony (circuits/README.md) before this runs; the committed DEV verifier comes
+ * from an insecure setup and would let anyone forge proofs.
+ */
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { deployCore } from "../core.js";
+
+export const POLYGON_USDC = "0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359";
+
+export default buildModule("RaphaPolygon", (m) => {
+  const core = deployCore(m, POLYGON_USDC, {
+    admin: m.getParameter<string>("admin"),
+    pauser: m.getParameter<string>("pauser"),
+    governor: m.getParameter<string>("governor"),
+    feeSetter: m.getParameter<string>("feeSetter"),
+    treasury: m.getParameter<string>("treasury"),
+    feeBps: m.getParameter("feeBps", 250),
+  });
+  return core;
+});
