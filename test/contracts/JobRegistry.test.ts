@@ -105,7 +105,16 @@ describe("JobRegistry", () => {
         "AccessControlUnauthorizedAccount",
       );
       await expect(c.registry.connect(c.pauser).unpause()).to.emit(c.registry, "Unpaused").withArgs(c.pauser.address);
+      await expect(c.registry.connect(c.pauser).unpause()).to.be.revertedWithCustomError(c.registry, "ExpectedPause");
       await createJob(c);
+      // roles can only be renounced by their holder
+      const PAUSER = await c.registry.PAUSER_ROLE();
+      await expect(c.registry.connect(c.other).renounceRole(PAUSER, c.pauser.address)).to.be.revertedWithCustomError(
+        c.registry,
+        "AccessControlBadConfirmation",
+      );
+      await c.registry.connect(c.pauser).renounceRole(PAUSER, c.pauser.address);
+      expect(await c.registry.hasRole(PAUSER, c.pauser.address)).to.equal(false);
     });
   });
 

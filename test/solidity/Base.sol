@@ -33,8 +33,8 @@ abstract contract Base is Test {
         nodes = new NodeRegistry(admin, admin);
         vault = new RaphaClearingVault(usdc, admin, admin, treasury, feeBps);
         registry = new JobRegistry(IRecordCountVerifier(address(verifier)), nodes, vault, admin, admin);
+        vault.setJobRegistry(address(registry)); // the deployer (this contract) wires it once
         vm.startPrank(admin);
-        vault.setJobRegistry(address(registry));
         nodes.setMeasurementAllowed(NodeRegistry.AttestationType.SIMULATED, MEASUREMENT, true);
         vm.stopPrank();
         vm.startPrank(node);
