@@ -51,11 +51,11 @@ describe("training isolation", () => {
     expect(r.lossCurve).to.have.length(4);
     expect(r.counted.usedCount).to.be.greaterThan(500);
     expect(r.counted.trainCount + r.counted.validationCount).to.equal(r.counted.usedCount);
-    const t = JSON.parse(readFileSync(r.done.transcriptPath, "utf8"));
+    const t = JSON.parse(readFileSync(r.done!.transcriptPath, "utf8"));
     expect(t.usedIds).to.have.length(r.counted.usedCount);
-    expect(existsSync(r.done.weightsPath)).to.equal(true);
+    expect(existsSync(r.done!.weightsPath)).to.equal(true);
     // nothing the child reported to the parent carries a record value
-    const stream = msgs.join("\n") + readFileSync(r.done.metricsPath, "utf8");
+    const stream = msgs.join("\n") + readFileSync(r.done!.metricsPath, "utf8");
     for (const s of CANARY_STRINGS) expect(stream).to.not.include(s);
   });
 });

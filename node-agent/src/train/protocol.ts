@@ -4,6 +4,10 @@ import type { CohortParams } from "../data/cohort.js";
 
 export interface TrainJobSpec {
   jobKey: string;
+  /** "count": only load, count eligible records and compute the dataset root (admission); "train": everything */
+  mode?: "count" | "train";
+  /** circuit instantiation for the dataset commitment */
+  instance?: "dev" | "prod";
   datasetDir: string;
   format?: "fhir" | "csv";
   schemaPath: string;
@@ -24,7 +28,8 @@ export interface TrainJobSpec {
 
 export type ChildMessage =
   | { type: "isolation"; ok: boolean; mode: string; probes: { target: string; result: string }[] }
-  | { type: "counted"; recordCount: number; eligibleCount: number; usedCount: number; trainCount: number; validationCount: number }
+  | { type: "counted"; recordCount: number; eligibleCount: number; usedCount: number; trainCount: number; validationCount: number; datasetRoot: string; recordsPath: string }
   | { type: "epoch"; epoch: number; epochs: number; loss: number }
   | { type: "done"; weightsPath: string; transcriptPath: string; metricsPath: string; weightsSha256: string }
+  | { type: "counted-only" }
   | { type: "error"; message: string };

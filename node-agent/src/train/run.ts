@@ -12,7 +12,7 @@ export interface TrainOutcome {
   isolation: IsolationPlan & { verified: boolean; probes: { target: string; result: string }[] };
   counted: Extract<ChildMessage, { type: "counted" }>;
   lossCurve: number[];
-  done: Extract<ChildMessage, { type: "done" }>;
+  done?: Extract<ChildMessage, { type: "done" }>;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -74,7 +74,7 @@ export async function runTraining(
     });
     const code: number = await new Promise((r) => child.on("close", (c) => r(c ?? 1)));
     if (error) throw new Error(`training child failed: ${error}`);
-    if (code !== 0 || !isolation || !counted || !done) throw new Error(`training child exited ${code} without a result${stderr ? ` (stderr tail: ${stderr.split("\n").slice(-3).join(" | ")})` : ""}`);
+    if (code !== 0 || !isolation || !counted || (!done && spec.mode !== "count")) throw new Error(`training child exited ${code} without a result${stderr ? ` (stderr tail: ${stderr.split("\n").slice(-3).join(" | ")})` : ""}`);
     if (!isolation.verified && plan.mode !== "none-operator-opt-out") throw new Error("isolation not verified");
     return { isolation, counted, lossCurve, done };
   } finally {

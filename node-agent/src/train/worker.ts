@@ -8,7 +8,9 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { RaphaDataLoader } from "../data/loader.js";
 import { loadDatasetSchema } from "../data/schema.js";
-import { secretToField } from "../data/cohort.js";
+import { secretToField, getPoseidon } from "../data/cohort.js";
+import { buildDataset } from "../../../sdk/src/dataset.js";
+import { DEV_INSTANCE, PROD_INSTANCE } from "../../../sdk/src/constants.js";
 import { parseBundle } from "../../../sdk/src/model/bundle.js";
 import { trainWithOnnx, predict, binaryMetrics } from "./onnx-trainer.js";
 import type { ChildMessage, TrainJobSpec } from "./protocol.js";
@@ -46,8 +48,18 @@ async function main() {
   // 2. load, count, transcript
   mkdirSync(spec.outDir, { recursive: true });
   const schema = loadDatasetSchema(spec.schemaPath);
-  const loader = await new RaphaDataLoader({ dir: spec.datasetDir, format: spec.format, schema, hospitalSecret: secretToField(spec.hospitalSecretHex) }).load();
+  const poseidon = await getPoseidon();
+  const loader = await new RaphaDataLoader({ dir: spec.datasetDir, format: spec.format, schema, hospitalSecret: secretToField(spec.hospitalSecretHex), poseidon }).load();
   const sel = loader.select(spec.cohort, spec.maxRecords);
+  const committed = loader.committedRecords();
+  const ds = buildDataset(poseidon, spec.instance === "prod" ? PROD_INSTANCE : DEV_INSTANCE, committed);
+  const recordsPath = join(spec.outDir, "records.json"); // record words only (no raw values), for the prover
+  writeFileSync(recordsPath, JSON.stringify(loader.records.map((r) => r.word.toString())));
+  if (spec.mode === "count") {
+    send({ type: "counted", recordCount: loader.records.length, eligibleCount: sel.eligibleCount, usedCount: sel.usedCount, trainCount: 0, validationCount: 0, datasetRoot: ds.root.toString(), recordsPath });
+    send({ type: "counted-only" });
+    return;
+  }
   const transcriptPath = join(spec.outDir, "transcript.json");
   loader.writeTranscript(sel, transcriptPath);
   const dim = sel.dim;
@@ -69,7 +81,7 @@ async function main() {
       Yt[a++] = sel.Y[i]!;
     }
   }
-  send({ type: "counted", recordCount: loader.records.length, eligibleCount: sel.eligibleCount, usedCount: sel.usedCount, trainCount: a, validationCount: b });
+  send({ type: "counted", recordCount: loader.records.length, eligibleCount: sel.eligibleCount, usedCount: sel.usedCount, trainCount: a, validationCount: b, datasetRoot: ds.root.toString(), recordsPath });
 
   // 3. train
   const bundle = parseBundle(readFileSync(spec.bundlePath));

@@ -1,0 +1,644 @@
+// The hospital node agent: one pipeline per job, every stage persisted before the next starts:
+//   seen -> (admit) admitted -> (fetch & scan) scanned -> (attest) attested -> (accept tx) accepted
+//   -> (train, isolated) trained -> (prove) proven -> (submit batches) submitted -> (deliver) delivered
+//   -> (settle tx) settled;  any denial -> rejecting -> (reject tx) rejected
+// Chain actions go through the TxManager with one idempotency key per action, so a crash at any
+// point resumes without a second transaction. Before acting, the agent re-reads the job on chain.
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import {
+  createPublicClient, fallback, http, encodeFunctionData, encodeAbiParameters, keccak256, defineChain,
+  type Address, type Hex, type PublicClient, type Chain,
+} from "viem";
+import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import type { Logger } from "pino";
+import { jobRegistryAbi, nodeRegistryAbi, raphaClearingVaultAbi, JobStatus } from "../../sdk/src/abi/index.js";
+import { decodeCohortParams } from "../../sdk/src/cohort.js";
+import { decodeWord } from "../../sdk/src/record.js";
+import { buildDataset } from "../../sdk/src/dataset.js";
+import { DEV_INSTANCE, PROD_INSTANCE } from "../../sdk/src/constants.js";
+import { computeJobBinding } from "../../sdk/src/binding.js";
+import { planBatches, type BatchWitness } from "../../sdk/src/witness.js";
+import { proveBatch } from "../../sdk/src/prove.js";
+import { toSolidityProof, type BatchProof } from "../../sdk/src/proof.js";
+import { artifactPaths } from "../../sdk/src/node.js";
+import { getPoseidon } from "../../sdk/src/poseidon.js";
+import { encryptResult, parseBundle } from "../../sdk/src/model/index.js";
+import { loadHome, type Home } from "./config.js";
+import { StateDb, type JobRow, type Stage } from "./state/db.js";
+import { TxManager, TxRevertedError } from "./chain/tx.js";
+import { Watcher } from "./chain/watcher.js";
+import { shortError } from "./chain/retry.js";
+import { PolicyEngine } from "./policy/engine.js";
+import { scanBundle } from "./scan/scanner.js";
+import { SimulatedAttestationProvider, attestationHash, type AttestationProvider, type Attestation } from "./attest/provider.js";
+import { runTraining } from "./train/run.js";
+import { loadDatasetSchema } from "./data/schema.js";
+import { AgentHttpServer } from "./deliver/server.js";
+import { receiptHash, type Receipt } from "./deliver/receipt.js";
+import { makeLogger } from "./log.js";
+import { makeMetrics, type Metrics } from "./metrics.js";
+import { REASON, type ReasonName } from "./reasons.js";
+
+export interface ChainJob {
+  researcher: Address;
+  deadline: bigint;
+  status: number;
+  node: Address;
+  maxRecords: bigint;
+  pricePerRecord: bigint;
+  provenCount: bigint;
+  nextMinId: bigint;
+  cohortParams: bigint;
+  createdAt: bigint;
+  acceptedAt: bigint;
+  datasetId: bigint;
+  datasetRoot: bigint;
+  modelDigest: Hex;
+  cohortHash: Hex;
+  outputPolicyHash: Hex;
+  resultPublicKey: Hex;
+  modelURI: string;
+}
+
+class Reject extends Error {
+  constructor(readonly reason: ReasonName, detail: string) {
+    super(`${reason}: ${detail}`);
+  }
+}
+
+/** Test hook: exit the process right after a stage is persisted (crash-resume tests). */
+const CRASH_AFTER = process.env.RAPHA_CRASH_AFTER_STAGE;
+
+export class Agent {
+  readonly db: StateDb;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly client: PublicClient;
+  readonly chain: Chain;
+  readonly account: PrivateKeyAccount;
+  readonly attest: AttestationProvider;
+  readonly txm: TxManager;
+  readonly watcher: Watcher;
+  readonly policy: PolicyEngine;
+  server?: AgentHttpServer;
+  private running = false;
+  private loopDone?: Promise<void>;
+
+  constructor(readonly home: Home, opts: { log?: Logger } = {}) {
+    const c = home.config;
+    mkdirSync(home.path("jobs"), { recursive: true });
+    this.db = new StateDb(home.path("state.sqlite"));
+    this.log = opts.log ?? makeLogger(c.logLevel);
+    this.metrics = makeMetrics();
+    this.chain = defineChain({ id: c.chainId, name: `chain-${c.chainId}`, nativeCurrency: { name: "ETH", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: c.rpcUrls } } });
+    this.client = createPublicClient({
+      chain: this.chain,
+      transport: fallback(c.rpcUrls.map((u) => http(u, { timeout: 10_000, retryCount: 1 })), { rank: false, retryCount: 2 }),
+      pollingInterval: 250,
+    }) as PublicClient;
+    this.account = privateKeyToAccount(home.operatorKey());
+    this.attest = new SimulatedAttestationProvider(home.enclaveKey());
+    this.txm = new TxManager(this.db, this.client, this.account, this.chain, { stuckAfterMs: c.tx.stuckAfterMs, gasHeadroomPct: c.tx.gasHeadroomPct, confirmations: 1 }, this.log);
+    this.txm.onSent = () => this.metrics.txSent.inc();
+    this.watcher = new Watcher(this.db, this.client, { jobRegistry: c.contracts.jobRegistry as Address, node: this.account.address, confirmations: c.confirmations, maxRange: c.maxBlockRange, startBlock: c.startBlock }, this.log);
+    this.policy = PolicyEngine.fromFile(home.path(c.policyFile));
+  }
+
+  static open(dir: string, opts: { log?: Logger } = {}): Agent {
+    return new Agent(loadHome(dir), opts);
+  }
+
+  get registry(): Address {
+    return this.home.config.contracts.jobRegistry as Address;
+  }
+
+  private jobDir(id: string): string {
+    const d = this.home.path(join("jobs", id));
+    mkdirSync(d, { recursive: true });
+    return d;
+  }
+
+  async readJob(id: string): Promise<ChainJob> {
+    return (await this.client.readContract({ address: this.registry, abi: jobRegistryAbi, functionName: "getJob", args: [BigInt(id)] })) as unknown as ChainJob;
+  }
+
+  private to(id: string, stage: Stage, patch: Record<string, unknown> = {}, extra: { reason_code?: number; error?: string | null } = {}) {
+    this.db.advance(id, stage, patch, extra);
+    this.metrics.stageTransitions.inc({ stage });
+    this.log.info({ jobId: id, stage }, "job stage");
+    if (CRASH_AFTER === stage) {
+      this.log.warn({ jobId: id, stage }, "RAPHA_CRASH_AFTER_STAGE: exiting");
+      process.exit(75);
+    }
+  }
+
+  // ------------------------------------------------------------------ main loop
+  async start(opts: { http?: boolean } = {}): Promise<void> {
+    if (opts.http !== false) {
+      this.server = new AgentHttpServer({
+        domain: this.home.config.http.domain,
+        chainId: this.home.config.chainId,
+        registry: this.metrics.registry,
+        log: this.log,
+        health: () => this.health(),
+        store: {
+          researcherOf: (id) => (this.db.job(id)?.data.researcher as string | undefined) ?? null,
+          result: (id) => {
+            const p = join(this.home.path("jobs"), id, "result.json");
+            return ["delivered", "settled"].includes(this.db.job(id)?.stage ?? "") && existsSync(p) ? JSON.parse(readFileSync(p, "utf8")) : null;
+          },
+          receipt: (id) => {
+            const p = join(this.home.path("jobs"), id, "receipt.json");
+            return ["delivered", "settled"].includes(this.db.job(id)?.stage ?? "") && existsSync(p) ? JSON.parse(readFileSync(p, "utf8")) : null;
+          },
+        },
+      });
+      const port = await this.server.listen(this.home.config.http.port, this.home.config.http.host);
+      this.log.info({ port }, "http listening");
+    }
+    this.running = true;
+    await this.txm.resumeAll();
+    this.loopDone = (async () => {
+      while (this.running) {
+        await this.tick().catch((e) => this.log.error({ err: shortError(e) }, "tick failed"));
+        if (this.running) await new Promise((r) => setTimeout(r, this.home.config.pollIntervalMs));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loopDone;
+    await this.server?.close();
+    this.db.close();
+  }
+
+  health(): Record<string, unknown> {
+    const jobs = this.db.jobs();
+    return {
+      operator: this.account.address,
+      enclaveSigner: this.attest.enclaveSigner(),
+      attestation: this.attest.type,
+      isolation: this.home.config.train.allowUnisolated ? "operator-opt-out-allowed" : "required",
+      checkpoint: this.db.checkpoint()?.block_number ?? null,
+      head: this.watcher.headSeen,
+      watchError: this.watcher.lastError ?? null,
+      jobs: Object.fromEntries([...new Set(jobs.map((j) => j.stage))].map((s) => [s, jobs.filter((j) => j.stage === s).length])),
+    };
+  }
+
+  /** One iteration: watch for new jobs, then advance every active job as far as it goes. */
+  async tick(): Promise<void> {
+    try {
+      const r = await this.watcher.poll();
+      this.metrics.chainHead.set(this.watcher.headSeen);
+      if (r.reorgedFrom !== undefined) {
+        for (const j of this.db.jobsAfterBlock(r.reorgedFrom)) {
+          if (j.stage === "seen") {
+            this.db.forgetJob(j.job_id); // re-read if it is re-emitted; never acted on
+            this.log.warn({ jobId: j.job_id }, "job from a reorged block forgotten");
+          }
+        }
+      }
+      for (const j of r.jobs) {
+        this.metrics.jobsSeen.inc();
+        this.log.info({ jobId: j.jobId.toString(), block: j.blockNumber }, "job seen");
+      }
+    } catch (e) {
+      this.metrics.watchErrors.inc();
+      this.log.warn({ err: shortError(e) }, "watch poll failed");
+    }
+    const active = this.db.activeJobs();
+    this.metrics.activeJobs.set(active.length);
+    for (const j of active) await this.run(j.job_id);
+  }
+
+  /** Advances one job through as many stages as possible. */
+  async run(id: string): Promise<void> {
+    for (let guard = 0; guard < 20; guard++) {
+      const j = this.db.job(id);
+      if (!j || ["settled", "rejected", "ignored", "gone", "failed"].includes(j.stage)) return;
+      const before = j.stage;
+      try {
+        await this.step(j);
+      } catch (e) {
+        if (e instanceof Reject) {
+          this.log.warn({ jobId: id, reason: e.reason }, "job will be rejected");
+          this.to(id, "rejecting", { rejectDetail: e.message.slice(0, 200) }, { reason_code: REASON[e.reason] });
+          continue;
+        }
+        const msg = shortError(e);
+        this.db.noteError(id, msg);
+        this.log.error({ jobId: id, stage: before, err: msg }, "stage failed");
+        const after = this.db.job(id)!;
+        if (after.attempts >= 3) {
+          const preAccept = ["seen", "admitted", "scanned", "attested"].includes(after.stage);
+          if (preAccept || after.stage === "accepted") this.to(id, "rejecting", { rejectDetail: msg }, { reason_code: after.stage === "accepted" ? REASON.TRAINING_FAILED : REASON.INTERNAL_ERROR });
+          else if (after.stage !== "rejecting") this.to(id, "failed", {}, { error: msg });
+          else this.to(id, "failed", {}, { error: msg });
+        }
+        return;
+      }
+      if (this.db.job(id)?.stage === before) return;
+    }
+  }
+
+  private async step(j: JobRow): Promise<void> {
+    switch (j.stage) {
+      case "seen":
+        return this.admit(j);
+      case "admitted":
+        return this.fetchAndScan(j);
+      case "scanned":
+        return this.attestJob(j);
+      case "attested":
+        return this.accept(j);
+      case "accepted":
+        return this.train(j);
+      case "trained":
+        return this.prove(j);
+      case "proven":
+        return this.submit(j);
+      case "submitted":
+        return this.deliver(j);
+      case "delivered":
+        return this.settle(j);
+      case "rejecting":
+        return this.reject(j);
+      default:
+        return;
+    }
+  }
+
+  private localDataset(datasetId: string) {
+    return this.db.datasets().find((d) => d.dataset_id === datasetId && d.offered);
+  }
+
+  // ------------------------------------------------------------------ admit
+  private async admit(j: JobRow): Promise<void> {
+    const cj = await this.readJob(j.job_id);
+    if (cj.node.toLowerCase() !== this.account.address.toLowerCase()) return this.to(j.job_id, "ignored", { why: "not our node" });
+    if (cj.status !== JobStatus.Created) return this.to(j.job_id, "gone", { why: `status ${cj.status}` });
+    const base = {
+      researcher: cj.researcher,
+      datasetId: cj.datasetId.toString(),
+      datasetRoot: cj.datasetRoot.toString(),
+      modelDigest: cj.modelDigest,
+      modelURI: cj.modelURI,
+      cohortParams: cj.cohortParams.toString(),
+      maxRecords: cj.maxRecords.toString(),
+      pricePerRecord: cj.pricePerRecord.toString(),
+      deadline: Number(cj.deadline),
+      resultPublicKey: cj.resultPublicKey,
+      seenAtMs: j.seen_at,
+    };
+    this.db.advance(j.job_id, "seen", base);
+    const ds = this.localDataset(base.datasetId);
+    if (!ds) throw new Reject("DATASET_MISMATCH", "dataset not offered by this node");
+    let cohort;
+    try {
+      cohort = decodeCohortParams(cj.cohortParams);
+    } catch {
+      throw new Reject("POLICY_DENIED", "invalid cohort parameters");
+    }
+    // count eligible records + recompute the dataset root inside the isolated child
+    const dir = this.jobDir(j.job_id);
+    const counted = await runTraining(
+      { jobKey: j.job_id, mode: "count", instance: this.home.config.prover.instance, datasetDir: ds.dir, format: (ds.format as "fhir" | "csv" | null) ?? undefined, schemaPath: ds.schema_path, hospitalSecretHex: this.home.hospitalSecret(), cohort, maxRecords: Number(cj.maxRecords), bundlePath: "", outDir: join(dir, "count") },
+      { allowUnisolated: this.home.config.train.allowUnisolated },
+    );
+    if (counted.counted.datasetRoot !== cj.datasetRoot.toString()) throw new Reject("DATASET_MISMATCH", "local dataset no longer matches the registered root");
+    const d = this.policy.evaluate({
+      researcher: cj.researcher,
+      datasetId: base.datasetId,
+      offeredDatasets: this.db.datasets().filter((x) => x.offered).map((x) => x.dataset_id),
+      pricePerRecord: cj.pricePerRecord,
+      maxRecords: cj.maxRecords,
+      eligibleRecords: counted.counted.eligibleCount,
+      consentRequired: true,
+      outputKinds: ["weights", "metrics"],
+      outputBytes: 0,
+      durationSeconds: Number(cj.deadline) - Math.floor(Date.now() / 1000),
+      modelKind: "unknown",
+      paramCount: 0,
+    });
+    if (!d.allowed) throw new Reject((d.reasons[0]?.reason as ReasonName) ?? "POLICY_DENIED", `policy ${d.reasons.map((r) => r.policyId).join(",")}`);
+    this.to(j.job_id, "admitted", { policyHash: d.policyHash, eligibleCount: counted.counted.eligibleCount });
+  }
+
+  // ------------------------------------------------------------------ fetch & scan
+  async fetchBundle(uri: string): Promise<Uint8Array> {
+    const cap = this.home.config.scan.maxBundleBytes;
+    if (uri.startsWith("file://") || uri.startsWith("/")) {
+      const p = uri.startsWith("file://") ? new URL(uri).pathname : uri;
+      const b = readFileSync(p);
+      if (b.length > cap) throw new Reject("SCAN_FAILED", "bundle exceeds size cap");
+      return new Uint8Array(b);
+    }
+    const url = uri.startsWith("ipfs://") ? this.home.config.fetch.ipfsGateway + uri.slice(7) : uri;
+    if (!/^https?:\/\//.test(url)) throw new Reject("SCAN_FAILED", "unsupported bundle URI scheme");
+    const res = await fetch(url, { signal: AbortSignal.timeout(this.home.config.fetch.timeoutMs), redirect: "follow" });
+    if (!res.ok || !res.body) throw new Error(`bundle fetch failed: HTTP ${res.status}`);
+    const chunks: Uint8Array[] = [];
+    let n = 0;
+    for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) {
+      n += c.length;
+      if (n > cap) throw new Reject("SCAN_FAILED", "bundle exceeds size cap");
+      chunks.push(c);
+    }
+    const out = new Uint8Array(n);
+    let o = 0;
+    for (const c of chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
+  }
+
+  private async fetchAndScan(j: JobRow): Promise<void> {
+    const d = j.data as Record<string, string>;
+    const bytes = await this.fetchBundle(d.modelURI!);
+    const ds = this.localDataset(d.datasetId!)!;
+    const schema = loadDatasetSchema(ds.schema_path);
+    const { report, reportHash } = scanBundle(bytes, { expectedDigest: d.modelDigest, featureCount: schema.features.length, limits: { maxBundleBytes: this.home.config.scan.maxBundleBytes } });
+    const dir = this.jobDir(j.job_id);
+    writeFileSync(join(dir, "scan-report.json"), JSON.stringify(report, null, 2));
+    if (!report.ok) throw new Reject(report.reason ?? "SCAN_FAILED", report.findings.map((f) => f.code).join(","));
+    const bundlePath = join(dir, "bundle.json");
+    writeFileSync(bundlePath, bytes);
+    // output policy with the real output size (weights = params x 4 bytes)
+    const pol = this.policy.evaluate({
+      researcher: d.researcher!,
+      datasetId: d.datasetId!,
+      offeredDatasets: this.db.datasets().filter((x) => x.offered).map((x) => x.dataset_id),
+      pricePerRecord: BigInt(d.pricePerRecord!),
+      maxRecords: BigInt(d.maxRecords!),
+      eligibleRecords: Number(j.data.eligibleCount),
+      consentRequired: true,
+      outputKinds: parseBundle(bytes).manifest.outputs,
+      outputBytes: report.paramCount * 4,
+      durationSeconds: Number(d.deadline) - Math.floor(Date.now() / 1000),
+      modelKind: parseBundle(bytes).manifest.spec.kind,
+      paramCount: report.paramCount,
+    });
+    if (!pol.allowed) throw new Reject((pol.reasons[0]?.reason as ReasonName) ?? "OUTPUT_POLICY", `policy ${pol.reasons.map((r) => r.policyId).join(",")}`);
+    this.to(j.job_id, "scanned", { scanReportHash: reportHash, bundlePath });
+  }
+
+  // ------------------------------------------------------------------ attest
+  private async attestJob(j: JobRow): Promise<void> {
+    const d = j.data as Record<string, string>;
+    const reportData = keccak256(
+      encodeAbiParameters(
+        [{ type: "uint256" }, { type: "address" }, { type: "uint256" }, { type: "bytes32" }, { type: "uint256" }, { type: "bytes32" }],
+        [BigInt(this.home.config.chainId), this.registry, BigInt(j.job_id), d.modelDigest as Hex, BigInt(d.datasetRoot!), d.scanReportHash as Hex],
+      ),
+    );
+    const att = await this.attest.attest(reportData);
+    writeFileSync(join(this.jobDir(j.job_id), "attestation.json"), JSON.stringify(att, null, 2));
+    this.to(j.job_id, "attested", { attestationHash: attestationHash(att) });
+  }
+
+  // ------------------------------------------------------------------ accept (on chain)
+  private async accept(j: JobRow): Promise<void> {
+    const d = j.data as Record<string, string>;
+    const cj = await this.readJob(j.job_id);
+    if (cj.status === JobStatus.Created) {
+      const key = `accept:${j.job_id}`;
+      if (!this.db.txByKey(key) && Number(cj.deadline) <= Math.floor(Date.now() / 1000)) return this.to(j.job_id, "gone", { why: "deadline passed" });
+      try {
+        await this.txm.send(key, { to: this.registry, data: encodeFunctionData({ abi: jobRegistryAbi, functionName: "acceptJob", args: [BigInt(j.job_id), d.scanReportHash as Hex, d.attestationHash as Hex] }) });
+      } catch (e) {
+        const again = await this.readJob(j.job_id);
+        if (again.status !== JobStatus.Accepted) {
+          if (again.status !== JobStatus.Created) return this.to(j.job_id, "gone", { why: `status ${again.status}` });
+          throw e;
+        }
+      }
+    } else if (cj.status !== JobStatus.Accepted) return this.to(j.job_id, "gone", { why: `status ${cj.status}` });
+    this.metrics.eventToAccept.observe((Date.now() - j.seen_at) / 1000);
+    this.to(j.job_id, "accepted", { acceptedAtMs: Date.now() });
+  }
+
+  // ------------------------------------------------------------------ train (isolated child)
+  private async train(j: JobRow): Promise<void> {
+    const d = j.data as Record<string, string>;
+    const ds = this.localDataset(d.datasetId!)!;
+    const dir = this.jobDir(j.job_id);
+    let out;
+    try {
+      out = await runTraining(
+        { jobKey: j.job_id, mode: "train", instance: this.home.config.prover.instance, datasetDir: ds.dir, format: (ds.format as "fhir" | "csv" | null) ?? undefined, schemaPath: ds.schema_path, hospitalSecretHex: this.home.hospitalSecret(), cohort: decodeCohortParams(BigInt(d.cohortParams!)), maxRecords: Number(d.maxRecords), bundlePath: d.bundlePath!, outDir: join(dir, "train"), threads: this.home.config.train.threads },
+        {
+          allowUnisolated: this.home.config.train.allowUnisolated,
+          onMessage: (m) => {
+            if (m.type === "epoch") this.log.info({ jobId: j.job_id, epoch: m.epoch, epochs: m.epochs, loss: Number(m.loss.toFixed(5)) }, "training progress");
+            if (m.type === "isolation") this.log.info({ jobId: j.job_id, isolated: m.ok, mode: m.mode }, "training isolation self-check");
+          },
+        },
+      );
+    } catch (e) {
+      throw new Reject("TRAINING_FAILED", shortError(e));
+    }
+    if (out.counted.datasetRoot !== d.datasetRoot) throw new Reject("DATASET_MISMATCH", "dataset changed after registration");
+    const metrics = JSON.parse(readFileSync(out.done!.metricsPath, "utf8")) as Record<string, unknown>;
+    if (typeof metrics.trainRecordsPerSecond === "number") this.metrics.trainRecordsPerSecond.set(metrics.trainRecordsPerSecond);
+    this.to(j.job_id, "trained", {
+      isolation: { mode: out.isolation.mode, verified: out.isolation.verified },
+      counts: { eligible: out.counted.eligibleCount, used: out.counted.usedCount },
+      weightsPath: out.done!.weightsPath,
+      weightsSha256: out.done!.weightsSha256,
+      transcriptPath: out.done!.transcriptPath,
+      recordsPath: out.counted.recordsPath,
+      metricsPath: out.done!.metricsPath,
+    });
+  }
+
+  // ------------------------------------------------------------------ prove
+  private async prove(j: JobRow): Promise<void> {
+    const d = j.data as Record<string, string>;
+    const inst = this.home.config.prover.instance === "prod" ? PROD_INSTANCE : DEV_INSTANCE;
+    const poseidon = await getPoseidon();
+    const words = (JSON.parse(readFileSync(d.recordsPath!, "utf8")) as string[]).map((w) => decodeWord(BigInt(w)));
+    const ds = buildDataset(poseidon, inst, words);
+    if (ds.root.toString() !== d.datasetRoot) throw new Reject("DATASET_MISMATCH", "commitment root differs from the job's");
+    const transcript = JSON.parse(readFileSync(d.transcriptPath!, "utf8")) as { usedIds: number[] };
+    const binding = computeJobBinding(this.home.config.chainId, this.registry, BigInt(j.job_id), this.account.address);
+    const batches: BatchWitness[] = planBatches(poseidon, ds, { usedIds: transcript.usedIds }, { cohort: decodeCohortParams(BigInt(d.cohortParams!)), jobBinding: binding, startMinId: 0n });
+    const art = artifactPaths(inst);
+    const proofs: { chunkIndex: number; minId: string; proof: BatchProof }[] = [];
+    const dir = this.jobDir(j.job_id);
+    for (let i = 0; i < batches.length; i++) {
+      const b = batches[i]!;
+      const p = join(dir, `proof-${b.chunkIndex}.json`);
+      let proof: BatchProof;
+      if (existsSync(p)) proof = JSON.parse(readFileSync(p, "utf8"));
+      else {
+        proof = await proveBatch(b, art, undefined, { batch: i, batches: batches.length });
+        writeFileSync(p, JSON.stringify(proof));
+      }
+      this.log.info({ jobId: j.job_id, batch: i + 1, batches: batches.length, chunk: b.chunkIndex, count: b.count }, "batch proven");
+      proofs.push({ chunkIndex: b.chunkIndex, minId: b.minId.toString(), proof });
+    }
+    writeFileSync(join(dir, "proofs.json"), JSON.stringify(proofs));
+    this.to(j.job_id, "proven", { proofsPath: join(dir, "proofs.json"), batches: proofs.length });
+  }
+
+  // ------------------------------------------------------------------ submit batches (on chain)
+  private async submit(j: JobRow): Promise<void> {
+    const d = j.data as Record<string, string>;
+    const proofs = JSON.parse(readFileSync(d.proofsPath!, "utf8")) as { chunkIndex: number; minId: string; proof: BatchProof }[];
+    const refs: Receipt["proofs"] = [];
+    for (const p of proofs) {
+      const sp = toSolidityProof(p.proof);
+      const key = `batch:${j.job_id}:${p.chunkIndex}`;
+      const cj = await this.readJob(j.job_id);
+      if (cj.status !== JobStatus.Accepted) return this.to(j.job_id, "gone", { why: `status ${cj.status}` });
+      let txHash = this.db.txByKey(key)?.hashes[0];
+      if (!this.db.txByKey(key) && cj.nextMinId > BigInt(p.minId)) {
+        // already on chain (e.g. submitted by a previous run whose row was lost): skip
+      } else {
+        const sig = await this.attest.signUsage({ chainId: this.home.config.chainId, jobRegistry: this.registry, jobId: BigInt(j.job_id), chunkIndex: p.chunkIndex, usage: sp.pubSignals[1] });
+        const rc = await this.txm.send(key, {
+          to: this.registry,
+          data: encodeFunctionData({
+            abi: jobRegistryAbi,
+            functionName: "submitBatch",
+            args: [BigInt(j.job_id), { chunkIndex: BigInt(p.chunkIndex), result: sp.pubSignals[0], usage: sp.pubSignals[1], pA: sp.pA as [bigint, bigint], pB: sp.pB as [[bigint, bigint], [bigint, bigint]], pC: sp.pC as [bigint, bigint], enclaveSignature: sig }],
+          }),
+        });
+        txHash = rc.transactionHash;
+      }
+      refs.push({ chunkIndex: p.chunkIndex, txHash, usage: sp.pubSignals[1].toString(), result: sp.pubSignals[0].toString() });
+    }
+    const cj = await this.readJob(j.job_id);
+    this.to(j.job_id, "submitted", { proofRefs: refs, provenCount: cj.provenCount.toString() });
+  }
+
+  // ------------------------------------------------------------------ deliver
+  private async deliver(j: JobRow): Promise<void> {
+    const d = j.data as Record<string, unknown>;
+    const dir = this.jobDir(j.job_id);
+    const weights = new Uint8Array(readFileSync(d.weightsPath as string));
+    const bundle = parseBundle(new Uint8Array(readFileSync(d.bundlePath as string)));
+    // output policy: only weights (fixed, declared size) and aggregate metrics leave
+    const expected = bundle.manifest.params.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0) * 4;
+    if (weights.length !== expected) throw new Error("output policy: weights size differs from the declared parameters");
+    const metrics = JSON.parse(readFileSync(d.metricsPath as string, "utf8")) as Record<string, unknown>;
+    const aad = `rapha:${this.home.config.chainId}:${this.registry.toLowerCase()}:${j.job_id}`;
+    const enc = encryptResult(d.resultPublicKey as string, weights, aad);
+    const result = { format: "rapha-result/1", jobId: j.job_id, modelDigest: d.modelDigest, params: bundle.manifest.params, weights: enc, metrics };
+    const resultBytes = Buffer.from(JSON.stringify(result));
+    const attestation = JSON.parse(readFileSync(join(dir, "attestation.json"), "utf8")) as Attestation;
+    const counts = d.counts as { eligible: number; used: number };
+    const receipt: Receipt = {
+      version: 1,
+      chainId: this.home.config.chainId,
+      jobRegistry: this.registry,
+      jobId: j.job_id,
+      node: this.account.address,
+      modelDigest: d.modelDigest as Hex,
+      datasetId: d.datasetId as string,
+      datasetRoot: d.datasetRoot as string,
+      cohortParams: d.cohortParams as string,
+      policyHash: d.policyHash as Hex,
+      scanReportHash: d.scanReportHash as Hex,
+      attestation,
+      attestationHash: d.attestationHash as Hex,
+      isolation: d.isolation as Receipt["isolation"],
+      weightsSha256: d.weightsSha256 as string,
+      encryptedResultSha256: createHash("sha256").update(resultBytes).digest("hex"),
+      counts: { eligible: counts.eligible, used: counts.used, proven: Number(d.provenCount) },
+      metrics,
+      proofs: d.proofRefs as Receipt["proofs"],
+    };
+    const rh = receiptHash(receipt);
+    writeFileSync(join(dir, "result.json"), resultBytes);
+    writeFileSync(join(dir, "receipt.json"), JSON.stringify({ ...receipt, receiptHash: rh }, null, 2));
+    this.to(j.job_id, "delivered", { receiptHash: rh });
+  }
+
+  // ------------------------------------------------------------------ settle (on chain)
+  private async settle(j: JobRow): Promise<void> {
+    const d = j.data as Record<string, string>;
+    const cj = await this.readJob(j.job_id);
+    const key = `settle:${j.job_id}`;
+    if (cj.status === JobStatus.Accepted || this.db.txByKey(key)) {
+      try {
+        await this.txm.send(key, { to: this.registry, data: encodeFunctionData({ abi: jobRegistryAbi, functionName: "settleJob", args: [BigInt(j.job_id), d.receiptHash as Hex] }) });
+      } catch (e) {
+        const again = await this.readJob(j.job_id);
+        if (again.status !== JobStatus.Settled) {
+          if (again.status !== JobStatus.Accepted) return this.to(j.job_id, "gone", { why: `status ${again.status}` });
+          throw e;
+        }
+      }
+    } else if (cj.status !== JobStatus.Settled) return this.to(j.job_id, "gone", { why: `status ${cj.status}` });
+    this.metrics.eventToSettle.observe((Date.now() - j.seen_at) / 1000);
+    this.to(j.job_id, "settled", { settledAtMs: Date.now() });
+  }
+
+  // ------------------------------------------------------------------ reject (on chain)
+  private async reject(j: JobRow): Promise<void> {
+    const code = j.reason_code ?? REASON.INTERNAL_ERROR;
+    const cj = await this.readJob(j.job_id);
+    const key = `reject:${j.job_id}`;
+    if (cj.status === JobStatus.Created || cj.status === JobStatus.Accepted || this.db.txByKey(key)) {
+      try {
+        await this.txm.send(key, { to: this.registry, data: encodeFunctionData({ abi: jobRegistryAbi, functionName: "rejectJob", args: [BigInt(j.job_id), code] }) });
+      } catch (e) {
+        const again = await this.readJob(j.job_id);
+        if (again.status !== JobStatus.Rejected) {
+          if (![JobStatus.Created, JobStatus.Accepted].includes(again.status as 1 | 2)) return this.to(j.job_id, "gone", { why: `status ${again.status}` });
+          if (e instanceof TxRevertedError) return this.to(j.job_id, "failed", {}, { error: e.message });
+          throw e;
+        }
+      }
+      this.metrics.rejections.inc({ reason: String(code) });
+      return this.to(j.job_id, "rejected", { rejectedAtMs: Date.now() });
+    }
+    if (cj.status === JobStatus.Rejected) return this.to(j.job_id, "rejected", {});
+    return this.to(j.job_id, "gone", { why: `status ${cj.status}` });
+  }
+
+  // ------------------------------------------------------------------ operator actions
+  async registerNode(metadataURI = this.home.config.metadataURI): Promise<Hex> {
+    const rc = await this.txm.send(`register-node:${this.attest.enclaveSigner()}`, {
+      to: this.home.config.contracts.nodeRegistry as Address,
+      data: encodeFunctionData({ abi: nodeRegistryAbi, functionName: "registerNode", args: [this.attest.enclaveSigner(), this.attest.typeId, this.attest.measurement(), metadataURI] }),
+    });
+    return rc.transactionHash;
+  }
+
+  /** Loads the dataset in the isolated child, computes its root, registers it on chain. */
+  async addDataset(a: { dir: string; schemaPath: string; format?: "fhir" | "csv"; priceFloor: bigint; profileURI: string }): Promise<{ datasetId: string; root: string; recordCount: number }> {
+    const { schemaHash } = await import("./data/schema.js");
+    const schema = loadDatasetSchema(a.schemaPath);
+    const key = `dataset:${keccak256(Buffer.from(a.dir))}`;
+    const out = await runTraining(
+      { jobKey: key, mode: "count", instance: this.home.config.prover.instance, datasetDir: a.dir, format: a.format, schemaPath: a.schemaPath, hospitalSecretHex: this.home.hospitalSecret(), cohort: { ageMin: 0, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 }, maxRecords: 0, bundlePath: "", outDir: this.home.path(join("datasets", keccak256(Buffer.from(a.dir)).slice(2, 18))) },
+      { allowUnisolated: this.home.config.train.allowUnisolated },
+    );
+    const root = BigInt(out.counted.datasetRoot);
+    const rc = await this.txm.send(`${key}:${root}`, {
+      to: this.home.config.contracts.nodeRegistry as Address,
+      data: encodeFunctionData({ abi: nodeRegistryAbi, functionName: "registerDataset", args: [root, BigInt(out.counted.recordCount), schemaHash(schema), a.priceFloor, a.profileURI] }),
+    });
+    const { parseEventLogs } = await import("viem");
+    const ev = parseEventLogs({ abi: nodeRegistryAbi, logs: rc.logs, eventName: "DatasetRegistered" })[0] as unknown as { args: { datasetId: bigint } } | undefined;
+    if (!ev) throw new Error("DatasetRegistered event not found");
+    const datasetId = ev.args.datasetId.toString();
+    this.db.upsertDataset({ dataset_id: datasetId, dir: a.dir, format: a.format ?? null, schema_path: a.schemaPath, root: root.toString(), record_count: out.counted.recordCount, schema_hash: schemaHash(schema), registered_tx: rc.transactionHash });
+    return { datasetId, root: root.toString(), recordCount: out.counted.recordCount };
+  }
+
+  async withdraw(): Promise<{ amount: bigint; txHash?: Hex }> {
+    const vault = this.home.config.contracts.vault as Address;
+    const amount = (await this.client.readContract({ address: vault, abi: raphaClearingVaultAbi, functionName: "balanceOf" as never, args: [this.account.address] as never })) as bigint;
+    if (amount === 0n) return { amount };
+    const rc = await this.txm.send(`withdraw:${Date.now()}`, { to: vault, data: encodeFunctionData({ abi: raphaClearingVaultAbi, functionName: "withdraw" as never, args: [] as never }) });
+    return { amount, txHash: rc.transactionHash };
+  }
+}

@@ -1,0 +1,94 @@
+// JobCreated watcher: confirmation depth, persisted checkpoint (number + hash), bounded-range
+// backfill that halves the range on errors (a bad range never blocks forever: the agent keeps
+// running its other jobs and retries with backoff), and reorg detection against stored hashes.
+import { parseAbiItem, type Address, type PublicClient, type Hex } from "viem";
+import type { StateDb } from "../state/db.js";
+import { shortError } from "./retry.js";
+import type { Logger } from "pino";
+
+export const JOB_CREATED = parseAbiItem(
+  "event JobCreated(uint256 indexed jobId, address indexed researcher, address indexed node, (uint256 datasetId, bytes32 modelDigest, string modelURI, bytes32 cohortHash, uint64 cohortParams, bytes32 outputPolicyHash, uint128 pricePerRecord, uint64 maxRecords, uint64 deadline, bytes32 resultPublicKey) spec, uint256 datasetRoot, uint256 escrow, uint256 createdAt)",
+);
+
+export interface WatcherOptions {
+  jobRegistry: Address;
+  node: Address;
+  confirmations: number;
+  maxRange: number;
+  startBlock: number;
+}
+
+export interface SeenJob {
+  jobId: bigint;
+  blockNumber: number;
+  blockHash: Hex;
+  txHash: Hex;
+}
+
+export class Watcher {
+  private range: number;
+  lastError?: string;
+  headSeen = 0;
+  constructor(
+    readonly db: StateDb,
+    readonly client: PublicClient,
+    readonly o: WatcherOptions,
+    readonly log?: Logger,
+  ) {
+    this.range = o.maxRange;
+  }
+
+  /** Checks the stored checkpoint against the chain; on mismatch rewinds to the newest matching one. */
+  private async detectReorg(): Promise<{ reorgedFrom?: number }> {
+    const cps = this.db.checkpoints(64);
+    if (!cps.length) return {};
+    for (let i = 0; i < cps.length; i++) {
+      const cp = cps[i]!;
+      const b = await this.client.getBlock({ blockNumber: BigInt(cp.block_number) }).catch(() => null);
+      if (b && b.hash === cp.block_hash) {
+        if (i === 0) return {};
+        this.db.rewindTo(cp.block_number);
+        this.log?.warn({ to: cp.block_number }, "reorg detected: rewound checkpoint");
+        return { reorgedFrom: cp.block_number };
+      }
+    }
+    const floor = Math.max(this.o.startBlock - 1, cps[cps.length - 1]!.block_number - 1000);
+    this.db.rewindTo(-1);
+    this.db.set("watch.floor", String(floor));
+    this.log?.warn({ to: floor }, "deep reorg: rewound past stored checkpoints");
+    return { reorgedFrom: floor };
+  }
+
+  /** One polling step. Returns new JobCreated events for this node (confirmed). */
+  async poll(): Promise<{ jobs: SeenJob[]; reorgedFrom?: number; upTo: number }> {
+    const { reorgedFrom } = await this.detectReorg();
+    const head = Number(await this.client.getBlockNumber());
+    this.headSeen = head;
+    const safe = head - this.o.confirmations + 1; // a log in block b has head-b+1 confirmations
+    const cp = this.db.checkpoint();
+    const floor = Number(this.db.get("watch.floor") ?? this.o.startBlock - 1);
+    const from = (cp?.block_number ?? floor) + 1;
+    if (from > safe) return { jobs: [], reorgedFrom, upTo: from - 1 };
+    const to = Math.min(safe, from + this.range - 1);
+    let logs;
+    try {
+      logs = await this.client.getLogs({ address: this.o.jobRegistry, event: JOB_CREATED, args: { node: this.o.node }, fromBlock: BigInt(from), toBlock: BigInt(to), strict: true });
+    } catch (e) {
+      this.lastError = shortError(e);
+      this.range = Math.max(1, Math.floor(this.range / 2));
+      this.log?.warn({ from, to, nextRange: this.range, err: this.lastError }, "getLogs failed: narrowing range");
+      throw e;
+    }
+    this.lastError = undefined;
+    this.range = Math.min(this.o.maxRange, this.range * 2);
+    const toBlock = await this.client.getBlock({ blockNumber: BigInt(to) });
+    const jobs = logs.map((l) => ({ jobId: l.args.jobId!, blockNumber: Number(l.blockNumber), blockHash: l.blockHash!, txHash: l.transactionHash! }));
+    // checkpoint and job rows in one transaction: either both advance or neither
+    const fresh: SeenJob[] = [];
+    this.db.tx(() => {
+      for (const j of jobs) if (this.db.insertJob({ job_id: j.jobId.toString(), block_number: j.blockNumber, block_hash: j.blockHash, tx_hash: j.txHash })) fresh.push(j);
+      this.db.pushCheckpoint(to, toBlock.hash!);
+    });
+    return { jobs: fresh, reorgedFrom, upTo: to };
+  }
+}
