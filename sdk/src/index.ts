@@ -1,0 +1,13 @@
+/**
+ * @rapha/sdk — record-count proof toolkit shared by the node agent, the dApp audit page and tests.
+ * Browser-safe entry point (no node: imports). Node-only helpers live in "@rapha/sdk/node".
+ */
+export * from "./constants.js";
+export * from "./cohort.js";
+export * from "./poseidon.js";
+export * from "./record.js";
+export * from "./dataset.js";
+export * from "./binding.js";
+export * from "./witness.js";
+export * from "./proof.js";
+export * from "./prove.js";

@@ -1,0 +1,32 @@
+/** Node-only helpers: where the committed circuit artifacts live, and loading them. */
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { CircuitInstance } from "./constants.js";
+import type { ProverArtifacts } from "./prove.js";
+
+/** Repository root (sdk/src/../..). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface ArtifactPaths extends ProverArtifacts {
+  wasm: string;
+  zkey: string;
+  vkey: string;
+}
+
+/**
+ * Artifacts of an instantiation. `dev` is committed under circuits/dev (INSECURE setup).
+ * `prod` is expected under circuits/prod after the ceremony of circuits/README.md.
+ */
+export function artifactPaths(inst: CircuitInstance, root = REPO_ROOT): ArtifactPaths {
+  if (inst.name === "dev") {
+    const d = join(root, "circuits/dev");
+    return { wasm: join(d, "record_count_dev.wasm"), zkey: join(d, "record_count_dev_INSECURE.zkey"), vkey: join(d, "verification_key_dev_INSECURE.json") };
+  }
+  const d = join(root, "circuits/prod");
+  return { wasm: join(d, "record_count_prod.wasm"), zkey: join(d, "record_count_prod.zkey"), vkey: join(d, "verification_key_prod.json") };
+}
+
+export function loadVerificationKey(inst: CircuitInstance, root = REPO_ROOT): unknown {
+  return JSON.parse(readFileSync(artifactPaths(inst, root).vkey, "utf8")) as unknown;
+}
