@@ -1,25 +1,16 @@
 import { useState } from "react";
 import { useConfig, useConnection } from "wagmi";
 import { signMessage } from "wagmi/actions";
-import { bytesToHex, keccak256, toBytes, type Hex } from "viem";
+import { bytesToHex, type Hex } from "viem";
 import { useDeployment } from "../lib/rapha";
 import { getResultKey } from "../lib/resultKey";
 import { agentBase, downloadResult } from "../lib/agentApi";
 import { humanizeError } from "../lib/errors";
 import { useDatasets } from "../lib/chainData";
 import { LossChart } from "./LossChart";
+import { receiptHashOf } from "../lib/receipt";
 
 interface Decrypted { bytes: Uint8Array; receipt: Record<string, unknown> | null; receiptOk: boolean | null }
-
-function canonical(v: unknown): string {
-  if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",")}}`;
-}
-export function receiptHashOf(receipt: unknown): Hex {
-  return keccak256(toBytes(canonical(receipt)));
-}
 
 /** Sign in to the hospital's agent, download the encrypted weights, decrypt them here with the wallet-derived key. */
 export function ResultPanel({ jobId, node, receiptHash }: { jobId: bigint; node: string; receiptHash: Hex }) {
@@ -58,7 +49,7 @@ export function ResultPanel({ jobId, node, receiptHash }: { jobId: bigint; node:
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
   const metrics = (out?.receipt?.metrics ?? null) as Record<string, unknown> | null;
-  const loss = ((out?.receipt?.lossCurve ?? (metrics?.lossCurve as unknown)) ?? []) as number[];
+  const loss = ((metrics?.trainLossCurve ?? metrics?.lossCurve ?? out?.receipt?.lossCurve) ?? []) as number[];
   return (
     <div className="card" data-testid="result-panel">
       <h3>Trained weights</h3>
@@ -76,7 +67,7 @@ export function ResultPanel({ jobId, node, receiptHash }: { jobId: bigint; node:
           )}
           {metrics && (
             <table><tbody>
-              {Object.entries(metrics).filter(([, v]) => typeof v !== "object").map(([k, v]) => (
+              {Object.entries(metrics).filter(([, v]) => v !== null && typeof v !== "object").map(([k, v]) => (
                 <tr key={k}><th>{k}</th><td>{typeof v === "number" ? Number(v).toPrecision(4) : String(v)}</td></tr>
               ))}
             </tbody></table>

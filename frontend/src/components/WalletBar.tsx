@@ -27,7 +27,7 @@ export function WalletBar() {
       <div className="wallet">
         {list.length === 0 && <span className="muted">No wallet found in this browser.</span>}
         {list.map((c) => (
-          <button key={c.uid} onClick={() => connect.mutate({ connector: c, chainId: rc.defaultChainId })} disabled={connect.isPending}>
+          <button key={c.uid} onClick={() => connect.mutate({ connector: c })} disabled={connect.isPending}>
             {c.icon && <img src={c.icon} alt="" width={16} height={16} />} Connect {c.name}
           </button>
         ))}

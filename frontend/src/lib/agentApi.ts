@@ -43,9 +43,12 @@ export function agentBase(nodeMetadata: Record<string, unknown> | null, fallback
 export async function downloadResult(p: {
   base: string; address: Address; chainId: number; jobId: bigint; signMessage: (m: string) => Promise<Hex>;
 }): Promise<AgentResult> {
-  const { nonce } = (await json(await fetchT(`${p.base}/siwe/nonce`), "Could not get a sign-in nonce")) as { nonce: string };
+  const n = (await json(await fetchT(`${p.base}/auth/nonce`), "Could not get a sign-in nonce")) as { nonce: string; domain?: string; chainId?: number };
+  if (n.chainId !== undefined && n.chainId !== p.chainId) throw new Error(`This hospital's agent serves chain ${n.chainId}, but your wallet is on ${p.chainId}.`);
+  const nonce = n.nonce;
   const message = createSiweMessage({
-    domain: location.host,
+    // the agent names the SIWE domain it accepts (its own host); the URI says where the request comes from
+    domain: n.domain ?? location.host,
     address: p.address,
     statement: `Download the encrypted result of Rapha job ${p.jobId}.`,
     uri: location.origin,
@@ -57,12 +60,20 @@ export async function downloadResult(p: {
   });
   const signature = await p.signMessage(message);
   const auth = (await json(
-    await fetchT(`${p.base}/siwe/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message, signature }) }),
+    await fetchT(`${p.base}/auth/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message, signature }) }),
     "Sign-in was refused",
   )) as { token: string };
   const res = (await json(
     await fetchT(`${p.base}/jobs/${p.jobId}/result`, { headers: { authorization: `Bearer ${auth.token}` } }, 60_000),
     "Could not download the result",
-  )) as { encrypted: unknown; receipt?: Record<string, unknown> };
-  return { encrypted: res.encrypted, receipt: res.receipt ?? null };
+  )) as Record<string, unknown>;
+  // `{ encrypted, receipt }`, or the bare sdk EncryptedResult with the receipt at /jobs/:id/receipt
+  const encrypted = (res.encrypted ?? res.result ?? res) as unknown;
+  const receipt = (res.receipt as Record<string, unknown> | undefined) ?? (await fetchReceipt(p.base, p.jobId).catch(() => null));
+  return { encrypted, receipt };
+}
+
+/** The public receipt (hashes and aggregate metrics only); its keccak256 is settled on chain. */
+export async function fetchReceipt(base: string, jobId: bigint): Promise<Record<string, unknown>> {
+  return (await json(await fetchT(`${base}/jobs/${jobId}/receipt`), "Could not fetch the receipt")) as Record<string, unknown>;
 }

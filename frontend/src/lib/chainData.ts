@@ -70,7 +70,7 @@ export type JobEventFilter = { researcher: Address } | { node: Address } | { job
  * (jobId, researcher, node) in that order, so one topic filter gets a whole story.
  */
 export async function fetchJobEvents(pc: PublicClient, d: ChainDeployment, f: JobEventFilter): Promise<(ChainEvent & { jobId: bigint })[]> {
-  const t = (x: `0x${string}` | bigint) => (typeof x === "bigint" ? pad(toHex(x), { size: 32 }) : pad(x, { size: 32 }));
+  const t = (x: `0x${string}` | bigint) => (typeof x === "bigint" ? pad(toHex(x), { size: 32 }) : pad(x.toLowerCase() as `0x${string}`, { size: 32 }));
   const topics: (`0x${string}` | null)[] =
     "jobId" in f ? [null, t(f.jobId)] : "researcher" in f ? [null, null, t(f.researcher)] : [null, null, null, t(f.node)];
   const logs = await pc.request({
@@ -79,7 +79,9 @@ export async function fetchJobEvents(pc: PublicClient, d: ChainDeployment, f: Jo
   });
   const parsed = parseEventLogs({ abi: jobRegistryAbi, logs: logs as never, strict: false });
   return parsed.map((l) => {
-    const args = (l.args ?? {}) as Record<string, unknown>;
+    // JobCreated carries the researcher's JobSpec as a tuple: flatten it so every event reads alike
+    const raw = (l.args ?? {}) as Record<string, unknown>;
+    const args = { ...((raw.spec as Record<string, unknown>) ?? {}), ...raw };
     return {
       eventName: l.eventName as string, args, blockNumber: l.blockNumber, transactionHash: l.transactionHash, logIndex: l.logIndex,
       address: l.address, jobId: BigInt(args.jobId as bigint),

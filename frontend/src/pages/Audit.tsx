@@ -11,7 +11,9 @@ import { humanizeError } from "../lib/errors";
 import { go } from "../lib/route";
 import { shortHash } from "../lib/format";
 import { PhaseBadge } from "../components/Timeline";
-import { receiptHashOf } from "../components/ResultPanel";
+import { receiptHashOf } from "../lib/receipt";
+import { agentBase, fetchReceipt } from "../lib/agentApi";
+import { fetchDatasets } from "../lib/chainData";
 
 type Verdict = { b: BatchCheck; ok: boolean | null; err?: string };
 
@@ -47,6 +49,8 @@ export default function Audit({ params }: { params: URLSearchParams }) {
       const evs = await fetchJobEvents(pc, d, { jobId: id });
       if (!evs.length) throw new Error(`No events for job ${id} on this chain.`);
       setEvents(evs);
+      const settled = evs.find((e) => e.eventName === "JobSettled");
+      if (settled) void autoReceipt(id, String(evs[0].args.node), String(settled.args.receiptHash));
       setStatus("Extracting the batch proofs…");
       const batches = await collectBatches(pc, chainId, d.contracts.jobRegistry, id, evs);
       if (!batches.length) { setVerdicts([]); return; }
@@ -65,6 +69,19 @@ export default function Audit({ params }: { params: URLSearchParams }) {
     } catch (e) {
       setErr(humanizeError(e));
     } finally { setStatus(null); }
+  }
+
+  /** Fetches the node's public receipt (GET /jobs/:id/receipt) and checks its hash against the settlement. */
+  async function autoReceipt(id: bigint, node: string, onChain: string) {
+    try {
+      const ds = await fetchDatasets(pc, d);
+      const base = agentBase(ds.find((x) => x.node.toLowerCase() === node.toLowerCase())?.nodeMetadata ?? null, d.agentUrl);
+      if (!base) { setReceiptMsg({ ok: false, text: "The node publishes no result endpoint: upload the receipt JSON below to check it." }); return; }
+      const h = receiptHashOf(await fetchReceipt(base, id));
+      setReceiptMsg({ ok: h === onChain, text: h === onChain ? `The node's receipt hashes to ${shortHash(h)}, exactly the settled receipt hash.` : `The node's receipt hashes to ${shortHash(h)}, NOT the settled ${shortHash(onChain)}.` });
+    } catch (e) {
+      setReceiptMsg({ ok: false, text: `${humanizeError(e)} Upload the receipt JSON below to check it.` });
+    }
   }
 
   async function checkReceipt(f: File | undefined) {

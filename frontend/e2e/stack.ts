@@ -1,0 +1,116 @@
+// Local stack for the browser tests: a real Hardhat node (started here, stopped by PID), the
+// contracts deployed from the compiled artifacts, a registered node + dataset, minted MockUSDC.
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import {
+  createPublicClient, createWalletClient, http, keccak256, toBytes, toHex, type Abi, type Address, type Hex,
+} from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { hardhat } from "viem/chains";
+
+export const ROOT = new URL("../../", import.meta.url).pathname;
+const MNEMONIC = "test test test test test test test test test test test junk";
+export const acct = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); });
+    s.on("error", rej);
+  });
+}
+
+export async function waitFor<T>(what: string, f: () => Promise<T | undefined | null | false>, ms = 120_000): Promise<T> {
+  const t0 = Date.now();
+  let last: unknown;
+  while (Date.now() - t0 < ms) {
+    try { const v = await f(); if (v) return v; } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+}
+
+export function startProcess(cmd: string, args: string[], name: string, env: Record<string, string> = {}): ChildProcess {
+  const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let tail = "";
+  const keep = (b: Buffer) => { tail = (tail + b.toString()).slice(-4000); };
+  p.stdout!.on("data", keep);
+  p.stderr!.on("data", keep);
+  p.on("exit", (code) => { if (code && code !== 143 && code !== 0) console.error(`[${name}] exited ${code}\n${tail}`); });
+  return p;
+}
+
+export function stopProcess(p: ChildProcess | undefined) {
+  if (p && p.exitCode === null && p.pid) { try { process.kill(p.pid, "SIGTERM"); } catch { /* gone */ } }
+}
+
+function artifact(path: string): { abi: Abi; bytecode: Hex } {
+  const j = JSON.parse(readFileSync(join(ROOT, "artifacts", path), "utf8"));
+  return { abi: j.abi, bytecode: j.bytecode };
+}
+
+export interface Stack {
+  rpcUrl: string;
+  node: ChildProcess;
+  contracts: { jobRegistry: Address; nodeRegistry: Address; vault: Address; usdc: Address; verifier: Address };
+  startBlock: number;
+  datasetId: bigint;
+  roles: { deployer: ReturnType<typeof acct>; researcher: ReturnType<typeof acct>; hospital: ReturnType<typeof acct>; enclave: ReturnType<typeof acct> };
+}
+
+/**
+ * Starts `hardhat node` on a free port and deploys: MockUSDC, NodeRegistry, RaphaClearingVault
+ * (1% fee), the verifier, JobRegistry; registers a SIMULATED-attestation node and one dataset.
+ * `verifier` picks the artifact: the snarkjs-exported RecordCountVerifier (real proofs) or the
+ * test-only TestRecordCountVerifier (accepts any proof; the audit page must then flag the proofs).
+ */
+export async function startStack(opts: { agentUrl: string; verifier: "real" | "test" }): Promise<Stack> {
+  const port = await freePort();
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  const node = startProcess(join(ROOT, "node_modules/.bin/hardhat"), ["node", "--port", String(port), "--hostname", "127.0.0.1"], "hardhat node");
+  const pc = createPublicClient({ chain: hardhat, transport: http(rpcUrl) });
+  await waitFor("hardhat node", () => pc.getChainId(), 180_000);
+  const roles = { deployer: acct(0), researcher: acct(1), hospital: acct(2), enclave: acct(3) };
+  const w = (a: ReturnType<typeof acct>) => createWalletClient({ account: a, chain: hardhat, transport: http(rpcUrl) });
+  const dep = w(roles.deployer);
+  const startBlock = Number(await pc.getBlockNumber());
+
+  async function deploy(path: string, args: unknown[]): Promise<Address> {
+    const a = artifact(path);
+    const hash = await dep.deployContract({ abi: a.abi, bytecode: a.bytecode, args });
+    const r = await pc.waitForTransactionReceipt({ hash });
+    if (!r.contractAddress) throw new Error(`deploy ${path} failed`);
+    return r.contractAddress;
+  }
+  async function send(wc: ReturnType<typeof w>, address: Address, path: string, functionName: string, args: unknown[]) {
+    const { abi } = artifact(path);
+    const { request } = await pc.simulateContract({ account: wc.account!, address, abi, functionName, args });
+    const r = await pc.waitForTransactionReceipt({ hash: await wc.writeContract(request as never) });
+    if (r.status !== "success") throw new Error(`${functionName} reverted`);
+    return r;
+  }
+  const D = roles.deployer.address;
+  const usdc = await deploy("contracts/MockUSDC.sol/MockUSDC.json", [D]);
+  const nodeRegistry = await deploy("contracts/NodeRegistry.sol/NodeRegistry.json", [D, D]);
+  const vault = await deploy("contracts/RaphaClearingVault.sol/RaphaClearingVault.json", [usdc, D, D, D, 100]);
+  const verifier = opts.verifier === "real"
+    ? await deploy("contracts/RecordCountVerifier.sol/RecordCountVerifier.json", [])
+    : await deploy("test/solidity/mocks/TestRecordCountVerifier.sol/TestRecordCountVerifier.json", []);
+  const jobRegistry = await deploy("contracts/JobRegistry.sol/JobRegistry.json", [verifier, nodeRegistry, vault, D, D]);
+  await send(dep, vault, "contracts/RaphaClearingVault.sol/RaphaClearingVault.json", "setJobRegistry", [jobRegistry]);
+  await send(dep, usdc, "contracts/MockUSDC.sol/MockUSDC.json", "mint", [roles.researcher.address, 10_000_000_000n]);
+
+  const measurement = keccak256(toBytes("rapha-e2e-simulated-enclave"));
+  const NR = "contracts/NodeRegistry.sol/NodeRegistry.json";
+  await send(dep, nodeRegistry, NR, "setMeasurementAllowed", [0, measurement, true]);
+  const meta = { institution: "St. Example University Hospital", resultEndpoint: opts.agentUrl };
+  const hw = w(roles.hospital);
+  await send(hw, nodeRegistry, NR, "registerNode", [roles.enclave.address, 0, measurement, `data:application/json,${encodeURIComponent(JSON.stringify(meta))}`]);
+  const profile = { name: "Cardiometabolic outpatients 2019–2025", institution: meta.institution, modality: "EHR (FHIR R4)", codingSystems: ["ICD-10", "SNOMED CT", "LOINC"], sizeBand: "1k–10k records" };
+  await send(hw, nodeRegistry, NR, "registerDataset", [123456789n, 5000n, keccak256(toBytes("schema:fhir-r4-v1")), 10_000n, `data:application/json,${encodeURIComponent(JSON.stringify(profile))}`]);
+  return { rpcUrl, node, contracts: { jobRegistry, nodeRegistry, vault, usdc, verifier }, startBlock, datasetId: 1n, roles };
+}
+
+export { toHex };
