@@ -3,10 +3,10 @@
  * `RecordCountVerifier` (contracts/RecordCountVerifier.sol, the snarkjs export); the test-only
  * verifier under test/ is never referenced here (test/contracts/Deploy.test.ts checks).
  */
-import type { IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
+import type { ArgumentType, IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
 
-type Future = ReturnType<IgnitionModuleBuilder["contract"]>;
-type Addr = Future | string | ReturnType<IgnitionModuleBuilder["getAccount"]> | ReturnType<IgnitionModuleBuilder["getParameter"]>;
+/** An address argument: a literal, an account, a parameter, or a deployed contract future. */
+type Addr = ArgumentType;
 
 export interface CoreRoles {
   admin: Addr; // DEFAULT_ADMIN_ROLE of every contract (timelock / multisig)
@@ -14,7 +14,7 @@ export interface CoreRoles {
   governor: Addr; // ATTESTATION_GOVERNOR_ROLE
   feeSetter: Addr;
   treasury: Addr;
-  feeBps: ReturnType<IgnitionModuleBuilder["getParameter"]> | number;
+  feeBps: ArgumentType;
 }
 
 export function deployCore(m: IgnitionModuleBuilder, usdc: Addr, roles: CoreRoles) {
