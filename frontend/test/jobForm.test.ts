@@ -34,6 +34,8 @@ describe("new-job form validation", () => {
     expect(validateJobForm({ ...base, deadline: unixToLocalInput(now - 60) }, { datasets, nowSec: now }).errors.deadline).toBeTruthy();
     expect(validateJobForm({ ...base, bundleDigest: "" }, { datasets, nowSec: now }).errors.bundle).toBeTruthy();
     expect(validateJobForm({ ...base, bundleUri: "file:///etc/passwd" }, { datasets, nowSec: now }).errors.bundleUri).toBeTruthy();
+    expect(validateJobForm({ ...base, bundleUri: "data:application/json,{}" }, { datasets, nowSec: now }).errors.bundleUri).toMatch(/hospital nodes fetch nothing else/);
+    expect(validateJobForm({ ...base, bundleUri: "ipfs://bafybeigdyrzt" }, { datasets, nowSec: now }).errors.bundleUri).toBeUndefined();
   });
 
   it("says when the wallet holds less USDC than the budget", () => {

@@ -7,6 +7,10 @@ import { humanizeError } from "../src/lib/errors";
 import { deriveResultKey, resultKeyMessage } from "../src/lib/resultKey";
 import { bytesToHex } from "viem";
 import { jobBinding, batchParams, SNARK_FIELD } from "../src/lib/audit";
+import { canonicalJson } from "@rapha/sdk/model/bundle";
+import { keccak256, toBytes } from "viem";
+import { receiptHashOf } from "../src/lib/receipt";
+import { computeJobBinding } from "@rapha/sdk/binding";
 
 const acct = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
 
@@ -42,9 +46,20 @@ describe("errors a person can act on", () => {
 });
 
 describe("audit helpers follow docs/PROTOCOL.md", () => {
-  it("jobBinding is reduced mod p and params pack chunk, minId and cohort", () => {
+  it("jobBinding matches the sdk's, is reduced mod p, and params pack chunk, minId and cohort", () => {
     const b = jobBinding(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3", 1n, acct.address);
     expect(b < SNARK_FIELD).toBe(true);
+    expect(b).toBe(computeJobBinding(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3", 1n, acct.address));
     expect(batchParams(2n, 5n, 3n)).toBe(2n + 5n * 2n ** 32n + 3n * 2n ** 96n);
+  });
+});
+
+describe("receipt hash", () => {
+  it("equals the node's keccak256(sdk canonicalJson(receipt)), ignoring the served receiptHash field", () => {
+    const receipt = { version: 1, jobId: "4", metrics: { trainLossCurve: [0.7, 0.5], auc: 0.8 }, counts: { used: 3, eligible: 5 }, proofs: [{ chunkIndex: 0, usage: "9" }] };
+    const h = keccak256(toBytes(canonicalJson(receipt)));
+    expect(receiptHashOf(receipt)).toBe(h);
+    expect(receiptHashOf({ ...receipt, receiptHash: h })).toBe(h);
+    expect(receiptHashOf({ ...receipt, counts: { used: 4, eligible: 5 } })).not.toBe(h);
   });
 });

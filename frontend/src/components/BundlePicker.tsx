@@ -9,12 +9,6 @@ export async function digestFile(file: Blob): Promise<{ digest: Hex; bytes: Uint
   return { digest: keccak256(bytes), bytes };
 }
 
-export function toDataUri(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return `data:application/json;base64,${btoa(s)}`;
-}
-
 /**
  * Picks a model bundle file (or generates one with the sdk builder) and computes its digest in
  * the browser. Patient data never goes here: this takes the researcher's model only.

@@ -1,6 +1,6 @@
 import { useMemo, useState } from "react";
 import { CohortForm, type CohortLabels } from "./CohortForm";
-import { BundlePicker, toDataUri, type PickedBundle } from "./BundlePicker";
+import { BundlePicker, type PickedBundle } from "./BundlePicker";
 import { DEFAULT_COHORT } from "../lib/cohort";
 import { computeBudget, validateJobForm, type DatasetOption, type JobDraft, type JobFormValues } from "../lib/jobForm";
 import { fmtUsdc, unixToLocalInput } from "../lib/format";
@@ -71,11 +71,8 @@ export function JobForm(p: JobFormProps) {
           <label style={{ flex: 1 }}>Bundle URI
             <input aria-label="Bundle URI" placeholder="https://… or ipfs://…" value={v.bundleUri} onChange={(e) => setV({ ...v, bundleUri: e.target.value })} />
           </label>
-          {bundle && bundle.size <= 48 * 1024 && (
-            <button type="button" className="secondary" onClick={() => setV({ ...v, bundleUri: toDataUri(bundle.bytes) })}>Inline as data: URI</button>
-          )}
         </div>
-        <p className="muted">The node checks the fetched bytes against the digest above, so the host need not be trusted.</p>
+        <p className="muted">Host the bundle file (use “Download bundle” for a generated one) at an https:// or ipfs:// address the hospital node can reach. The node checks the fetched bytes against the digest above, so the host need not be trusted.</p>
         {show("bundleUri")}
       </fieldset>
 

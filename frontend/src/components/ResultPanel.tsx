@@ -10,7 +10,7 @@ import { useDatasets } from "../lib/chainData";
 import { LossChart } from "./LossChart";
 import { receiptHashOf } from "../lib/receipt";
 
-interface Decrypted { bytes: Uint8Array; receipt: Record<string, unknown> | null; receiptOk: boolean | null }
+interface Decrypted { bytes: Uint8Array; receipt: Record<string, unknown> | null; receiptOk: boolean | null; metrics: Record<string, unknown> | null; params: { name: string; shape: number[] }[] | null }
 
 /** Sign in to the hospital's agent, download the encrypted weights, decrypt them here with the wallet-derived key. */
 export function ResultPanel({ jobId, node, receiptHash }: { jobId: bigint; node: string; receiptHash: Hex }) {
@@ -36,7 +36,7 @@ export function ResultPanel({ jobId, node, receiptHash }: { jobId: bigint; node:
       setBusy("Decrypting in your browser…");
       const { decryptResult } = await import("@rapha/sdk/model/encryption");
       const bytes = decryptResult(bytesToHex(key.secretKey), r.encrypted as never);
-      setOut({ bytes, receipt: r.receipt, receiptOk: r.receipt ? receiptHashOf(r.receipt) === receiptHash : null });
+      setOut({ bytes, receipt: r.receipt, receiptOk: r.receipt ? receiptHashOf(r.receipt) === receiptHash : null, metrics: r.metrics ?? null, params: r.params ?? null });
     } catch (e) {
       setErr(humanizeError(e));
     } finally { setBusy(null); }
@@ -48,7 +48,8 @@ export function ResultPanel({ jobId, node, receiptHash }: { jobId: bigint; node:
     a.href = url; a.download = `rapha-job-${jobId}-weights.bin`; a.click();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
-  const metrics = (out?.receipt?.metrics ?? null) as Record<string, unknown> | null;
+  const metrics = (out?.metrics ?? out?.receipt?.metrics ?? null) as Record<string, unknown> | null;
+  const counts = (out?.receipt?.counts ?? null) as Record<string, number> | null;
   const loss = ((metrics?.trainLossCurve ?? metrics?.lossCurve ?? out?.receipt?.lossCurve) ?? []) as number[];
   return (
     <div className="card" data-testid="result-panel">
@@ -59,7 +60,11 @@ export function ResultPanel({ jobId, node, receiptHash }: { jobId: bigint; node:
       {err && <div className="error" role="alert">{err}</div>}
       {out && (
         <div data-testid="result-decrypted">
-          <div className="ok">Decrypted {out.bytes.length.toLocaleString()} bytes of weights. <button onClick={save}>Save file</button></div>
+          <div className="ok">
+            Decrypted {out.bytes.length.toLocaleString()} bytes of weights
+            {out.params && ` (${out.params.map((p) => `${p.name} [${p.shape.join("×")}]`).join(", ")}; float32)`}. <button onClick={save}>Save file</button>
+          </div>
+          {counts && <p className="muted">Records: {counts.eligible} eligible in the cohort, {counts.used} used for training, {counts.proven} proven on chain.</p>}
           {out.receiptOk !== null && (
             <p className={out.receiptOk ? "ok" : "error"} data-testid="receipt-check">
               Receipt hash {out.receiptOk ? "matches" : "DOES NOT match"} the one settled on chain ({receiptHash.slice(0, 14)}…).

@@ -5,7 +5,8 @@ import type { Address, Hex } from "viem";
 export interface AgentResult {
   encrypted: unknown; // sdk EncryptedResult
   receipt: Record<string, unknown> | null;
-  receiptBytes?: Uint8Array;
+  metrics?: Record<string, unknown> | null;
+  params?: { name: string; shape: number[] }[] | null;
 }
 
 async function fetchT(url: string, init: RequestInit = {}, ms = 15_000): Promise<Response> {
@@ -67,10 +68,10 @@ export async function downloadResult(p: {
     await fetchT(`${p.base}/jobs/${p.jobId}/result`, { headers: { authorization: `Bearer ${auth.token}` } }, 60_000),
     "Could not download the result",
   )) as Record<string, unknown>;
-  // `{ encrypted, receipt }`, or the bare sdk EncryptedResult with the receipt at /jobs/:id/receipt
-  const encrypted = (res.encrypted ?? res.result ?? res) as unknown;
+  // node-agent "rapha-result/1": { weights: EncryptedResult, metrics, params, … }; the receipt is public at /jobs/:id/receipt
+  const encrypted = (res.weights ?? res.encrypted ?? res) as unknown;
   const receipt = (res.receipt as Record<string, unknown> | undefined) ?? (await fetchReceipt(p.base, p.jobId).catch(() => null));
-  return { encrypted, receipt };
+  return { encrypted, receipt, metrics: (res.metrics as Record<string, unknown> | undefined) ?? null, params: (res.params as { name: string; shape: number[] }[] | undefined) ?? null };
 }
 
 /** The public receipt (hashes and aggregate metrics only); its keccak256 is settled on chain. */

@@ -53,8 +53,8 @@ export function validateJobForm(
   if (!ds) errors.datasetId = "Choose a dataset.";
   else if (!ds.active) errors.datasetId = "This dataset is not active.";
   if (!v.bundleDigest) errors.bundle = "Pick a model bundle file or generate one.";
-  if (!v.bundleUri.trim()) errors.bundleUri = "Say where the node can fetch the bundle (https://, ipfs:// or data:).";
-  else if (!/^(https?:\/\/|ipfs:\/\/|data:|ar:\/\/)/.test(v.bundleUri.trim())) errors.bundleUri = "The bundle URI must start with https://, ipfs://, ar:// or data:.";
+  if (!v.bundleUri.trim()) errors.bundleUri = "Say where the node can fetch the bundle (https:// or ipfs://).";
+  else if (!/^(https?:\/\/|ipfs:\/\/)\S+$/.test(v.bundleUri.trim())) errors.bundleUri = "The bundle URI must be an https:// (or http://) or ipfs:// address: hospital nodes fetch nothing else.";
   const ce = validateCohort(v.cohort);
   if (ce.length) errors.cohort = ce.join(" ");
   const price = parsePrice(v.price);

@@ -8,7 +8,11 @@ export function canonical(v: unknown): string {
   return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",")}}`;
 }
 
-/** keccak256 of the receipt's canonical JSON: what the node settles on chain (JobSettled.receiptHash). */
+/**
+ * keccak256 of the receipt's canonical JSON: what the node settles on chain (JobSettled.receiptHash).
+ * The node serves the receipt with its own `receiptHash` field added; that field is not hashed.
+ */
 export function receiptHashOf(receipt: unknown): Hex {
-  return keccak256(toBytes(canonical(receipt)));
+  const { receiptHash: _claimed, ...body } = (receipt ?? {}) as Record<string, unknown>;
+  return keccak256(toBytes(canonical(body)));
 }
