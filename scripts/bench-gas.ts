@@ -135,19 +135,26 @@ await registry.connect(node).acceptJob(3n, SCAN, ATT);
 await registry.connect(node).submitBatch(3n, await batch(3n, 0n, 64n, 200n));
 r.settleWarm = await gas(registry.connect(node).settleJob(3n, ethers.id("receipt")));
 
-// Job 4 / 5: cancel and reject.
-await registry.connect(researcher).createJob(await spec());
-r.cancelJob = await gas(registry.connect(researcher).cancelJob(4n));
-await registry.connect(researcher).createJob(await spec());
-r.rejectJob = await gas(registry.connect(node).rejectJob(5n, 1));
+// Job 4: a researcher's first settlement with a node and treasury that already hold balances.
+await usdc.connect(researcher2).approve(vaultAddr, ethers.MaxUint256);
+await registry.connect(researcher2).createJob(await spec());
+await registry.connect(node).acceptJob(4n, SCAN, ATT);
+await registry.connect(node).submitBatch(4n, await batch(4n, 0n, 64n, 200n));
+r.settleNewResearcher = await gas(registry.connect(node).settleJob(4n, ethers.id("receipt")));
 
-// Job 2 never accepted → expires; job 6 accepted with a proof → expires paying what was proven.
+// Job 5 / 6: cancel and reject.
 await registry.connect(researcher).createJob(await spec());
-await registry.connect(node).acceptJob(6n, SCAN, ATT);
-await registry.connect(node).submitBatch(6n, await batch(6n, 0n, 10n, 10n));
+r.cancelJob = await gas(registry.connect(researcher).cancelJob(5n));
+await registry.connect(researcher).createJob(await spec());
+r.rejectJob = await gas(registry.connect(node).rejectJob(6n, 1));
+
+// Job 2 never accepted → expires; job 7 accepted with a proof → expires paying what was proven.
+await registry.connect(researcher).createJob(await spec());
+await registry.connect(node).acceptJob(7n, SCAN, ATT);
+await registry.connect(node).submitBatch(7n, await batch(7n, 0n, 10n, 10n));
 await networkHelpers.time.increase(8 * 86_400);
 r.refundExpired = await gas(registry.connect(admin).expireJob(2n));
-r.expireAccepted = await gas(registry.connect(admin).expireJob(6n));
+r.expireAccepted = await gas(registry.connect(admin).expireJob(7n));
 r.withdrawResearcher = await gas(vault.connect(researcher).withdraw());
 
 r.lifecycle = r.createJob + r.acceptJob + r.submitProof + r.settle;
@@ -161,6 +168,7 @@ const notes: Record<string, string> = {
   submitProofNext: "second batch of the same job (chained minId)",
   settle: "first settlement: node, treasury and researcher balances credited from zero",
   settleWarm: "later settlement: those balances already exist",
+  settleNewResearcher: "a researcher's first refund; node and treasury already have balances",
   refundExpired: "never-accepted job expired by anyone: full refund",
   expireAccepted: "accepted job expired: pays the proven count, refunds the rest",
   cancelJob: "",
