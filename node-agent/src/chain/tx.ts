@@ -62,21 +62,36 @@ export class TxManager {
       // persisted BEFORE broadcast: after a crash we know exactly what may be in flight
       this.db.insertTx({ key, nonce, hashes: [hash], status: "pending", to_addr: req.to, data: req.data, gas: gas.toString(), max_fee: fees.maxFeePerGas!.toString(), max_priority: fees.maxPriorityFeePerGas!.toString() });
       this.log?.info({ key, nonce, hash }, "tx signed and persisted");
-      await this.broadcast(signed);
+      const crash = process.env.RAPHA_CRASH_AFTER_TX_PERSIST;
+      if (crash && key.startsWith(crash)) {
+        this.log?.warn({ key }, "RAPHA_CRASH_AFTER_TX_PERSIST: exiting before broadcast");
+        process.exit(75);
+      }
+      const err = await this.broadcast(signed);
+      if (err) {
+        // definitively refused by the node (e.g. insufficient funds): nothing is in flight, the nonce is free
+        this.db.deleteTx(key);
+        throw new Error(`transaction ${key} refused by the node: ${err}`);
+      }
       this.onSent?.(key, hash);
       return this.db.txByKey(key)!;
     });
     return this.await(row);
   }
 
-  private async broadcast(raw: Hex) {
+  /** Returns a reason string if the node definitively refused the transaction, else undefined. */
+  private async broadcast(raw: Hex): Promise<string | undefined> {
     try {
       await retry(() => this.client.sendRawTransaction({ serializedTransaction: raw }), { attempts: 3 });
     } catch (e) {
-      const m = shortError(e).toLowerCase();
+      const full = String((e as { details?: string }).details ?? "") + " " + shortError(e);
+      const m = full.toLowerCase();
       // already known / nonce consumed: the wait loop finds out what happened
-      if (!/already known|nonce too low|known transaction|replacement/.test(m)) this.log?.warn({ err: shortError(e) }, "broadcast failed; will retry while waiting");
+      if (/already known|nonce too low|known transaction|replacement/.test(m)) return undefined;
+      if (/insufficient funds|enough funds|invalid params|missing or invalid|intrinsic gas|exceeds block gas/.test(m)) return full.trim().slice(0, 200);
+      this.log?.warn({ err: shortError(e) }, "broadcast failed; will retry while waiting");
     }
+    return undefined;
   }
 
   /** Waits for one of the row's hashes to be mined, replacing the tx if it is stuck. */
@@ -119,7 +134,8 @@ export class TxManager {
         const hash = keccak256(signed);
         this.db.addTxHash(t.key, hash, maxFee, maxPrio);
         this.log?.warn({ key: t.key, nonce: t.nonce, hash }, "replacing stuck transaction");
-        await this.broadcast(signed);
+        const err = await this.broadcast(signed);
+        if (err) this.log?.warn({ key: t.key, err }, "replacement refused");
         replacements++;
         lastSend = Date.now();
         t = this.db.txByKey(t.key)!;

@@ -1,0 +1,190 @@
+// End to end against a real Hardhat node, real SQLite, real onnxruntime, real Groth16 proofs (dev circuit).
+import { expect } from "chai";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { Writable } from "node:stream";
+import * as ort from "onnxruntime-node";
+import { SiweMessage } from "siwe";
+import { privateKeyToAccount } from "viem/accounts";
+import type { Hex } from "viem";
+import { initHome } from "../src/config.js";
+import { Agent } from "../src/agent.js";
+import { makeLogger } from "../src/log.js";
+import { StateDb } from "../src/state/db.js";
+import { RaphaDataLoader } from "../src/data/loader.js";
+import { parseDatasetSchema } from "../src/data/schema.js";
+import { syntheticSchema } from "../src/data/synth.js";
+import { binaryMetrics } from "../src/train/onnx-trainer.js";
+import { decryptResult, decodeParams, parseBundle } from "../../sdk/src/model/index.js";
+import { REASON } from "../src/reasons.js";
+import { startChain, allowMeasurement, fundResearcher, writeBundle, createJob, events, KEYS, ROOT, type Chain } from "./chain-harness.js";
+import { makeDataset, CANARY_STRINGS, SECRET } from "./helpers.js";
+
+const ALL = { ageMin: 18, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 };
+const MLP = { kind: "mlp" as const, inputDim: 9, hidden: [16], optimizer: { type: "adam" as const, lr: 0.01 }, batchSize: 64, epochs: 12 };
+
+function transforms(s: string): string[] {
+  const b = Buffer.from(s);
+  return [s, b.toString("hex"), b.toString("base64"), JSON.stringify(s).slice(1, -1), encodeURIComponent(s)];
+}
+
+async function until(fn: () => Promise<boolean> | boolean, ms: number, what: string) {
+  const t0 = Date.now();
+  while (!(await fn())) {
+    if (Date.now() - t0 > ms) throw new Error(`timeout waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("node-agent end to end (Hardhat node, real proofs)", function () {
+  this.timeout(300_000);
+  let chain: Chain;
+  let agent: Agent;
+  let home: string;
+  let datasetId: bigint;
+  const logs: string[] = [];
+  const ds = makeDataset(300, 77);
+
+  before(async () => {
+    chain = await startChain();
+    home = mkdtempSync(join(tmpdir(), "rapha-home-"));
+    initHome(
+      home,
+      {
+        chainId: 31337,
+        rpcUrls: ["http://127.0.0.1:1", chain.url], // first RPC is dead: exercises the fallback
+        confirmations: 1,
+        pollIntervalMs: 100,
+        contracts: { jobRegistry: chain.contracts.jobRegistry, nodeRegistry: chain.contracts.nodeRegistry, vault: chain.contracts.vault },
+        http: { host: "127.0.0.1", port: 0, domain: "hospital.test" },
+        tx: { stuckAfterMs: 3000, gasHeadroomPct: 25 },
+      },
+      { operatorKey: KEYS.operator },
+    );
+    const sink = new Writable({ write: (c, _e, cb) => (logs.push(c.toString()), cb()) });
+    agent = Agent.open(home, { log: makeLogger("info", sink) });
+    await allowMeasurement(chain, agent.attest.measurement());
+    await agent.registerNode("ipfs://hospital-a");
+    const r = await agent.addDataset({ dir: ds.dir, schemaPath: ds.schemaPath, priceFloor: 500n, profileURI: "ipfs://profile" });
+    datasetId = BigInt(r.datasetId);
+    expect(r.recordCount).to.equal(300);
+    await fundResearcher(chain, 10_000n * 10n ** 6n);
+  });
+  after(async () => {
+    await agent?.stop().catch(() => {});
+    await chain?.stop();
+  });
+
+  it("happy path: admitted, trained, proven, delivered, settled for exactly the proven count; researcher decrypts working weights", async () => {
+    const bundle = writeBundle(MLP);
+    const price = 10_000n;
+    const maxRecords = 1000n;
+    const job = await createJob(chain, { datasetId, bundle, cohort: ALL, price, maxRecords });
+    await agent.start();
+    await until(() => agent.db.job(job.jobId.toString())?.stage === "settled", 200_000, "settlement");
+    const row = agent.db.job(job.jobId.toString())!;
+    const transcript = JSON.parse(readFileSync(row.data.transcriptPath as string, "utf8"));
+    const settled = (await events(chain, "JobSettled", job.jobId))[0]!.args;
+    expect(settled.provenCount).to.equal(BigInt(transcript.usedIds.length));
+    expect(Number(settled.provenCount)).to.be.greaterThan(100);
+    expect((settled.nodeAmount as bigint) + (settled.fee as bigint)).to.equal((settled.paidRecords as bigint) * price);
+    expect(settled.refund).to.equal(maxRecords * price - (settled.paidRecords as bigint) * price);
+    expect(await events(chain, "JobAccepted", job.jobId)).to.have.length(1);
+    // receipt hash on chain = hash of the receipt the node serves
+    const receipt = await (await fetch(`http://127.0.0.1:${(agent.server!.server.address() as { port: number }).port}/jobs/${job.jobId}/receipt`)).json() as Record<string, unknown>;
+    expect(settled.receiptHash).to.equal(receipt.receiptHash);
+    expect((receipt.attestation as { simulated: boolean }).simulated).to.equal(true);
+    expect((receipt.isolation as { verified: boolean }).verified).to.equal(true);
+
+    // researcher: SIWE, fetch, decrypt, load into onnxruntime, beat the trivial baseline on held-out records
+    const base = `http://127.0.0.1:${(agent.server!.server.address() as { port: number }).port}`;
+    const researcher = privateKeyToAccount(KEYS.researcher);
+    const { nonce } = (await (await fetch(`${base}/auth/nonce`)).json()) as { nonce: string };
+    const message = new SiweMessage({ domain: "hospital.test", address: researcher.address, uri: "https://hospital.test", version: "1", chainId: 31337, nonce, issuedAt: new Date().toISOString() }).prepareMessage();
+    const { token } = (await (await fetch(`${base}/auth/verify`, { method: "POST", body: JSON.stringify({ message, signature: await researcher.signMessage({ message }) }) })).json()) as { token: string };
+    const resBody = await (await fetch(`${base}/jobs/${job.jobId}/result`, { headers: { authorization: `Bearer ${token}` } })).text();
+    const result = JSON.parse(resBody);
+    const weights = decryptResult(job.secretKey, result.weights);
+    const b = parseBundle(bundle.bytes);
+    const params = decodeParams(b.manifest.params, weights);
+    const held = makeDataset(2000, 9001);
+    const L = await new RaphaDataLoader({ dir: held.dir, schema: parseDatasetSchema(syntheticSchema()), hospitalSecret: SECRET }).load();
+    const sel = L.select(ALL);
+    const sess = await ort.InferenceSession.create(b.files["inference.onnx"]!);
+    const feeds: Record<string, ort.Tensor> = { X: new ort.Tensor("float32", sel.X, [sel.usedCount, 9]) };
+    for (const p of b.manifest.params) feeds[p.name] = new ort.Tensor("float32", params[p.name]!, p.shape);
+    const prob = (await sess.run(feeds)).prob!.data as Float32Array;
+    const m = binaryMetrics(prob, sel.Y);
+    expect(m.bce).to.be.lessThan(m.baselineBce);
+    expect(m.auc).to.be.greaterThan(0.7);
+
+    // data boundary: no canary (or hex/base64/JSON-escaped form) in logs, receipt, result, or any transaction input
+    const txInputs: string[] = [];
+    for (const t of agent.db.txs()) for (const h of t.hashes) txInputs.push((await chain.client.getTransaction({ hash: h as Hex }).catch(() => null))?.input ?? "");
+    const haystack = [logs.join(""), JSON.stringify(receipt), resBody, txInputs.join(""), readFileSync(join(home, "jobs", job.jobId.toString(), "train", "metrics.json"), "utf8")].join("\n");
+    for (const c of CANARY_STRINGS) for (const t of transforms(c)) expect(haystack.includes(t), `canary leaked: ${c}`).to.equal(false);
+    await agent.stop();
+  });
+
+  it("rejection paths end on chain with their reason code and a full refund", async () => {
+    agent = Agent.open(home, { log: makeLogger("silent") });
+    const cases: { name: string; code: number; make: () => Promise<{ jobId: bigint }> }[] = [
+      { name: "cohort too small", code: REASON.COHORT_TOO_SMALL, make: () => createJob(chain, { datasetId, bundle: writeBundle(MLP), cohort: { ...ALL, ageMin: 120 }, price: 10_000n, maxRecords: 100n }) },
+      { name: "price under the hospital's policy floor", code: REASON.PRICE_TOO_LOW, make: () => createJob(chain, { datasetId, bundle: writeBundle(MLP), cohort: ALL, price: 800n, maxRecords: 100n }) },
+      { name: "digest mismatch", code: REASON.DIGEST_MISMATCH, make: () => createJob(chain, { datasetId, bundle: { ...writeBundle(MLP), digest: ("0x" + "ab".repeat(32)) as Hex }, cohort: ALL, price: 10_000n, maxRecords: 100n }) },
+      { name: "network-capable code in the bundle", code: REASON.SCAN_FAILED, make: () => createJob(chain, { datasetId, bundle: writeBundle(MLP, undefined, { "prep.py": new TextEncoder().encode("import requests\n") }), cohort: ALL, price: 10_000n, maxRecords: 100n }) },
+    ];
+    const jobs = [];
+    for (const c of cases) jobs.push({ ...c, jobId: (await c.make()).jobId });
+    for (let i = 0; i < 40 && jobs.some((j) => agent.db.job(j.jobId.toString())?.stage !== "rejected"); i++) await agent.tick();
+    for (const j of jobs) {
+      const ev = (await events(chain, "JobRejected", j.jobId))[0];
+      expect(ev, j.name).to.not.equal(undefined);
+      expect(ev!.args.reasonCode, j.name).to.equal(j.code);
+      const created = (await events(chain, "JobCreated", j.jobId))[0]!.args;
+      expect(ev!.args.refund, j.name).to.equal(created.escrow);
+    }
+    agent.db.close();
+  });
+
+  it("crash safety: killed after every stage (and after persisting a tx before broadcast), it finishes the job once", async () => {
+    const job = await createJob(chain, { datasetId, bundle: writeBundle({ ...MLP, epochs: 3 }), cohort: { ...ALL, ageMin: 40 }, price: 10_000n, maxRecords: 1000n });
+    const id = job.jobId.toString();
+    const cli = join(ROOT, "node-agent/src/cli.ts");
+    const runOnce = (env: Record<string, string>) =>
+      new Promise<number>((resolve) => {
+        const p = spawn(process.execPath, ["--import", "tsx", cli, "--home", home, "run"], { cwd: ROOT, env: { ...process.env, ...env }, stdio: "ignore" });
+        const t = setInterval(() => {
+          const db = new StateDb(join(home, "state.sqlite"));
+          const st = db.job(id)?.stage;
+          db.close();
+          if (st === "settled") p.kill("SIGTERM");
+        }, 300);
+        p.on("exit", (code) => {
+          clearInterval(t);
+          resolve(code ?? 0);
+        });
+      });
+    // crash right after persisting (not broadcasting) the accept tx, then after each later stage
+    expect(await runOnce({ RAPHA_CRASH_AFTER_TX_PERSIST: "accept:" })).to.equal(75);
+    for (const stage of ["accepted", "trained", "proven", "submitted", "delivered"]) expect(await runOnce({ RAPHA_CRASH_AFTER_STAGE: stage }), stage).to.equal(75);
+    await runOnce({});
+    const db = new StateDb(join(home, "state.sqlite"));
+    expect(db.job(id)!.stage).to.equal("settled");
+    const keys = db.txs().filter((t) => t.key.endsWith(`:${id}`) || t.key.includes(`:${id}:`));
+    expect(keys.every((t) => t.status === "mined")).to.equal(true);
+    db.close();
+    expect(await events(chain, "JobAccepted", job.jobId)).to.have.length(1);
+    expect(await events(chain, "JobSettled", job.jobId)).to.have.length(1);
+    const batches = await events(chain, "BatchProven", job.jobId);
+    expect(batches.length).to.equal(keys.filter((k) => k.key.startsWith("batch:")).length);
+    // no transaction of ours ever reverted
+    for (const t of keys) {
+      const rc = await chain.client.getTransactionReceipt({ hash: t.hashes[0] as Hex });
+      expect(rc.status).to.equal("success");
+    }
+    writeFileSync(join(home, "crash-test.done"), "ok");
+  });
+});
