@@ -4,9 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import {
-  createPublicClient, createWalletClient, http, keccak256, toBytes, toHex, type Abi, type Address, type Hex,
-} from "viem";
+import { createPublicClient, createWalletClient, http, type Abi, type Address, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 
@@ -56,25 +54,26 @@ export interface Stack {
   node: ChildProcess;
   contracts: { jobRegistry: Address; nodeRegistry: Address; vault: Address; usdc: Address; verifier: Address };
   startBlock: number;
-  datasetId: bigint;
-  roles: { deployer: ReturnType<typeof acct>; researcher: ReturnType<typeof acct>; hospital: ReturnType<typeof acct>; enclave: ReturnType<typeof acct> };
+  roles: { deployer: ReturnType<typeof acct>; researcher: ReturnType<typeof acct>; hospital: ReturnType<typeof acct> };
+  /** governance: allowlist an enclave measurement (the node-agent's simulated attestation) */
+  allowMeasurement: (attestationType: number, measurement: Hex) => Promise<void>;
 }
 
 /**
- * Starts `hardhat node` on a free port and deploys: MockUSDC, NodeRegistry, RaphaClearingVault
- * (1% fee), the verifier, JobRegistry; registers a SIMULATED-attestation node and one dataset.
- * `verifier` picks the artifact: the snarkjs-exported RecordCountVerifier (real proofs) or the
- * test-only TestRecordCountVerifier (accepts any proof; the audit page must then flag the proofs).
+ * Starts `hardhat node` on a free port and deploys, from the compiled artifacts, what the local
+ * Ignition module deploys: MockUSDC, the snarkjs-exported RecordCountVerifier (dev circuit),
+ * NodeRegistry, RaphaClearingVault (1% fee), JobRegistry; mints 10,000 USDC to the researcher.
+ * (Plain EOAs hold the admin roles here instead of the local module's timelock, so the test can
+ * allowlist the agent's measurement in one call.)
  */
-export async function startStack(opts: { agentUrl: string; verifier: "real" | "test" }): Promise<Stack> {
+export async function startStack(): Promise<Stack> {
   const port = await freePort();
   const rpcUrl = `http://127.0.0.1:${port}`;
   const node = startProcess(join(ROOT, "node_modules/.bin/hardhat"), ["node", "--port", String(port), "--hostname", "127.0.0.1"], "hardhat node");
   const pc = createPublicClient({ chain: hardhat, transport: http(rpcUrl) });
   await waitFor("hardhat node", () => pc.getChainId(), 180_000);
-  const roles = { deployer: acct(0), researcher: acct(1), hospital: acct(2), enclave: acct(3) };
-  const w = (a: ReturnType<typeof acct>) => createWalletClient({ account: a, chain: hardhat, transport: http(rpcUrl) });
-  const dep = w(roles.deployer);
+  const roles = { deployer: acct(0), researcher: acct(1), hospital: acct(2) };
+  const dep = createWalletClient({ account: roles.deployer, chain: hardhat, transport: http(rpcUrl) });
   const startBlock = Number(await pc.getBlockNumber());
 
   async function deploy(path: string, args: unknown[]): Promise<Address> {
@@ -84,33 +83,22 @@ export async function startStack(opts: { agentUrl: string; verifier: "real" | "t
     if (!r.contractAddress) throw new Error(`deploy ${path} failed`);
     return r.contractAddress;
   }
-  async function send(wc: ReturnType<typeof w>, address: Address, path: string, functionName: string, args: unknown[]) {
+  async function send(address: Address, path: string, functionName: string, args: unknown[]) {
     const { abi } = artifact(path);
-    const { request } = await pc.simulateContract({ account: wc.account!, address, abi, functionName, args });
-    const r = await pc.waitForTransactionReceipt({ hash: await wc.writeContract(request as never) });
+    const { request } = await pc.simulateContract({ account: roles.deployer, address, abi, functionName, args });
+    const r = await pc.waitForTransactionReceipt({ hash: await dep.writeContract(request as never) });
     if (r.status !== "success") throw new Error(`${functionName} reverted`);
-    return r;
   }
   const D = roles.deployer.address;
   const usdc = await deploy("contracts/MockUSDC.sol/MockUSDC.json", [D]);
+  const verifier = await deploy("contracts/RecordCountVerifier.sol/RecordCountVerifier.json", []);
   const nodeRegistry = await deploy("contracts/NodeRegistry.sol/NodeRegistry.json", [D, D]);
   const vault = await deploy("contracts/RaphaClearingVault.sol/RaphaClearingVault.json", [usdc, D, D, D, 100]);
-  const verifier = opts.verifier === "real"
-    ? await deploy("contracts/RecordCountVerifier.sol/RecordCountVerifier.json", [])
-    : await deploy("test/solidity/mocks/TestRecordCountVerifier.sol/TestRecordCountVerifier.json", []);
   const jobRegistry = await deploy("contracts/JobRegistry.sol/JobRegistry.json", [verifier, nodeRegistry, vault, D, D]);
-  await send(dep, vault, "contracts/RaphaClearingVault.sol/RaphaClearingVault.json", "setJobRegistry", [jobRegistry]);
-  await send(dep, usdc, "contracts/MockUSDC.sol/MockUSDC.json", "mint", [roles.researcher.address, 10_000_000_000n]);
-
-  const measurement = keccak256(toBytes("rapha-e2e-simulated-enclave"));
-  const NR = "contracts/NodeRegistry.sol/NodeRegistry.json";
-  await send(dep, nodeRegistry, NR, "setMeasurementAllowed", [0, measurement, true]);
-  const meta = { institution: "St. Example University Hospital", resultEndpoint: opts.agentUrl };
-  const hw = w(roles.hospital);
-  await send(hw, nodeRegistry, NR, "registerNode", [roles.enclave.address, 0, measurement, `data:application/json,${encodeURIComponent(JSON.stringify(meta))}`]);
-  const profile = { name: "Cardiometabolic outpatients 2019–2025", institution: meta.institution, modality: "EHR (FHIR R4)", codingSystems: ["ICD-10", "SNOMED CT", "LOINC"], sizeBand: "1k–10k records" };
-  await send(hw, nodeRegistry, NR, "registerDataset", [123456789n, 5000n, keccak256(toBytes("schema:fhir-r4-v1")), 10_000n, `data:application/json,${encodeURIComponent(JSON.stringify(profile))}`]);
-  return { rpcUrl, node, contracts: { jobRegistry, nodeRegistry, vault, usdc, verifier }, startBlock, datasetId: 1n, roles };
+  await send(vault, "contracts/RaphaClearingVault.sol/RaphaClearingVault.json", "setJobRegistry", [jobRegistry]);
+  await send(usdc, "contracts/MockUSDC.sol/MockUSDC.json", "mint", [roles.researcher.address, 10_000_000_000n]);
+  return {
+    rpcUrl, node, contracts: { jobRegistry, nodeRegistry, vault, usdc, verifier }, startBlock, roles,
+    allowMeasurement: (t, m) => send(nodeRegistry, "contracts/NodeRegistry.sol/NodeRegistry.json", "setMeasurementAllowed", [t, m, true]),
+  };
 }
-
-export { toHex };

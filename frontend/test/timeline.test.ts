@@ -59,6 +59,12 @@ describe("state → timeline mapping", () => {
     expect(exp.items[1].detail).toBe("50.00 USDC refunded to you");
   });
 
+  it("speaks of the researcher in the third person to hospitals and auditors", () => {
+    const t = buildTimeline([created, ev("JobCancelled", { refund: 1_000_000n }, 11n)], "other");
+    expect(t.items[1].title).toBe("Cancelled by the researcher");
+    expect(t.items[1].detail).toBe("1.00 USDC refunded to the researcher");
+  });
+
   it("ignores events that are not part of the job story", () => {
     expect(eventToItem(ev("RoleGranted", {}, 1n))).toBeNull();
   });

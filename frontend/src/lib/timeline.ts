@@ -136,9 +136,15 @@ function order(a: ChainEvent, b: ChainEvent) {
 }
 
 /** A job's events (any order) → its timeline, oldest first, and its current phase. */
-export function buildTimeline(events: ChainEvent[]): { items: TimelineItem[]; phase: JobPhase } {
+export function buildTimeline(events: ChainEvent[], viewer: "researcher" | "other" = "researcher"): { items: TimelineItem[]; phase: JobPhase } {
   const sorted = [...events].sort(order);
-  const items = sorted.map(eventToItem).filter((x): x is TimelineItem => x !== null);
+  let items = sorted.map(eventToItem).filter((x): x is TimelineItem => x !== null);
+  if (viewer !== "researcher")
+    items = items.map((it) => ({
+      ...it,
+      title: it.title.replace("Cancelled by you", "Cancelled by the researcher"),
+      detail: it.detail.replace(/refunded to you/g, "refunded to the researcher"),
+    }));
   let phase: JobPhase = "unknown";
   for (const it of items) {
     if (it.kind === "created") phase = "open";

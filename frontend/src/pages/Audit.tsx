@@ -96,7 +96,7 @@ export default function Audit({ params }: { params: URLSearchParams }) {
     } catch (e) { setReceiptMsg({ ok: false, text: `Not a JSON receipt: ${(e as Error).message}` }); }
   }
 
-  const tl = events ? buildTimeline(events) : null;
+  const tl = events ? buildTimeline(events, "other") : null;
   const link = (h: string) => txLink(chainId, h);
   return (
     <section>

@@ -59,7 +59,7 @@ export default function Hospital() {
       {jobs.length > 0 && (
         <table data-testid="jobs-served"><thead><tr><th>Job</th><th>Researcher</th><th>Status</th><th>Last event</th></tr></thead><tbody>
           {jobs.map(([id, evs]) => {
-            const t = buildTimeline(evs);
+            const t = buildTimeline(evs, "other");
             const last = t.items[t.items.length - 1];
             return (
               <tr key={String(id)}>
