@@ -44,6 +44,10 @@ contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
     address public treasury;
     /// @notice Protocol fee in basis points, applied to payouts of jobs funded from now on.
     uint16 public feeBps;
+    /// @dev Fees not yet withdrawn by the current treasury. Packed with `treasury` and `feeBps`
+    /// (a slot every settlement reads anyway), so crediting the fee costs one warm write instead
+    /// of a separate balance slot. Part of `balanceOf(treasury)`.
+    uint80 private _accruedFees;
     /// @notice Σ open escrows + Σ withdrawable balances.
     uint256 public totalLiabilities;
     /// @dev The account that deployed the vault; it alone wires the JobRegistry, once, so the
@@ -165,11 +169,18 @@ contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
         feeBps = newFeeBps;
     }
 
-    /// @notice Sets the treasury that is credited with future fees.
+    /// @notice Sets the treasury that is credited with future fees. Fees accrued so far stay
+    /// withdrawable by the previous treasury.
     /// @param newTreasury New treasury.
     function setTreasury(address newTreasury) external onlyRole(FEE_SETTER_ROLE) {
         if (newTreasury == address(0)) revert ZeroAddress();
-        emit TreasurySet(treasury, newTreasury, block.timestamp);
+        address old = treasury;
+        uint256 fees = _accruedFees;
+        if (fees != 0) {
+            _accruedFees = 0;
+            _credit(old, fees);
+        }
+        emit TreasurySet(old, newTreasury, block.timestamp);
         treasury = newTreasury;
     }
 
@@ -231,7 +242,12 @@ contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
         nodeAmount = payout - fee;
         refund = e.amount - payout;
         if (nodeAmount != 0) _credit(node, nodeAmount);
-        if (fee != 0) _credit(treasury, fee);
+        if (fee != 0) {
+            uint256 accrued = _accruedFees + fee;
+            // 80 bits hold 1.2e24 units; beyond that (never with USDC) fall back to a plain credit.
+            if (accrued <= type(uint80).max) _accruedFees = uint80(accrued);
+            else _credit(treasury, fee);
+        }
         if (refund != 0) _credit(researcher, refund);
         emit EscrowReleased(jobId, researcher, node, nodeAmount, fee, refund, block.timestamp);
     }
@@ -257,7 +273,7 @@ contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
     /// @return Amount.
     function balanceOf(address account) external view returns (uint256) {
         Account memory a = _accounts[account];
-        return a.credited - a.withdrawn;
+        return a.credited - a.withdrawn + (account == treasury ? _accruedFees : 0);
     }
 
     /// @notice Open escrow of a job.
@@ -293,8 +309,15 @@ contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
     function _withdraw(address to) private nonReentrant returns (uint256 amount) {
         Account storage a = _accounts[msg.sender];
         amount = a.credited - a.withdrawn;
+        if (amount != 0) a.withdrawn = a.credited;
+        if (msg.sender == treasury) {
+            uint256 fees = _accruedFees;
+            if (fees != 0) {
+                _accruedFees = 0;
+                amount += fees;
+            }
+        }
         if (amount == 0) revert NothingToWithdraw(msg.sender);
-        a.withdrawn = a.credited;
         totalLiabilities -= amount;
         token.safeTransfer(to, amount);
         emit Withdrawn(msg.sender, to, amount, block.timestamp);

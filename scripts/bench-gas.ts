@@ -10,8 +10,9 @@
  * deploy module ever does.
  *
  * Cold vs warm: the first credit of a pull balance writes a fresh storage slot (≈22k each for
- * node, treasury and researcher); later settlements update existing slots (≈5k each), because
- * balances are kept as monotonic credited/withdrawn counters. Both are reported.
+ * node and researcher); later settlements update existing slots (≈5k each), because balances are
+ * kept as monotonic credited/withdrawn counters. Treasury fees accrue in the slot that already
+ * holds the treasury address and fee rate. Both cases are reported.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { network } from "hardhat";
@@ -166,7 +167,7 @@ const notes: Record<string, string> = {
   acceptJob: "",
   submitProof: "one batch, TEST verifier: EXCLUDES Groth16 verification (~230k with snarkjs verifier)",
   submitProofNext: "second batch of the same job (chained minId)",
-  settle: "first settlement: node, treasury and researcher balances credited from zero",
+  settle: "first settlement ever: node and researcher balances credited from zero (fees accrue in a packed slot)",
   settleWarm: "later settlement: those balances already exist",
   settleNewResearcher: "a researcher's first refund; node and treasury already have balances",
   refundExpired: "never-accepted job expired by anyone: full refund",

@@ -125,6 +125,49 @@ describe("RaphaClearingVault", () => {
       expect(await c.vault.balanceOf(c.other.address)).to.equal((100n * PRICE * FEE_BPS) / 10_000n);
     });
 
+    it("setTreasury keeps the fees accrued so far with the previous treasury", async () => {
+      const c = await loadFixture(fixture);
+      const fee = (100n * PRICE * FEE_BPS) / 10_000n;
+      const settle = async () => {
+        const id = await createAccepted(c);
+        await c.registry.connect(c.node).submitBatch(id, await makeBatch(c, id, 0n, 100n, 100n));
+        await c.registry.connect(c.node).settleJob(id, ethers.ZeroHash);
+      };
+      await settle();
+      expect(await c.vault.balanceOf(c.treasury.address)).to.equal(fee);
+      await c.vault.connect(c.feeSetter).setTreasury(c.other.address);
+      expect(await c.vault.balanceOf(c.treasury.address)).to.equal(fee);
+      expect(await c.vault.balanceOf(c.other.address)).to.equal(0n);
+      await settle();
+      expect(await c.vault.balanceOf(c.other.address)).to.equal(fee);
+      // switching back: the old treasury now has a credited balance AND accrues new fees
+      await c.vault.connect(c.feeSetter).setTreasury(c.treasury.address);
+      await settle();
+      expect(await c.vault.balanceOf(c.treasury.address)).to.equal(2n * fee);
+      await expect(c.vault.connect(c.treasury).withdraw())
+        .to.emit(c.vault, "Withdrawn")
+        .withArgs(c.treasury.address, c.treasury.address, 2n * fee, anyValue);
+      await expect(c.vault.connect(c.treasury).withdraw()).to.be.revertedWithCustomError(c.vault, "NothingToWithdraw");
+      const otherBefore = await c.usdc.balanceOf(c.other.address);
+      await c.vault.connect(c.other).withdraw();
+      expect(await c.usdc.balanceOf(c.other.address)).to.equal(otherBefore + fee);
+      expect(await c.usdc.balanceOf(await c.vault.getAddress())).to.equal(await c.vault.totalLiabilities());
+    });
+
+    it("fees beyond 80 bits of accrual fall back to a plain treasury credit", async () => {
+      const c = await loadFixture(directFixture);
+      const big = 2n ** 100n;
+      await c.usdc.connect(c.admin).mint(c.payer.address, big);
+      await c.vault.connect(c.registry).fund(1n, c.payer.address, big);
+      await c.vault.connect(c.registry).release(1n, c.payer.address, c.node.address, big);
+      const fee = (big * FEE_BPS) / 10_000n;
+      expect(fee > 2n ** 80n).to.equal(true);
+      expect(await c.vault.balanceOf(c.treasury.address)).to.equal(fee);
+      expect(await c.vault.balanceOf(c.node.address)).to.equal(big - fee);
+      await c.vault.connect(c.treasury).withdraw();
+      expect(await c.usdc.balanceOf(c.treasury.address)).to.equal(fee);
+    });
+
     it("zero fee credits nothing to the treasury", async () => {
       const c = await loadFixture(fixture);
       await c.vault.connect(c.feeSetter).setFeeBps(0);
