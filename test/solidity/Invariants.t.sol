@@ -36,8 +36,28 @@ contract Handler is Test {
         treasury = treasury_;
     }
 
-    function actors() external view returns (address[5] memory a) {
-        a = [researchers[0], researchers[1], researchers[2], node, treasury];
+    address internal constant TREASURY2 = address(0x7EA2);
+    address internal admin;
+
+    function setAdmin(address admin_) external {
+        admin = admin_;
+    }
+
+    function actors() external view returns (address[6] memory a) {
+        a = [researchers[0], researchers[1], researchers[2], node, treasury, TREASURY2];
+    }
+
+    /// Governance moves the treasury between two addresses (accrued fees stay with the old one).
+    function switchTreasury() external {
+        address next = vault.treasury() == treasury ? TREASURY2 : treasury;
+        vm.prank(admin);
+        vault.setTreasury(next);
+    }
+
+    /// Governance changes the fee (applies to jobs funded afterwards).
+    function setFee(uint16 bps) external {
+        vm.prank(admin);
+        vault.setFeeBps(uint16(_bound(bps, 0, 1000)));
     }
 
     function jobCount() external view returns (uint256) {
@@ -98,14 +118,14 @@ contract Handler is Test {
     }
 
     function _close(uint256 id, bool isSettle) internal {
-        uint256 before = vault.balanceOf(node) + vault.balanceOf(treasury);
+        uint256 before = vault.balanceOf(node) + vault.balanceOf(treasury) + vault.balanceOf(TREASURY2);
         if (isSettle) {
             vm.prank(node);
             registry.settleJob(id, bytes32(0));
         } else {
             registry.expireJob(id);
         }
-        uint256 paid = vault.balanceOf(node) + vault.balanceOf(treasury) - before;
+        uint256 paid = vault.balanceOf(node) + vault.balanceOf(treasury) + vault.balanceOf(TREASURY2) - before;
         paidOutOf[id] = paid;
         if (paid > escrowOf[id]) overpaid = true;
         closed++;
@@ -147,8 +167,8 @@ contract Handler is Test {
     }
 
     function withdraw(uint256 who) external {
-        address[5] memory a = this.actors();
-        address w = a[who % 5];
+        address[6] memory a = this.actors();
+        address w = a[who % 6];
         if (vault.balanceOf(w) == 0) return;
         vm.prank(w);
         vault.withdraw();
@@ -166,10 +186,13 @@ contract InvariantTest is Base {
     function setUp() public {
         _deploy(250);
         handler = new Handler(registry, vault, usdc, node, treasury);
-        address[5] memory a = handler.actors();
+        handler.setAdmin(admin);
+        address[6] memory a = handler.actors();
         for (uint256 i = 0; i < 3; i++) _fundResearcher(a[i], 1e30);
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](8);
+        bytes4[] memory selectors = new bytes4[](10);
+        selectors[8] = Handler.switchTreasury.selector;
+        selectors[9] = Handler.setFee.selector;
         selectors[0] = Handler.createJob.selector;
         selectors[1] = Handler.accept.selector;
         selectors[2] = Handler.prove.selector;
@@ -201,9 +224,18 @@ contract InvariantTest is Base {
         handler.prove(3, 2, 0);
         handler.expire(3);
         assertEq(handler.paidOutOf(4), 14);
+        handler.switchTreasury();
+        handler.setFee(500);
+        handler.createJob(0, 100, 10, 1 days); // job 5, fee 5% to the second treasury
+        handler.accept(4);
+        handler.prove(4, 10, 0);
+        handler.settle(4);
+        assertEq(vault.balanceOf(address(0x7EA2)), 50);
         handler.withdraw(3);
         assertEq(vault.balanceOf(node), 0);
-        assertEq(handler.closed(), 4);
+        handler.withdraw(4); // first treasury keeps and withdraws what it accrued before the switch
+        assertEq(vault.balanceOf(treasury), 0);
+        assertEq(handler.closed(), 5);
         invariant_vaultSolvency();
         invariant_escrowMatchesStatus();
     }
@@ -217,8 +249,8 @@ contract InvariantTest is Base {
             escrows += e;
         }
         uint256 balances;
-        address[5] memory a = handler.actors();
-        for (uint256 i = 0; i < 5; i++) balances += vault.balanceOf(a[i]);
+        address[6] memory a = handler.actors();
+        for (uint256 i = 0; i < 6; i++) balances += vault.balanceOf(a[i]);
         assertEq(usdc.balanceOf(address(vault)), vault.totalLiabilities(), "balance != liabilities");
         assertEq(vault.totalLiabilities(), escrows + balances, "liabilities != escrows + balances");
     }
