@@ -16,8 +16,6 @@ template NaiveRecordCount(R, DEPTH) {
 
     component P = Params(4);
     P.params <== params;
-    var oc = 0;
-    for (var j = 0; j < 4; j++) { oc += P.obsMask[j]; }
     var cm = 0;
     for (var j = 0; j < 8; j++) { cm += P.condMask[j]; }
     signal cmInv;
@@ -45,7 +43,6 @@ template NaiveRecordCount(R, DEPTH) {
         for (var j = 0; j < 8; j++) { slot[i].condMask[j] <== P.condMask[j]; }
         slot[i].condNone <== condNone;
         for (var j = 0; j < 4; j++) { slot[i].obsMask[j] <== P.obsMask[j]; }
-        slot[i].obsCount <== oc;
         count += used[i];
 
         gap[i] = RangeCheck(32);

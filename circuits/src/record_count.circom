@@ -98,7 +98,6 @@ template RecordSlot() {
     signal input condMask[8];
     signal input condNone; // 1 when condMask == 0 (no condition requirement)
     signal input obsMask[4];
-    signal input obsCount; // number of required observations
     signal output id;
 
     signal consent;
@@ -122,17 +121,16 @@ template RecordSlot() {
     word === w;
     // id < 2^32 is implied by the chunk's id chain (see RecordCount).
 
-    // booleans
+    // booleans (consent and obs are made boolean below, together with their cohort checks)
     used * (used - 1) === 0;
-    consent * (consent - 1) === 0;
     female * (female - 1) === 0;
     male * (male - 1) === 0;
     female * male === 0;
     for (var j = 0; j < 8; j++) { cond[j] * (cond[j] - 1) === 0; }
-    for (var j = 0; j < 4; j++) { obs[j] * (obs[j] - 1) === 0; }
 
-    // consent is always required
-    used * (1 - consent) === 0;
+    // consent is always required: (consent - used)(consent - 1) = 0 makes consent boolean and,
+    // when used = 1, forces consent = 1 (one constraint instead of two)
+    (consent - used) * (consent - 1) === 0;
 
     // sex: allowed = sexO + female*(sexF) + male*(sexM) must be 1 when used
     signal pf <== female * sexF;
@@ -158,14 +156,13 @@ template RecordSlot() {
     sInv <-- (used == 1 && s != 0) ? 1 / s : 0;
     s * sInv === used;
 
-    // observations: all-of: sum(obs&mask) == popcount(mask) when used
-    var t = 0;
-    signal po[4];
+    // observations, all-of: with q = used * mask_j, (obs_j - q)(obs_j - 1) = 0 makes obs_j boolean
+    // and forces obs_j = 1 when the record is used and observation j is required
+    signal q[4];
     for (var j = 0; j < 4; j++) {
-        po[j] <== obs[j] * obsMask[j];
-        t += po[j];
+        q[j] <== used * obsMask[j];
+        (obs[j] - q[j]) * (obs[j] - 1) === 0;
     }
-    used * (t - obsCount) === 0;
 }
 
 // NB: buckets per chunk (64 records each), DEPTH: Merkle depth over chunks, GAPBITS: bound on
@@ -188,9 +185,7 @@ template RecordCount(NB, DEPTH, GAPBITS) {
     component P = Params(DEPTH);
     P.params <== params;
 
-    // popcount of obs mask, condNone = (condMask == 0)
-    var oc = 0;
-    for (var j = 0; j < 4; j++) { oc += P.obsMask[j]; }
+    // condNone = (condMask == 0)
     var cm = 0;
     for (var j = 0; j < 8; j++) { cm += P.condMask[j]; }
     signal cmInv;
@@ -215,7 +210,6 @@ template RecordCount(NB, DEPTH, GAPBITS) {
         for (var j = 0; j < 8; j++) { slot[i].condMask[j] <== P.condMask[j]; }
         slot[i].condNone <== condNone;
         for (var j = 0; j < 4; j++) { slot[i].obsMask[j] <== P.obsMask[j]; }
-        slot[i].obsCount <== oc;
         count += used[i];
     }
 
