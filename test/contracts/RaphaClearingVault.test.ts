@@ -259,6 +259,34 @@ describe("RaphaClearingVault", () => {
       expect(await t.balanceOf(await v.getAddress())).to.equal(1000n);
     });
 
+    it("a re-entering token cannot withdraw during funding or re-enter a withdrawal (ReentrancyGuardReentrantCall)", async () => {
+      const c = await loadFixture(directFixture);
+      const t: any = await ethers.deployContract("ReentrantToken");
+      const v: any = await ethers.deployContract("RaphaClearingVault", [
+        await t.getAddress(),
+        c.admin.address,
+        c.admin.address,
+        c.treasury.address,
+        FEE_BPS,
+      ]);
+      await v.connect(c.admin).setJobRegistry(c.registry.address);
+      await t.mint(c.payer.address, 10_000n);
+      await t.connect(c.payer).approve(await v.getAddress(), ethers.MaxUint256);
+      await v.connect(c.registry).fund(1n, c.payer.address, 1_000n);
+      await v.connect(c.registry).release(1n, c.payer.address, c.node.address, 0n);
+      // during the next funding the token calls vault.withdraw()
+      await t.arm(await v.getAddress(), v.interface.encodeFunctionData("withdraw"));
+      await expect(v.connect(c.registry).fund(2n, c.payer.address, 500n)).to.be.revertedWithCustomError(
+        v,
+        "ReentrancyGuardReentrantCall",
+      );
+      // during a withdrawal the token calls withdraw() again
+      await t.arm(await v.getAddress(), v.interface.encodeFunctionData("withdraw"));
+      await expect(v.connect(c.payer).withdraw()).to.be.revertedWithCustomError(v, "ReentrancyGuardReentrantCall");
+      expect(await v.balanceOf(c.payer.address)).to.equal(1_000n);
+      expect(await t.balanceOf(await v.getAddress())).to.equal(1_000n);
+    });
+
     it("fundWithPermit on a token without permit falls back to the allowance", async () => {
       const c = await loadFixture(directFixture);
       await c.falseVault

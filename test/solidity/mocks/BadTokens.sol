@@ -45,3 +45,35 @@ contract FeeOnTransferToken is ERC20 {
         super._update(from, to, amount);
     }
 }
+
+/// @notice TEST ONLY. An ERC20 that calls `target` with `data` from inside transferFrom/transfer
+/// (a hostile token re-entering the vault), bubbling up any revert.
+contract ReentrantToken is ERC20 {
+    address public target;
+    bytes public data;
+
+    constructor() ERC20("Reentrant", "RE") {}
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+
+    function arm(address target_, bytes calldata data_) external {
+        target = target_;
+        data = data_;
+    }
+
+    function _update(address from, address to, uint256 amount) internal override {
+        super._update(from, to, amount);
+        address t = target;
+        if (t != address(0) && from != address(0) && to != address(0)) {
+            target = address(0);
+            (bool ok, bytes memory ret) = t.call(data);
+            if (!ok) {
+                assembly {
+                    revert(add(ret, 32), mload(ret))
+                }
+            }
+        }
+    }
+}
