@@ -47,6 +47,12 @@ describe("RecordCountProof: settlement with real proofs", function () {
     proofs = await proveBatches(ws, artifactPaths(DEV_INSTANCE));
   });
 
+  after(async () => {
+    // snarkjs keeps its bn128 worker threads alive; release them so the test process can exit
+    const g = globalThis as { curve_bn128?: { terminate: () => Promise<void> } };
+    await g.curve_bn128?.terminate();
+  });
+
   it("refuses a reordered batch (proved for a later minId)", async () => {
     await expect(s.registry.connect(s.node).submitBatch(jobId, await toBatch(s, proofs[1]!, jobId)))
       .to.be.revertedWithCustomError(s.registry, "InvalidProof")
