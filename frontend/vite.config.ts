@@ -63,6 +63,7 @@ export default defineConfig({
     target: "es2022",
     outDir: "dist",
     sourcemap: false,
+    manifest: true, // scripts/bench-web.ts reads the chunk graph
     chunkSizeWarningLimit: 4000,
   },
   test: {

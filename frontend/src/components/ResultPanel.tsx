@@ -73,7 +73,7 @@ export function ResultPanel({ jobId, node, receiptHash }: { jobId: bigint; node:
           {metrics && (
             <table><tbody>
               {Object.entries(metrics).filter(([, v]) => v !== null && typeof v !== "object").map(([k, v]) => (
-                <tr key={k}><th>{k}</th><td>{typeof v === "number" ? Number(v).toPrecision(4) : String(v)}</td></tr>
+                <tr key={k}><th>{k}</th><td>{typeof v === "number" ? (Number.isInteger(v) ? v.toLocaleString("en-US") : Number(v.toPrecision(4)).toString()) : String(v)}</td></tr>
               ))}
             </tbody></table>
           )}
