@@ -259,6 +259,21 @@ async function main() {
       await page.getByRole("button", { name: "Audit" }).click();
       await page.locator("h2", { hasText: "Job #1" }).waitFor();
     });
+
+    await flow("with the hospital node offline, the researcher cancels an open job and gets the full refund", async () => {
+      await agent!.stop();
+      agent = undefined;
+      await fillJob("0.03", "100");
+      await page.getByRole("button", { name: "Sign and create job" }).click();
+      await page.getByTestId("create-done").waitFor({ timeout: 60_000 });
+      await page.waitForURL(/#\/jobs\?id=3/);
+      const card = page.getByTestId("job-3");
+      await card.getByTestId("phase").filter({ hasText: "Waiting for the hospital" }).waitFor();
+      await card.getByRole("button", { name: "Cancel job (full refund)" }).click();
+      await card.locator("li[data-kind=cancelled]").filter({ hasText: "3.00 USDC refunded to you" }).waitFor();
+      await page.getByTestId("withdrawable").filter({ hasText: "3.00 USDC" }).waitFor();
+      await shot(page, "10-cancelled");
+    });
   } finally {
     await browser?.close().catch(() => {});
     await agent?.stop().catch(() => {});

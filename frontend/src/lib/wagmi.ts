@@ -17,7 +17,7 @@ export async function makeWagmiConfig(rc: RaphaConfig): Promise<Config> {
   const transports = Object.fromEntries(
     chains.map((c) => {
       const urls = [rc.chains[String(c.id)].rpcUrl, ...c.rpcUrls.default.http].filter(Boolean) as string[];
-      return [c.id, fallback([...new Set(urls)].map((u) => http(u, { timeout: 15_000, retryCount: 1 })))];
+      return [c.id, fallback([...new Set(urls)].map((u) => http(u, { timeout: 10_000, retryCount: 1 })))];
     }),
   );
   const connectors: CreateConnectorFn[] = [injected({ shimDisconnect: true })];
