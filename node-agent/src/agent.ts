@@ -97,6 +97,7 @@ export class Agent {
       chain: this.chain,
       transport: fallback(c.rpcUrls.map((u) => http(u, { timeout: 10_000, retryCount: 1 })), { rank: false, retryCount: 2 }),
       pollingInterval: 250,
+      cacheTime: 0,
     }) as PublicClient;
     this.account = privateKeyToAccount(home.operatorKey());
     this.attest = new SimulatedAttestationProvider(home.enclaveKey());

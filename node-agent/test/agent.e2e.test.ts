@@ -160,7 +160,7 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
           const db = new StateDb(join(home, "state.sqlite"));
           const st = db.job(id)?.stage;
           db.close();
-          if (st === "settled") p.kill("SIGTERM");
+          if (st && ["settled", "failed", "rejected", "gone"].includes(st)) p.kill("SIGTERM");
         }, 300);
         p.on("exit", (code) => {
           clearInterval(t);
