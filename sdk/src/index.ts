@@ -11,3 +11,4 @@ export * from "./binding.js";
 export * from "./witness.js";
 export * from "./proof.js";
 export * from "./prove.js";
+export * from "./calldata.js";

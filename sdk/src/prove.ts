@@ -22,14 +22,8 @@ export interface ProverArtifacts {
 /** Proves one batch. Throws if the witness does not satisfy the circuit. */
 export async function proveBatch(w: BatchWitness, artifacts: ProverArtifacts, onProgress?: ProgressCallback, at = { batch: 0, batches: 1 }): Promise<BatchProof> {
   const report = (stage: ProveStage, detail?: string) => onProgress?.({ stage, ...at, ...(detail === undefined ? {} : { detail }) });
-  let proving = false;
   const logger: SnarkjsLogger = {
-    debug: (m) => {
-      if (!proving) {
-        proving = true;
-        report("prove", m);
-      } else report("prove", m);
-    },
+    debug: (m) => report("prove", m),
     info: () => {},
     warn: () => {},
     error: () => {},

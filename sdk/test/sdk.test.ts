@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { encodeAbiParameters, keccak256 } from "viem";
+import { decodeFunctionData, encodeAbiParameters, keccak256 } from "viem";
+import { jobRegistryAbi } from "../src/abi/jobRegistry.js";
 import {
   DEV_INSTANCE,
   FIELD_P,
@@ -33,6 +34,7 @@ import {
   verifyBatchProof,
   chunkRoot,
   chunkWords,
+  encodeSubmitBatch,
 } from "../src/index.js";
 import { syntheticRecords } from "./helpers.js";
 
@@ -205,6 +207,20 @@ describe("sdk: proof encoding and untrusted input", () => {
     expect(d.lastId).to.equal(9n);
     expect(d.minId).to.equal(8n);
     expect(d.cohortParams).to.equal(1n);
+  });
+
+  it("encodes JobRegistry.submitBatch calldata", () => {
+    const sig = `0x${"11".repeat(65)}` as const;
+    const data = encodeSubmitBatch(7n, { proof: proof as never, publicSignals: signals as never }, sig);
+    const d = decodeFunctionData({ abi: jobRegistryAbi, data });
+    expect(d.functionName).to.equal("submitBatch");
+    const [jobId, batch] = d.args as unknown as [bigint, { chunkIndex: bigint; result: bigint; usage: bigint; pB: readonly (readonly bigint[])[]; enclaveSignature: string }];
+    expect(jobId).to.equal(7n);
+    expect(batch.chunkIndex).to.equal(2n);
+    expect(batch.result).to.equal(5n + (9n << 32n));
+    expect(batch.usage).to.equal(11n);
+    expect(batch.pB).to.deep.equal([[4n, 3n], [6n, 5n]]);
+    expect(batch.enclaveSignature).to.equal(sig);
   });
 
   it("refuses malformed proofs, signals and keys before touching snarkjs", async () => {

@@ -17,6 +17,7 @@ import {
   isEligible,
   planBatches,
   proveBatches,
+  encodeSubmitBatch,
   toSolidityProof,
 } from "../../sdk/src/index.js";
 import { artifactPaths } from "../../sdk/src/node.js";
@@ -91,7 +92,13 @@ describe("RecordCountProof: settlement with real proofs", function () {
 
   it("settles a multi-batch job for exactly the proven count", async () => {
     for (const i of [1, 2]) {
-      const rc = await (await s.registry.connect(s.node).submitBatch(jobId, await toBatch(s, proofs[i]!, jobId))).wait();
+      // batch 2 goes through the ethers contract object, batch 3 through the sdk's raw calldata
+      const b = await toBatch(s, proofs[i]!, jobId);
+      const tx =
+        i === 1
+          ? await s.registry.connect(s.node).submitBatch(jobId, b)
+          : await s.node.sendTransaction({ to: await s.registry.getAddress(), data: encodeSubmitBatch(jobId, proofs[i]!, b.enclaveSignature as `0x${string}`) });
+      const rc = await tx.wait();
       console.log(`      submitBatch gas, batch ${i + 1}: ${rc.gasUsed}`);
       expect(rc.gasUsed).to.be.lessThan(300_000n);
     }
