@@ -18,6 +18,7 @@ import { groth16 } from "snarkjs";
 import {
   type CohortParams,
   DEV_INSTANCE,
+  MID_INSTANCE,
   PROD_INSTANCE,
   buildDataset,
   computeJobBinding,
@@ -34,7 +35,8 @@ import {
 import { artifactPaths } from "../sdk/src/node.js";
 import { syntheticRecords } from "../sdk/test/helpers.js";
 import { createAcceptedJob, deployProofStack, toBatch } from "./circuits-chain.js";
-import { DEV_PTAU, ROOT, compile, devPhase2, log, timed } from "./circuits-lib.js";
+import { existsSync } from "node:fs";
+import { BEACON_ITER_EXP, DEV_PTAU, DEV_PTAU_BEACON, ROOT, compile, devPhase2, log, snarkjs, timed } from "./circuits-lib.js";
 
 const RUNS = Number(process.env.BENCH_ZK_RUNS ?? 5);
 const median = (xs: number[]) => {
@@ -96,6 +98,38 @@ for (let i = 0; i < RUNS; i++) {
 }
 rmSync(`${naiveZkey}.0`, { force: true });
 
+// 3b. optional mid-size instantiation (128 records, 2^14 INSECURE setup derived here, ~10 min the
+// first time, reused from circuits/build/mid afterwards): a second point for the prod estimate.
+const midDir = join(build, "mid");
+const midPtau = join(midDir, "pot14_mid_INSECURE.ptau");
+let mid: { constraints: number; proveSecondsMedian: number; proveSecondsAll: number[]; recordsPerSecond: number } | undefined;
+if (process.env.BENCH_ZK_MID === "1" || existsSync(midPtau)) {
+  mkdirSync(midDir, { recursive: true });
+  if (!existsSync(midPtau)) {
+    timed("mid ptau 2^14 (INSECURE beacon)", () => {
+      snarkjs(["powersoftau", "new", "bn128", "14", join(midDir, "p0.ptau")]);
+      snarkjs(["powersoftau", "beacon", join(midDir, "p0.ptau"), join(midDir, "p1.ptau"), DEV_PTAU_BEACON, BEACON_ITER_EXP, "-n=mid"]);
+      snarkjs(["powersoftau", "prepare", "phase2", join(midDir, "p1.ptau"), midPtau]);
+    });
+  }
+  const midConstraints = timed("compile mid (RecordCount(2, 8, 24))", () => compile(join(ROOT, "circuits/main/record_count_mid.circom"), midDir));
+  const midZkey = join(midDir, "record_count_mid_INSECURE.zkey");
+  if (!existsSync(midZkey)) timed("mid setup (INSECURE)", () => devPhase2(join(midDir, "record_count_mid.r1cs"), midPtau, midZkey));
+  const midArt = { wasm: join(midDir, "record_count_mid_js/record_count_mid.wasm"), zkey: midZkey };
+  const mds = buildDataset(P, MID_INSTANCE, syntheticRecords(P, 900, 21));
+  const mused = mds.slots.filter((x) => x.record >= 0 && isEligible(decodeWord(x.word), cohort)).map((x) => x.id);
+  const mb = planBatches(P, mds, { usedIds: mused }, { cohort, jobBinding });
+  await proveBatch(mb[0]!, midArt);
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    await proveBatch(mb[(i + 1) % mb.length]!, midArt);
+    times.push((performance.now() - t) / 1000);
+  }
+  log(`mid prove times (s): ${times.map((t) => t.toFixed(2)).join(", ")}`);
+  mid = { constraints: midConstraints, proveSecondsMedian: +median(times).toFixed(3), proveSecondsAll: times.map((t) => +t.toFixed(3)), recordsPerSecond: +(recordsPerChunk(MID_INSTANCE) / median(times)).toFixed(1) };
+}
+
 // 4. gas with the real verifier and JobRegistry
 const { ethers } = await network.create();
 const stack = await deployProofStack(ethers, ds.root, 900);
@@ -110,7 +144,16 @@ const submitBatchGas = Number(rc.gasUsed);
 
 const n = recordsPerChunk(DEV_INSTANCE);
 const usPerConstraint = (devMedian * 1e6) / devConstraints;
-const prodEstimate = (usPerConstraint * prodConstraints) / 1e6;
+// prod estimate: linear fit t = a + b·constraints through the dev and mid medians when the mid
+// point exists and gives a positive slope, else dev µs/constraint (pessimistic: includes fixed costs)
+let prodEstimate = (usPerConstraint * prodConstraints) / 1e6;
+let estimateMethod = "dev µs/constraint × prod constraints (pessimistic: the fixed per-proof cost is scaled too)";
+if (mid && mid.proveSecondsMedian > devMedian) {
+  const b = (mid.proveSecondsMedian - devMedian) / (mid.constraints - devConstraints);
+  const a = devMedian - b * devConstraints;
+  prodEstimate = a + b * prodConstraints;
+  estimateMethod = `linear fit over dev and mid: ${a.toFixed(2)} s + ${(b * 1e6).toFixed(1)} µs × constraints`;
+}
 const report = {
   machine: "2 shared cores (4 engineers), snarkjs 0.7.6 Groth16, circom2 0.2.23 --O2",
   instance: "dev RecordCount(1, 4, 24), committed INSECURE zkey",
@@ -134,8 +177,9 @@ const report = {
     constraintsPerRecord: +(prodConstraints / recordsPerChunk(PROD_INSTANCE)).toFixed(1),
     proveSecondsEstimate: +prodEstimate.toFixed(2),
     recordsPerSecondEstimate: +(recordsPerChunk(PROD_INSTANCE) / prodEstimate).toFixed(1),
-    note: "estimate = dev µs/constraint × prod constraints; the 2^16 setup is not run here",
+    note: `estimate: ${estimateMethod}; the 2^16 setup is not run here`,
   },
+  mid: mid ? { instance: "mid RecordCount(2, 8, 24), INSECURE local setup", recordsPerProof: recordsPerChunk(MID_INSTANCE), ...mid, constraintsPerRecord: +(mid.constraints / recordsPerChunk(MID_INSTANCE)).toFixed(1) } : null,
 };
 mkdirSync(join(ROOT, "reports/bench"), { recursive: true });
 writeFileSync(join(ROOT, "reports/bench/zk.json"), `${JSON.stringify(report, null, 2)}\n`);
@@ -146,6 +190,7 @@ const rows: [string, string, string][] = [
   ["constraints / record", `${report.constraintsPerRecord} (prod: ${report.prod.constraintsPerRecord})`, `${naiveConstraints}`],
   ["prove s (median of " + RUNS + ")", `${report.proveSecondsMedian} (prod est.: ${report.prod.proveSecondsEstimate})`, `${report.naiveProveSecondsMedian}`],
   ["records / s", `${report.recordsPerSecond} (prod est.: ${report.prod.recordsPerSecondEstimate})`, `${(1 / report.naiveProveSecondsMedian).toFixed(2)}`],
+  ...(mid ? [["mid (128 rec/proof): prove s, rec/s", `${mid.proveSecondsMedian} s, ${mid.recordsPerSecond} rec/s (${mid.constraints} constraints)`, ""] as [string, string, string]] : []),
   ["verifyProof gas", `${verifyGas}`, ""],
   ["submitBatch gas", `${submitBatchGas}`, ""],
 ];

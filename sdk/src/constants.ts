@@ -19,7 +19,7 @@ export const USAGE_LIMB_BITS = 250;
 /** One instantiation of the RecordCount(NB, DEPTH, GAPBITS) circuit template. */
 export interface CircuitInstance {
   /** name of the instantiation (artifact directory under circuits/) */
-  readonly name: "dev" | "prod";
+  readonly name: "dev" | "mid" | "prod";
   /** buckets per chunk (power of two); records per proof = 64 × buckets */
   readonly buckets: number;
   /** depth of the binary Poseidon tree over chunk roots */
@@ -33,6 +33,9 @@ export interface CircuitInstance {
  * INSECURE reproducible beacon ceremony; the committed RecordCountVerifier.sol matches it.
  */
 export const DEV_INSTANCE: CircuitInstance = { name: "dev", buckets: 1, depth: 4, gapBits: 24 };
+
+/** BENCHMARK-only instantiation: 128 records per proof, 256 chunks (setup derived locally by bench:zk). */
+export const MID_INSTANCE: CircuitInstance = { name: "mid", buckets: 2, depth: 8, gapBits: 24 };
 
 /** PRODUCTION instantiation: 512 records per proof, 4,096 chunks (2,097,152 records). */
 export const PROD_INSTANCE: CircuitInstance = { name: "prod", buckets: 8, depth: 12, gapBits: 24 };

@@ -23,6 +23,10 @@ export function artifactPaths(inst: CircuitInstance, root = REPO_ROOT): Artifact
     const d = join(root, "circuits/dev");
     return { wasm: join(d, "record_count_dev.wasm"), zkey: join(d, "record_count_dev_INSECURE.zkey"), vkey: join(d, "verification_key_dev_INSECURE.json") };
   }
+  if (inst.name === "mid") {
+    const d = join(root, "circuits/build/mid");
+    return { wasm: join(d, "record_count_mid_js/record_count_mid.wasm"), zkey: join(d, "record_count_mid_INSECURE.zkey"), vkey: join(d, "verification_key_mid_INSECURE.json") };
+  }
   const d = join(root, "circuits/prod");
   return { wasm: join(d, "record_count_prod.wasm"), zkey: join(d, "record_count_prod.zkey"), vkey: join(d, "verification_key_prod.json") };
 }
