@@ -81,3 +81,10 @@ describe("JobForm", () => {
     expect(screen.getByText(/Allow at least one sex/)).toBeTruthy();
   });
 });
+
+describe("bundle builder in the form", () => {
+  it("defaults the generated model's input features to the dataset's feature count", () => {
+    render(<JobForm datasets={[{ ...datasets[0], features: 9 }]} labels={COHORT_LABELS} onSubmit={() => {}} generate={async () => ({ bytes: new Uint8Array(), summary: "" })} now={now} />);
+    expect((screen.getByLabelText("Input features") as HTMLInputElement).value).toBe("9");
+  });
+});

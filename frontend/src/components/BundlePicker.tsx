@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { bytesToHex, keccak256, type Hex } from "viem";
 
 export interface PickedBundle { digest: Hex; name: string; size: number; bytes: Uint8Array; summary?: string }
@@ -13,15 +13,17 @@ export async function digestFile(file: Blob): Promise<{ digest: Hex; bytes: Uint
  * Picks a model bundle file (or generates one with the sdk builder) and computes its digest in
  * the browser. Patient data never goes here: this takes the researcher's model only.
  */
-export function BundlePicker({ value, onChange, generate }: {
+export function BundlePicker({ value, onChange, generate, defaultInputDim }: {
   value: PickedBundle | null;
+  defaultInputDim?: number;
   onChange: (b: PickedBundle | null) => void;
   generate?: (spec: { kind: "logreg" | "mlp"; inputDim: number; hidden: number[]; epochs: number; lr: number }) => Promise<{ bytes: Uint8Array; summary: string }>;
 }) {
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState<string | null>(null);
   const [kind, setKind] = useState<"logreg" | "mlp">("logreg");
-  const [dim, setDim] = useState("8");
+  const [dim, setDim] = useState(String(defaultInputDim ?? 8));
+  useEffect(() => { if (defaultInputDim) setDim(String(defaultInputDim)); }, [defaultInputDim]);
   const [epochs, setEpochs] = useState("5");
 
   async function onFile(f: File | undefined) {

@@ -63,7 +63,7 @@ export function JobForm(p: JobFormProps) {
       <BundlePicker value={bundle} onChange={(b) => {
         setBundle(b);
         if (b && !v.bundleUri) setV((x) => ({ ...x, bundleUri: "" }));
-      }} generate={p.generate} />
+      }} generate={p.generate} defaultInputDim={ds?.features} />
       {show("bundle")}
       <fieldset>
         <legend>Where the node fetches the bundle</legend>

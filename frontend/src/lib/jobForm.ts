@@ -8,6 +8,8 @@ export interface DatasetOption {
   recordCount: bigint;
   priceFloor: bigint; // USDC units per record
   active: boolean;
+  /** model input features, when the dataset's public profile lists them */
+  features?: number;
 }
 
 export interface JobFormValues {

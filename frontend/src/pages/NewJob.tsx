@@ -30,6 +30,7 @@ export default function NewJob({ params }: { params: URLSearchParams }) {
 
   const options = useMemo(() => (ds.data ?? []).map((x) => ({
     id: x.id, label: `#${x.id} · ${datasetTitle(x)}`, recordCount: x.recordCount, priceFloor: x.priceFloor, active: x.active && x.nodeActive,
+    features: Array.isArray(x.profile?.features) ? x.profile!.features!.length : undefined,
   })), [ds.data]);
 
   async function submit(draft: JobDraft) {
