@@ -112,8 +112,12 @@ async function main() {
       await ctx.route(`${agentUrl}/**`, async (r) => {
         const cors = { "access-control-allow-origin": "*", "access-control-allow-headers": "authorization, content-type", "access-control-allow-methods": "GET, POST, OPTIONS" };
         if (r.request().method() === "OPTIONS") return r.fulfill({ status: 204, headers: cors });
-        const resp = await r.fetch();
-        await r.fulfill({ response: resp, headers: { ...resp.headers(), ...cors } });
+        try {
+          const resp = await r.fetch();
+          await r.fulfill({ response: resp, headers: { ...resp.headers(), ...cors } });
+        } catch {
+          await r.abort("connectionrefused").catch(() => {}); // the agent is down: the page must say so
+        }
       });
       const page = await ctx.newPage();
       page.setDefaultTimeout(30_000);
