@@ -3,6 +3,7 @@ import { privateKeyToAccount, generatePrivateKey } from "viem/accounts";
 import { SiweMessage } from "siwe";
 import { generateResultKeyPair, encryptResult, decryptResult } from "../../sdk/src/model/index.js";
 import { AgentHttpServer } from "../src/deliver/server.js";
+import { makeMetrics } from "../src/metrics.js";
 import { SimulatedAttestationProvider, attestationHash } from "../src/attest/provider.js";
 import { recoverTypedDataAddress, keccak256, toBytes } from "viem";
 
@@ -49,10 +50,13 @@ describe("result endpoint behind Sign-In with Ethereum", () => {
   const domain = "hospital.test";
   let srv: AgentHttpServer;
   let base: string;
+  const metrics = makeMetrics();
   before(async () => {
     srv = new AgentHttpServer({
       domain,
       chainId: 31337,
+      registry: metrics.registry,
+      health: () => ({ jobs: { settled: 1 } }),
       store: {
         researcherOf: (id) => (id === "7" ? researcher.address : null),
         result: (id) => (id === "7" ? { encrypted: "ciphertext" } : null),
@@ -82,6 +86,16 @@ describe("result endpoint behind Sign-In with Ethereum", () => {
     expect(t.status).to.equal(200);
     expect((await fetch(`${base}/jobs/7/result`, { headers: { authorization: `Bearer ${t.body.token}` } })).status).to.equal(403);
     expect((await fetch(`${base}/jobs/7/receipt`)).status).to.equal(200);
+  });
+
+  it("serves /healthz and Prometheus /metrics", async () => {
+    metrics.jobsSeen.inc();
+    const h = await fetch(`${base}/healthz`);
+    expect(h.status).to.equal(200);
+    expect(await h.json()).to.deep.equal({ ok: true, jobs: { settled: 1 } });
+    const m = await (await fetch(`${base}/metrics`)).text();
+    expect(m).to.match(/^rapha_jobs_seen_total 1$/m);
+    expect(m).to.include("rapha_event_to_settle_seconds_bucket");
   });
 
   it("refuses replayed nonces, foreign domains, wrong chains and forged signatures", async () => {

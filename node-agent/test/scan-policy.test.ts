@@ -14,7 +14,7 @@ function withFile(b: ModelBundle, name: string, data: Uint8Array, role: ModelBun
   const entries = b.manifest.files.filter((f) => f.name !== name).concat([{ name, role: b.manifest.files.find((f) => f.name === name)?.role ?? role, size: data.length, sha256: sha256Hex(data) }]);
   return { manifest: { ...b.manifest, files: entries.sort((x, y) => x.name.localeCompare(y.name)) }, files };
 }
-function mutateGraph(b: ModelBundle, file: string, f: (m: onnx.ModelProto) => void): ModelBundle {
+function mutateGraph(b: ModelBundle, file: string, f: (m: ReturnType<typeof decodeModel>) => void): ModelBundle {
   const m = decodeModel(b.files[file]!);
   f(m);
   return withFile(b, file, onnx.ModelProto.encode(m).finish());
@@ -45,21 +45,21 @@ describe("bundle scanner", () => {
 
   it("refuses custom operator domains and operators off the allowlist", () => {
     const custom = mutateGraph(good, "train_epoch.onnx", (m) => {
-      m.opsetImport.push(onnx.OperatorSetIdProto.create({ domain: "com.evil", version: 1 }));
-      m.graph!.node.push(onnx.NodeProto.create({ opType: "Exfiltrate", domain: "com.evil", input: ["X"], output: ["leak"] }));
+      m.opsetImport!.push(onnx.OperatorSetIdProto.create({ domain: "com.evil", version: 1 }));
+      m.graph!.node!.push(onnx.NodeProto.create({ opType: "Exfiltrate", domain: "com.evil", input: ["X"], output: ["leak"] }));
     });
     const r1 = scan(custom).report;
     expect(r1.reason).to.equal("SCAN_FAILED");
     expect(r1.findings.map((f) => f.code)).to.include("custom-domain");
     const badOp = mutateGraph(good, "inference.onnx", (m) => {
-      m.graph!.node.push(onnx.NodeProto.create({ opType: "StringNormalizer", input: ["X"], output: ["s"] }));
+      m.graph!.node!.push(onnx.NodeProto.create({ opType: "StringNormalizer", input: ["X"], output: ["s"] }));
     });
     expect(scan(badOp).report.findings.map((f) => f.code)).to.include("operator");
   });
 
   it("refuses external-data references and oversized bundles", () => {
     const ext = mutateGraph(good, "inference.onnx", (m) => {
-      m.graph!.initializer.push(onnx.TensorProto.create({ name: "big", dataType: 1, dims: [10], dataLocation: 1, externalData: [{ key: "location", value: "/etc/passwd" }] }));
+      m.graph!.initializer!.push(onnx.TensorProto.create({ name: "big", dataType: 1, dims: [10], dataLocation: 1, externalData: [{ key: "location", value: "/etc/passwd" }] }));
     });
     expect(scan(ext).report.findings.map((f) => f.code)).to.include("external-data");
     expect(scan(good, { limits: { maxBundleBytes: 1000 } }).report.findings.map((f) => f.code)).to.include("bundle-too-large");
@@ -67,8 +67,8 @@ describe("bundle scanner", () => {
 
   it("output policy: refuses a training graph that outputs per-record values", () => {
     const leaky = mutateGraph(good, "train_epoch.onnx", (m) => {
-      m.graph!.node.push(onnx.NodeProto.create({ opType: "Identity", input: ["X"], output: ["records_copy"] }));
-      m.graph!.output.push(onnx.ValueInfoProto.create({ name: "records_copy", type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: "N" }, { dimValue: D }] } } } }));
+      m.graph!.node!.push(onnx.NodeProto.create({ opType: "Identity", input: ["X"], output: ["records_copy"] }));
+      m.graph!.output!.push(onnx.ValueInfoProto.create({ name: "records_copy", type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: "N" }, { dimValue: D }] } } } }));
     });
     const r = scan(leaky).report;
     expect(r.ok).to.equal(false);

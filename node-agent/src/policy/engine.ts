@@ -12,7 +12,7 @@ export interface AdmissionRequest {
   maxRecords: bigint;
   eligibleRecords: number;
   consentRequired: boolean;
-  outputKinds: string[];
+  outputKinds: readonly string[];
   outputBytes: number;
   durationSeconds: number;
   modelKind: string;
@@ -73,7 +73,7 @@ export class PolicyEngine {
         maxRecords: clampLong(req.maxRecords),
         eligibleRecords: req.eligibleRecords,
         consentRequired: req.consentRequired,
-        outputKinds: req.outputKinds,
+        outputKinds: [...req.outputKinds],
         outputBytes: req.outputBytes,
         durationSeconds: Math.floor(req.durationSeconds),
         modelKind: req.modelKind,
