@@ -281,6 +281,7 @@ async function main() {
   } finally {
     await browser?.close().catch(() => {});
     await agent?.stop().catch(() => {});
+    bundleHost?.closeAllConnections();
     bundleHost?.close();
     stopProcess(preview);
     stopProcess(stack?.node);
@@ -291,4 +292,9 @@ async function main() {
   if (failed.length) process.exitCode = 1;
 }
 
-main().catch((e) => { console.error(e); process.exitCode = 1; });
+// Exit explicitly once cleaned up: idle keep-alive sockets or library timers must not keep the
+// run alive (the children were stopped by PID in `finally`; stack.ts also stops them on exit).
+main().then(
+  () => process.exit(),
+  (e) => { console.error(e); process.exit(1); },
+);

@@ -30,13 +30,18 @@ export async function waitFor<T>(what: string, f: () => Promise<T | undefined | 
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
 }
 
+const children = new Set<ChildProcess>();
+// whatever happens to the test process, the processes it started are stopped (by PID)
+process.on("exit", () => { for (const c of children) stopProcess(c); });
+
 export function startProcess(cmd: string, args: string[], name: string, env: Record<string, string> = {}): ChildProcess {
   const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let tail = "";
   const keep = (b: Buffer) => { tail = (tail + b.toString()).slice(-4000); };
   p.stdout!.on("data", keep);
   p.stderr!.on("data", keep);
-  p.on("exit", (code) => { if (code && code !== 143 && code !== 0) console.error(`[${name}] exited ${code}\n${tail}`); });
+  children.add(p);
+  p.on("exit", (code) => { children.delete(p); if (code && code !== 143 && code !== 0) console.error(`[${name}] exited ${code}\n${tail}`); });
   return p;
 }
 

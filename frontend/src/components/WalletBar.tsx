@@ -50,9 +50,11 @@ export function WalletBar() {
       ) : (
         <span className="chain">{KNOWN_CHAINS[chainId]?.name}</span>
       )}
-      <span className="balance" data-testid="usdc-balance">
-        {bal.isError ? "balance unavailable (RPC)" : bal.data !== undefined ? fmtUsdc(bal.data) : "…"}
-      </span>
+      {!walletOnWrongChain && (
+        <span className="balance" data-testid="usdc-balance">
+          {bal.isError ? "balance unavailable (RPC)" : bal.data !== undefined ? fmtUsdc(bal.data) : "…"}
+        </span>
+      )}
       <span className="addr" title={conn.address} data-testid="account">{shortAddr(conn.address)}</span>
       <button onClick={() => disconnect.mutate({})}>Disconnect</button>
     </div>
