@@ -173,7 +173,7 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
     await runOnce({});
     const db = new StateDb(join(home, "state.sqlite"));
     expect(db.job(id)!.stage).to.equal("settled");
-    const keys = db.txs().filter((t) => t.key.endsWith(`:${id}`) || t.key.includes(`:${id}:`));
+    const keys = db.txs().filter((t) => t.key.split(":")[1] === id);
     expect(keys.every((t) => t.status === "mined")).to.equal(true);
     db.close();
     expect(await events(chain, "JobAccepted", job.jobId)).to.have.length(1);
