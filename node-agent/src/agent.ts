@@ -431,7 +431,7 @@ export class Agent {
     let out;
     try {
       out = await runTraining(
-        { jobKey: j.job_id, mode: "train", instance: this.home.config.prover.instance, datasetDir: ds.dir, format: (ds.format as "fhir" | "csv" | null) ?? undefined, schemaPath: ds.schema_path, hospitalSecretHex: this.home.hospitalSecret(), cohort: decodeCohortParams(BigInt(d.cohortParams!)), maxRecords: Number(d.maxRecords), bundlePath: d.bundlePath!, outDir: join(dir, "train"), threads: this.home.config.train.threads },
+        { jobKey: j.job_id, mode: "train", instance: this.home.config.prover.instance, datasetDir: ds.dir, format: (ds.format as "fhir" | "csv" | null) ?? undefined, schemaPath: ds.schema_path, hospitalSecretHex: this.home.hospitalSecret(), cohort: decodeCohortParams(BigInt(d.cohortParams!)), maxRecords: Number(d.maxRecords), bundlePath: d.bundlePath!, outDir: join(dir, "train"), threads: this.home.config.train.threads, usage: { enclaveKeyPath: this.home.path(this.home.config.keys.enclaveKeyFile), chainId: this.home.config.chainId, jobRegistry: this.registry, jobId: j.job_id, node: this.account.address } },
         {
           allowUnisolated: this.home.config.train.allowUnisolated,
           onMessage: (m) => {
@@ -454,6 +454,7 @@ export class Agent {
       transcriptPath: out.done!.transcriptPath,
       recordsPath: out.counted.recordsPath,
       metricsPath: out.done!.metricsPath,
+      usageSignaturesPath: out.done!.usageSignaturesPath,
     });
   }
 
@@ -491,6 +492,9 @@ export class Agent {
   private async submit(j: JobRow): Promise<void> {
     const d = j.data as Record<string, string>;
     const proofs = JSON.parse(readFileSync(d.proofsPath!, "utf8")) as { chunkIndex: number; minId: string; proof: BatchProof }[];
+    // usage signatures come from the training child (the enclave), computed from what it fed to training
+    const sigs = new Map((JSON.parse(readFileSync(d.usageSignaturesPath!, "utf8")) as { chunkIndex: number; usage: string; signature: Hex }[]).map((s) => [s.chunkIndex, s]));
+    if (sigs.size !== proofs.length) throw new Error("usage signatures do not cover exactly the proven batches");
     const refs: Receipt["proofs"] = [];
     for (const p of proofs) {
       const sp = toSolidityProof(p.proof);
@@ -501,7 +505,9 @@ export class Agent {
       if (!this.db.txByKey(key) && cj.nextMinId > BigInt(p.minId)) {
         // already on chain (e.g. submitted by a previous run whose row was lost): skip
       } else {
-        const sig = await this.attest.signUsage({ chainId: this.home.config.chainId, jobRegistry: this.registry, jobId: BigInt(j.job_id), chunkIndex: p.chunkIndex, usage: sp.pubSignals[1] });
+        const s = sigs.get(p.chunkIndex);
+        if (!s || BigInt(s.usage) !== sp.pubSignals[1]) throw new Error(`batch ${p.chunkIndex}: proof usage differs from what the training enclave signed`);
+        const sig = s.signature;
         const rc = await this.txm.send(key, {
           to: this.registry,
           data: encodeFunctionData({

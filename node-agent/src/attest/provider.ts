@@ -35,7 +35,7 @@ export interface AttestationProvider {
 const here = dirname(fileURLToPath(import.meta.url));
 /** Files that make up the training runtime (what a real enclave would measure). */
 export function runtimeFiles(): string[] {
-  const roots = [join(here, "..", "train"), join(here, "..", "data"), join(here, "..", "..", "..", "sdk", "src", "model")];
+  const roots = [join(here, "..", "train"), join(here, "..", "data"), join(here, "..", "attest"), join(here, "..", "..", "..", "sdk", "src", "model")];
   const out: string[] = [];
   const walk = (d: string) => {
     for (const f of readdirSync(d).sort()) {

@@ -22,14 +22,15 @@ export interface TrainJobSpec {
   probes: { host: string; port: number }[];
   isolationMode: string;
   threads?: number;
-  /** when set, the child signs each batch usage commitment via the attestation provider */
-  enclaveKeyPath?: string;
+  /** when set, the child plans the proof batches from what it actually fed to training and signs each
+   *  batch's usage commitment (EIP-712 UsageAttestation) with the enclave key */
+  usage?: { enclaveKeyPath: string; chainId: number; jobRegistry: `0x${string}`; jobId: string; node: `0x${string}` };
 }
 
 export type ChildMessage =
   | { type: "isolation"; ok: boolean; mode: string; probes: { target: string; result: string }[] }
   | { type: "counted"; recordCount: number; eligibleCount: number; usedCount: number; trainCount: number; validationCount: number; datasetRoot: string; recordsPath: string }
   | { type: "epoch"; epoch: number; epochs: number; loss: number }
-  | { type: "done"; weightsPath: string; transcriptPath: string; metricsPath: string; weightsSha256: string }
+  | { type: "done"; weightsPath: string; transcriptPath: string; metricsPath: string; weightsSha256: string; usageSignaturesPath?: string }
   | { type: "counted-only" }
   | { type: "error"; message: string };

@@ -11,6 +11,9 @@ import { loadDatasetSchema } from "../data/schema.js";
 import { secretToField, getPoseidon } from "../data/cohort.js";
 import { buildDataset } from "../../../sdk/src/dataset.js";
 import { DEV_INSTANCE, PROD_INSTANCE } from "../../../sdk/src/constants.js";
+import { computeJobBinding } from "../../../sdk/src/binding.js";
+import { planBatches } from "../../../sdk/src/witness.js";
+import { SimulatedAttestationProvider } from "../attest/provider.js";
 import { parseBundle } from "../../../sdk/src/model/bundle.js";
 import { trainWithOnnx, predict, binaryMetrics } from "./onnx-trainer.js";
 import type { ChildMessage, TrainJobSpec } from "./protocol.js";
@@ -96,7 +99,21 @@ async function main() {
   writeFileSync(weightsPath, res.weights);
   const metricsPath = join(spec.outDir, "metrics.json");
   writeFileSync(metricsPath, JSON.stringify(metrics));
-  send({ type: "done", weightsPath, transcriptPath, metricsPath, weightsSha256: createHash("sha256").update(res.weights).digest("hex") });
+  // 4. the enclave (this child) signs the usage commitment of every batch it will be paid for, computed
+  //    from the ids it actually fed to training, so settlement binds proofs to training's consumption
+  let usageSignaturesPath: string | undefined;
+  if (spec.usage) {
+    const u = spec.usage;
+    const binding = computeJobBinding(u.chainId, u.jobRegistry, BigInt(u.jobId), u.node);
+    const usedIds = sel.usedIndices.map((i) => loader.records[i]!.id);
+    const batches = planBatches(poseidon, ds, { usedIds }, { cohort: spec.cohort, jobBinding: binding, startMinId: 0n });
+    const enclave = new SimulatedAttestationProvider(readFileSync(u.enclaveKeyPath, "utf8").trim() as `0x${string}`);
+    const sigs = [];
+    for (const b of batches) sigs.push({ chunkIndex: b.chunkIndex, usage: b.usage.toString(), count: b.count, signature: await enclave.signUsage({ chainId: u.chainId, jobRegistry: u.jobRegistry, jobId: BigInt(u.jobId), chunkIndex: b.chunkIndex, usage: b.usage }) });
+    usageSignaturesPath = join(spec.outDir, "usage-signatures.json");
+    writeFileSync(usageSignaturesPath, JSON.stringify(sigs));
+  }
+  send({ type: "done", weightsPath, transcriptPath, metricsPath, weightsSha256: createHash("sha256").update(res.weights).digest("hex"), usageSignaturesPath });
 }
 
 main().catch((e: Error) => {
