@@ -141,6 +141,7 @@ export class Agent {
       this.server = new AgentHttpServer({
         domain: this.home.config.http.domain,
         chainId: this.home.config.chainId,
+        corsOrigins: this.home.config.http.corsOrigins,
         registry: this.metrics.registry,
         log: this.log,
         health: () => this.health(),

@@ -21,6 +21,7 @@ program
   .option("--start-block <n>", "first block to scan", (v) => Number(v), 0)
   .option("--port <n>", "HTTP port", (v) => Number(v), 8787)
   .option("--domain <host>", "SIWE domain served to researchers", "localhost:8787")
+  .option("--cors <origins>", "comma-separated dApp origins allowed by CORS ('*' = any)", "*")
   .option("--operator-key <hex>", "import an existing operator key (default: generate)")
   .option("--allow-unisolated", "OPT OUT of network isolation for training (recorded in status and receipts)", false)
   .action((o) => {
@@ -30,7 +31,7 @@ program
       confirmations: o.confirmations,
       startBlock: o.startBlock,
       contracts: { jobRegistry: o.jobRegistry, nodeRegistry: o.nodeRegistry, vault: o.vault },
-      http: { host: "127.0.0.1", port: o.port, domain: o.domain },
+      http: { host: "127.0.0.1", port: o.port, domain: o.domain, corsOrigins: String(o.cors).split(",") },
       train: { allowUnisolated: !!o.allowUnisolated, threads: 1, maxEpochs: 100 },
     }, { operatorKey: o.operatorKey });
     const a = Agent.open(home.dir);

@@ -18,7 +18,9 @@ export const ConfigSchema = z.object({
     .object({ operatorKeyFile: z.string().default("keys/operator.key"), enclaveKeyFile: z.string().default("keys/enclave.key"), hospitalSecretFile: z.string().default("keys/hospital.secret") })
     .default({ operatorKeyFile: "keys/operator.key", enclaveKeyFile: "keys/enclave.key", hospitalSecretFile: "keys/hospital.secret" }),
   policyFile: z.string().default("policies/rapha.cedar"),
-  http: z.object({ host: z.string().default("127.0.0.1"), port: z.number().int().min(0).default(8787), domain: z.string().default("localhost:8787") }).default({ host: "127.0.0.1", port: 8787, domain: "localhost:8787" }),
+  http: z
+    .object({ host: z.string().default("127.0.0.1"), port: z.number().int().min(0).default(8787), domain: z.string().default("localhost:8787"), corsOrigins: z.array(z.string()).default(["*"]) })
+    .default({ host: "127.0.0.1", port: 8787, domain: "localhost:8787", corsOrigins: ["*"] }),
   train: z.object({ allowUnisolated: z.boolean().default(false), threads: z.number().int().min(1).default(1), maxEpochs: z.number().int().min(1).default(100) }).default({ allowUnisolated: false, threads: 1, maxEpochs: 100 }),
   scan: z.object({ maxBundleBytes: z.number().int().positive().default(50 * 1024 * 1024) }).default({ maxBundleBytes: 50 * 1024 * 1024 }),
   prover: z.object({ instance: z.enum(["dev", "prod"]).default("dev") }).default({ instance: "dev" }),

@@ -98,6 +98,15 @@ describe("result endpoint behind Sign-In with Ethereum", () => {
     expect(m).to.include("rapha_event_to_settle_seconds_bucket");
   });
 
+  it("answers CORS preflights so the dApp can fetch results from the browser", async () => {
+    const r = await fetch(`${base}/jobs/7/result`, { method: "OPTIONS", headers: { origin: "https://app.example", "access-control-request-method": "GET", "access-control-request-headers": "authorization" } });
+    expect(r.status).to.equal(204);
+    expect(r.headers.get("access-control-allow-origin")).to.equal("*");
+    expect(r.headers.get("access-control-allow-headers")).to.include("authorization");
+    const g = await fetch(`${base}/jobs/7/receipt`, { headers: { origin: "https://app.example" } });
+    expect(g.headers.get("access-control-allow-origin")).to.equal("*");
+  });
+
   it("refuses replayed nonces, foreign domains, wrong chains and forged signatures", async () => {
     const s = await signIn(researcher);
     expect(s.status).to.equal(200);

@@ -27,6 +27,8 @@ export interface ServerOptions {
   health?: () => Record<string, unknown>;
   log?: Logger;
   sessionTtlMs?: number;
+  /** origins allowed by CORS (the dApp's); "*" allows any (safe here: auth is a bearer token, never a cookie) */
+  corsOrigins?: string[];
 }
 
 export class AgentHttpServer {
@@ -47,6 +49,14 @@ export class AgentHttpServer {
   }
   close(): Promise<void> {
     return new Promise((r) => this.server.close(() => r()));
+  }
+
+  private cors(req: IncomingMessage): Record<string, string> {
+    const allowed = this.o.corsOrigins ?? ["*"];
+    const origin = req.headers.origin;
+    if (!origin) return {};
+    if (allowed.includes("*")) return { "access-control-allow-origin": "*" };
+    return allowed.includes(origin) ? { "access-control-allow-origin": origin, vary: "Origin" } : {};
   }
 
   private send(res: ServerResponse, code: number, body: unknown, type = "application/json") {
@@ -81,6 +91,11 @@ export class AgentHttpServer {
   private async handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? "/", "http://x");
     const path = url.pathname;
+    for (const [k, v] of Object.entries(this.cors(req))) res.setHeader(k, v);
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, { "access-control-allow-methods": "GET, POST, OPTIONS", "access-control-allow-headers": "authorization, content-type", "access-control-max-age": "600" });
+      return res.end();
+    }
     if (req.method === "GET" && path === "/healthz") return this.send(res, 200, { ok: true, ...(this.o.health?.() ?? {}) });
     if (req.method === "GET" && path === "/metrics" && this.o.registry) return this.send(res, 200, await this.o.registry.metrics(), this.o.registry.contentType);
     if (req.method === "GET" && path === "/auth/nonce") {
