@@ -1,0 +1,166 @@
+// The researcher's side of one headless job, in Node, with the same libraries the dApp uses:
+// sdk bundle builder, sdk cohort codec, the dApp's result-key derivation and receipt hash,
+// an EIP-2612 permit + createJobWithPermit, Sign-In with Ethereum at the node's result endpoint,
+// decryption with the sdk, and an evaluation of the trained weights on a held-out synthetic set.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { bytesToHex, createPublicClient, createWalletClient, http, keccak256, parseEventLogs, parseSignature, toBytes, type Address, type Hex, type PrivateKeyAccount } from "viem";
+import { createSiweMessage } from "viem/siwe";
+import { hardhat } from "viem/chains";
+import { jobRegistryAbi, mockUsdcAbi, JobStatus } from "../../sdk/src/abi/index.ts";
+import { bundleDigest, createBundle, decodeParams, decryptResult, initParams, buildModel, serializeBundle, type ModelSpec } from "../../sdk/src/model/index.ts";
+import { canonicalCohortJson, cohortFromDefinition, encodeCohortParams } from "../../sdk/src/cohort.ts";
+import { deriveResultKey, resultKeyMessage } from "../../frontend/src/lib/resultKey.ts";
+import { receiptHashOf } from "../../frontend/src/lib/receipt.ts";
+import { generateSynthetic, syntheticSchema } from "../../node-agent/src/data/synth.ts";
+import { RaphaDataLoader } from "../../node-agent/src/data/loader.ts";
+import { parseDatasetSchema } from "../../node-agent/src/data/schema.ts";
+import { freePort } from "./procs.ts";
+
+const usd = (v: bigint) => `${(Number(v) / 1e6).toFixed(6).replace(/0{1,4}$/, "")} USDC`;
+// the output policy the dApp asks for (frontend/src/lib/createJob.ts): weights and aggregate metrics only
+const OUTPUT_POLICY_HASH = keccak256(toBytes(JSON.stringify({ outputs: ["metrics", "weights"] })));
+const STATUS = Object.fromEntries(Object.entries(JobStatus).map(([k, v]) => [v, k])) as Record<number, string>;
+
+export interface HeadlessOpts {
+  rpcUrl: string;
+  contracts: { jobRegistry: Address; usdc: Address; vault: Address };
+  researcher: PrivateKeyAccount;
+  hospital: Address;
+  treasury: Address;
+  agentUrl: string;
+  datasetId: bigint;
+  featureCount: number;
+  timeoutMs: number;
+  say: (s: string) => void;
+}
+
+export async function runHeadlessJob(o: HeadlessOpts) {
+  const pc = createPublicClient({ chain: hardhat, transport: http(o.rpcUrl), pollingInterval: 250 });
+  const wc = createWalletClient({ chain: hardhat, transport: http(o.rpcUrl), account: o.researcher });
+  const R = o.researcher.address;
+  const bal = (a: Address) => pc.readContract({ address: o.contracts.usdc, abi: mockUsdcAbi, functionName: "balanceOf", args: [a] }) as Promise<bigint>;
+  let server: Server | undefined;
+  try {
+    // 1. model bundle (sdk builder), hosted over local HTTP like a researcher's web host
+    const spec: ModelSpec = { kind: "mlp", inputDim: o.featureCount, hidden: [8], optimizer: { type: "adam", lr: 0.02 }, batchSize: 32, epochs: 8 };
+    const bytes = serializeBundle(createBundle(spec));
+    const digest = bundleDigest(bytes);
+    const port = await freePort();
+    server = createServer((_req, res) => { res.writeHead(200, { "content-type": "application/json" }); res.end(bytes); });
+    await new Promise<void>((r) => server!.listen(port, "127.0.0.1", () => r()));
+    const modelURI = `http://127.0.0.1:${port}/model.rapha.json`;
+    o.say(`bundle: MLP(${o.featureCount}→8→1) + Adam, ${bytes.length} bytes, keccak256 ${digest}, served at ${modelURI}`);
+
+    // 2. result key from one personal_sign (same derivation as the dApp)
+    const key = deriveResultKey(await o.researcher.signMessage({ message: resultKeyMessage(R) }), R);
+    o.say(`result key: X25519 public ${key.publicKeyHex} (HKDF of a personal_sign)`);
+
+    // 3. the job: cohort, price, budget; EIP-2612 permit + createJobWithPermit (one transaction)
+    const def = { ageMin: 18, ageMax: 127, sex: ["female", "male", "other"] };
+    const cohortParams = encodeCohortParams(cohortFromDefinition(def));
+    const cohortHash = keccak256(toBytes(canonicalCohortJson(def)));
+    const pricePerRecord = 20_000n; // 0.02 USDC
+    const maxRecords = 250n; // more than the cohort holds: the unproven part is refunded
+    const budget = pricePerRecord * maxRecords;
+    const now = (await pc.getBlock()).timestamp;
+    const jobSpec = { datasetId: o.datasetId, modelDigest: digest, modelURI, cohortHash, cohortParams, outputPolicyHash: OUTPUT_POLICY_HASH, pricePerRecord, maxRecords, deadline: now + 86_400n, resultPublicKey: key.publicKeyHex };
+    const [, name, version, chainId] = await pc.readContract({ address: o.contracts.usdc, abi: mockUsdcAbi, functionName: "eip712Domain" }) as unknown as [Hex, string, string, bigint];
+    const nonce = await pc.readContract({ address: o.contracts.usdc, abi: mockUsdcAbi, functionName: "nonces", args: [R] }) as bigint;
+    const permitDeadline = now + 3600n;
+    const sig = parseSignature(await o.researcher.signTypedData({
+      domain: { name, version, chainId: Number(chainId), verifyingContract: o.contracts.usdc },
+      types: { Permit: [{ name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }] },
+      primaryType: "Permit",
+      message: { owner: R, spender: o.contracts.vault, value: budget, nonce, deadline: permitDeadline },
+    }));
+    const before = { researcher: await bal(R), hospital: await bal(o.hospital) };
+    const { request } = await pc.simulateContract({ account: o.researcher, address: o.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "createJobWithPermit", args: [jobSpec, permitDeadline, Number(sig.v ?? BigInt(sig.yParity + 27)), sig.r, sig.s] as never });
+    const createTx = await wc.writeContract(request as never);
+    const rc = await pc.waitForTransactionReceipt({ hash: createTx });
+    const jobId = (parseEventLogs({ abi: jobRegistryAbi, logs: rc.logs, eventName: "JobCreated" })[0] as unknown as { args: { jobId: bigint } }).args.jobId;
+    o.say(`job #${jobId} created with a USDC permit (tx ${createTx}, gas ${rc.gasUsed}): ${usd(budget)} escrowed, ${usd(pricePerRecord)}/record, up to ${maxRecords} records, cohort age 18–127`);
+
+    // 4. wait for the agent (stage changes come from the agent's log via demo.ts; chain status here)
+    const t0 = Date.now();
+    let status = -1;
+    for (;;) {
+      const j = await pc.readContract({ address: o.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "getJob", args: [jobId] }) as unknown as { status: number };
+      if (j.status !== status) { status = j.status; o.say(`chain: job #${jobId} ${STATUS[status]} (${((Date.now() - t0) / 1000).toFixed(1)} s)`); }
+      if (status === JobStatus.Settled) break;
+      if (status !== JobStatus.Created && status !== JobStatus.Accepted) {
+        const rej = await pc.getContractEvents({ address: o.contracts.jobRegistry, abi: jobRegistryAbi, eventName: "JobRejected", args: { jobId }, fromBlock: 0n });
+        throw new Error(`job #${jobId} ended ${STATUS[status]}${rej[0] ? ` (reason code ${(rej[0].args as { reasonCode: number }).reasonCode})` : ""}`);
+      }
+      if (Date.now() - t0 > o.timeoutMs) throw new Error(`job #${jobId} not settled after ${o.timeoutMs / 1000} s (status ${STATUS[status]})`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const settledMs = Date.now() - t0;
+    const settled = (await pc.getContractEvents({ address: o.contracts.jobRegistry, abi: jobRegistryAbi, eventName: "JobSettled", args: { jobId }, fromBlock: 0n }))[0]!;
+    const S = settled.args as { provenCount: bigint; paidRecords: bigint; nodeAmount: bigint; fee: bigint; refund: bigint; receiptHash: Hex };
+    const batches = await pc.getContractEvents({ address: o.contracts.jobRegistry, abi: jobRegistryAbi, eventName: "BatchProven", args: { jobId }, fromBlock: 0n });
+
+    // 5. Sign-In with Ethereum at the node's result endpoint, download, decrypt
+    const n = await (await fetch(`${o.agentUrl}/auth/nonce`)).json() as { nonce: string; domain: string; chainId: number };
+    const message = createSiweMessage({ domain: n.domain, address: R, statement: `Download the encrypted result of Rapha job ${jobId}.`, uri: `http://${n.domain}`, version: "1", chainId: n.chainId, nonce: n.nonce, issuedAt: new Date(), expirationTime: new Date(Date.now() + 600_000) });
+    const vr = await fetch(`${o.agentUrl}/auth/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message, signature: await o.researcher.signMessage({ message }) }) });
+    if (!vr.ok) throw new Error(`SIWE refused: HTTP ${vr.status} ${await vr.text()}`);
+    const { token } = await vr.json() as { token: string };
+    const res = await fetch(`${o.agentUrl}/jobs/${jobId}/result`, { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) throw new Error(`result download: HTTP ${res.status} ${await res.text()}`);
+    const result = await res.json() as { params: { name: string; shape: number[] }[]; weights: never; metrics: Record<string, unknown> };
+    const plain = decryptResult(bytesToHex(key.secretKey), result.weights);
+    const weights = decodeParams(result.params, plain);
+    o.say(`SIWE ok; downloaded and decrypted ${plain.length} bytes of weights (${result.params.map((p) => `${p.name}[${p.shape.join("×")}]`).join(", ")})`);
+    const receipt = await (await fetch(`${o.agentUrl}/jobs/${jobId}/receipt`)).json() as Record<string, unknown>;
+    const receiptOk = receiptHashOf(receipt) === S.receiptHash;
+    if (!receiptOk) throw new Error(`receipt hash ${receiptHashOf(receipt)} differs from the settled ${S.receiptHash}`);
+
+    // 6. evaluate on the researcher's own held-out synthetic set (different seed), trained vs initial weights
+    const evalDir = mkdtempSync(join(tmpdir(), "rapha-demo-eval-"));
+    generateSynthetic(evalDir, { seed: 777, patients: 600, consentRate: 1, formats: ["csv"] });
+    const L = await new RaphaDataLoader({ dir: evalDir, format: "csv", schema: parseDatasetSchema(syntheticSchema()), hospitalSecret: 1n }).load();
+    const sel = L.select({ ageMin: 18, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 });
+    const trained = evaluate(weights, sel.X, sel.Y, sel.dim);
+    const built = buildModel(spec);
+    const initial = evaluate(initParams(built.spec, built.params), sel.X, sel.Y, sel.dim);
+
+    await new Promise((r) => setTimeout(r, 300));
+    const after = { researcher: await bal(R), hospital: await bal(o.hospital) };
+    return { jobId, settledMs, S, batches: batches.length, receipt, receiptOk, metrics: result.metrics, trained, initial, evalN: sel.usedCount, budget, before, after };
+  } finally {
+    server?.closeAllConnections();
+    server?.close();
+  }
+}
+
+/** Forward pass of the sdk MLP (W_l [in,out], b_l [out], ReLU hidden, sigmoid out): log-loss, accuracy, AUC. */
+function evaluate(w: Record<string, Float32Array>, X: Float32Array | number[], Y: Float32Array | number[], dim: number) {
+  const layers: { W: Float32Array; b: Float32Array; out: number }[] = [];
+  for (let l = 0; w[`W${l}`]; l++) layers.push({ W: w[`W${l}`]!, b: w[`b${l}`]!, out: w[`b${l}`]!.length });
+  const n = Y.length;
+  const probs: number[] = [];
+  let ll = 0, correct = 0;
+  for (let i = 0; i < n; i++) {
+    let a = Array.from({ length: dim }, (_, k) => Number(X[i * dim + k]));
+    layers.forEach((L, li) => {
+      const z = new Array(L.out).fill(0).map((_, j) => { let s = L.b[j]!; for (let k = 0; k < a.length; k++) s += a[k]! * L.W[k * L.out + j]!; return s; });
+      a = li < layers.length - 1 ? z.map((v) => Math.max(0, v)) : z;
+    });
+    const p = 1 / (1 + Math.exp(-a[0]!));
+    probs.push(p);
+    const y = Number(Y[i]);
+    ll -= y * Math.log(Math.max(p, 1e-7)) + (1 - y) * Math.log(Math.max(1 - p, 1e-7));
+    if ((p >= 0.5 ? 1 : 0) === y) correct++;
+  }
+  const pos = probs.map((p, i) => [p, Number(Y[i])] as const).sort((a, b) => a[0] - b[0]);
+  let rankSum = 0, nPos = 0;
+  pos.forEach(([, y], r) => { if (y === 1) { rankSum += r + 1; nPos++; } });
+  const nNeg = n - nPos;
+  const auc = nPos && nNeg ? (rankSum - (nPos * (nPos + 1)) / 2) / (nPos * nNeg) : NaN;
+  return { logLoss: ll / n, accuracy: correct / n, auc, positives: nPos };
+}
+
+export function writeTranscript(path: string, text: string) { writeFileSync(path, text); }
