@@ -1,0 +1,96 @@
+// npm run bench [-- --only gas,web]
+// Runs every benchmark (bench:gas, bench:zk, bench:agent, bench:web) one after the other, even when
+// one fails, then writes reports/bench/summary.md: one table of the key figures of each JSON report
+// (printed too). Exits non-zero when any benchmark failed; the summary names it.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const OUT = join(ROOT, "reports/bench");
+type J = Record<string, unknown>;
+const get = (o: J, path: string): unknown => path.split(".").reduce<unknown>((a, k) => (a && typeof a === "object" ? (a as J)[k] : undefined), o);
+const int = (v: unknown) => (typeof v === "number" ? Math.round(v).toLocaleString("en-US") : "—");
+const num = (d: number) => (v: unknown) => (typeof v === "number" ? v.toFixed(d) : "—");
+const kb = (v: unknown) => (typeof v === "number" ? `${(v / 1024).toFixed(1)} kB` : "—");
+const sec = (v: unknown) => (typeof v === "number" ? `${(v / 1000).toFixed(1)} s` : "—");
+
+interface Row { key: string; label: string; fmt: (v: unknown) => string; unit?: string }
+const BENCHES: { name: string; script: string; file: string; rows: Row[] }[] = [
+  { name: "gas", script: "bench:gas", file: "gas.json", rows: [
+    { key: "createJob", label: "createJob (first of a researcher)", fmt: int, unit: "gas" },
+    { key: "createJobWithPermit", label: "createJobWithPermit", fmt: int, unit: "gas" },
+    { key: "acceptJob", label: "acceptJob", fmt: int, unit: "gas" },
+    { key: "submitProof", label: "submitBatch (test verifier, excl. Groth16)", fmt: int, unit: "gas" },
+    { key: "settle", label: "settle (cold)", fmt: int, unit: "gas" },
+    { key: "settleWarm", label: "settle (warm)", fmt: int, unit: "gas" },
+    { key: "lifecycle", label: "lifecycle create+accept+proof+settle (cold)", fmt: int, unit: "gas" },
+  ] },
+  { name: "zk", script: "bench:zk", file: "zk.json", rows: [
+    { key: "constraintsPerRecord", label: "constraints / record (dev instance)", fmt: num(1) },
+    { key: "prod.constraintsPerRecord", label: "constraints / record (prod instance)", fmt: num(1) },
+    { key: "naiveConstraintsPerRecord", label: "constraints / record (naive Merkle path)", fmt: int },
+    { key: "proveSecondsMedian", label: "prove time per batch (dev, median)", fmt: num(2), unit: "s" },
+    { key: "recordsPerSecond", label: "proving throughput (dev)", fmt: num(1), unit: "records/s" },
+    { key: "prod.proveSecondsEstimate", label: "prove time per batch (prod, estimate)", fmt: num(1), unit: "s" },
+    { key: "verifyGas", label: "Groth16 verify", fmt: int, unit: "gas" },
+    { key: "submitBatchGas", label: "submitBatch with the real verifier", fmt: int, unit: "gas" },
+  ] },
+  { name: "agent", script: "bench:agent", file: "agent.json", rows: [
+    { key: "eventToAcceptP50Ms", label: "JobCreated → accepted (p50)", fmt: sec },
+    { key: "eventToSettleP50Ms", label: "JobCreated → settled (p50)", fmt: sec },
+    { key: "trainRecordsPerSecond", label: "training, onnxruntime (MLP-64/Adam)", fmt: int, unit: "records/s" },
+    { key: "plainTsRecordsPerSecond", label: "training, plain TypeScript", fmt: int, unit: "records/s" },
+    { key: "speedup", label: "onnxruntime speed-up", fmt: num(2), unit: "×" },
+  ] },
+  { name: "web", script: "bench:web", file: "web.json", rows: [
+    { key: "initialJsGzipBytes", label: "initial JS (gzip)", fmt: kb },
+    { key: "defaultRouteJsGzipBytes", label: "initial + default page JS (gzip)", fmt: kb },
+    { key: "totalJsGzipBytes", label: "all JS chunks (gzip)", fmt: kb },
+  ] },
+];
+
+const { values } = parseArgs({ options: { only: { type: "string" } } });
+const only = values.only ? new Set(values.only.split(",")) : null;
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+const results: { name: string; script: string; ok: boolean; code: number | null; seconds: number; json?: J; note?: string }[] = [];
+
+for (const b of BENCHES) {
+  if (only && !only.has(b.name)) continue;
+  console.log(`\n=== npm run ${b.script} ===`);
+  const t0 = Date.now();
+  const r = spawnSync(npm, ["run", b.script], { cwd: ROOT, stdio: "inherit" });
+  const seconds = (Date.now() - t0) / 1000;
+  const path = join(OUT, b.file);
+  // only a report written by this run counts (a failed run may leave an older file behind)
+  const fresh = existsSync(path) && statSync(path).mtimeMs >= t0;
+  let json: J | undefined;
+  let note: string | undefined;
+  if (fresh) {
+    try { json = JSON.parse(readFileSync(path, "utf8")); } catch (e) { note = `unreadable ${b.file}: ${(e as Error).message}`; }
+  } else note = `${b.file} not written by this run`;
+  const ok = r.status === 0 && !!json;
+  results.push({ name: b.name, script: b.script, ok, code: r.status, seconds, json, note: r.status !== 0 ? `exit ${r.status ?? r.signal}` + (note ? `; ${note}` : "") : note });
+}
+
+const lines: string[] = [];
+lines.push("# Rapha benchmarks", "");
+lines.push(`Run ${new Date().toISOString()} on ${cpus().length} CPU cores (${cpus()[0]?.model ?? "unknown"}), Node ${process.version}. ` +
+  "Sources: `reports/bench/{gas,zk,agent,web}.json`; details and method in each script under `scripts/bench-*.ts`.", "");
+lines.push("| benchmark | figure | value | unit |", "|---|---|---:|---|");
+for (const r of results) {
+  const b = BENCHES.find((x) => x.name === r.name)!;
+  if (!r.json) { lines.push(`| ${r.name} | **FAILED** (\`npm run ${r.script}\`: ${r.note}) | — | |`); continue; }
+  for (const row of b.rows) lines.push(`| ${r.name} | ${row.label} | ${row.fmt(get(r.json, row.key))} | ${row.unit ?? ""} |`);
+}
+lines.push("", "| benchmark | status | wall time |", "|---|---|---:|");
+for (const r of results) lines.push(`| \`npm run ${r.script}\` | ${r.ok ? "ok" : `**FAILED** (${r.note})`} | ${r.seconds.toFixed(0)} s |`);
+const failed = results.filter((r) => !r.ok);
+lines.push("", failed.length ? `**${failed.length} benchmark(s) failed: ${failed.map((f) => f.name).join(", ")}.**` : "All benchmarks ran.", "");
+const md = lines.join("\n");
+mkdirSync(OUT, { recursive: true });
+writeFileSync(join(OUT, "summary.md"), md);
+console.log(`\n${md}\nwrote reports/bench/summary.md`);
+if (failed.length) process.exitCode = 1;
