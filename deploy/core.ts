@@ -1,6 +1,8 @@
 /**
- * Shared Ignition wiring of the Rapha contracts. The verifier is always the contract named
- * `RecordCountVerifier` (contracts/RecordCountVerifier.sol, the snarkjs export); the test-only
+ * Shared Ignition wiring of the Rapha contracts. Local chains deploy the committed
+ * `RecordCountVerifier` (contracts/RecordCountVerifier.sol: the DEV verifier of an insecure,
+ * public setup). Public networks must not: they take the address of the verifier exported from
+ * the production ceremony (circuits/README.md) as the `verifier` parameter. The test-only
  * verifier under test/ is never referenced here (test/contracts/Deploy.test.ts checks).
  */
 import type { ArgumentType, IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
@@ -17,8 +19,17 @@ export interface CoreRoles {
   feeBps: ArgumentType;
 }
 
-export function deployCore(m: IgnitionModuleBuilder, usdc: Addr, roles: CoreRoles) {
-  const verifier = m.contract("RecordCountVerifier");
+/** The dev verifier for local chains. */
+export function deployDevVerifier(m: IgnitionModuleBuilder) {
+  return m.contract("RecordCountVerifier");
+}
+
+/** A ceremony-backed verifier deployed beforehand; its address is the `verifier` parameter. */
+export function ceremonyVerifier(m: IgnitionModuleBuilder) {
+  return m.contractAt("IRecordCountVerifier", m.getParameter<string>("verifier"), { id: "CeremonyVerifier" });
+}
+
+export function deployCore(m: IgnitionModuleBuilder, verifier: Addr, usdc: Addr, roles: CoreRoles) {
   const nodeRegistry = m.contract("NodeRegistry", [roles.admin, roles.governor]);
   const vault = m.contract("RaphaClearingVault", [usdc, roles.admin, roles.feeSetter, roles.treasury, roles.feeBps]);
   const jobRegistry = m.contract("JobRegistry", [verifier, nodeRegistry, vault, roles.admin, roles.pauser]);

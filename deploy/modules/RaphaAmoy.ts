@@ -5,17 +5,17 @@
  *   npx hardhat ignition deploy deploy/modules/RaphaAmoy.ts --network amoy \
  *     --parameters deploy/parameters/amoy.json
  *
- * The verifier deployed is contracts/RecordCountVerifier.sol as committed: the DEV verifier from
- * an insecure setup unless the ceremony's export has replaced it (circuits/README.md).
+ * `verifier` is the address of the verifier exported from the production ceremony
+ * (circuits/README.md), deployed beforehand; the committed dev verifier is never deployed here.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { deployCore } from "../core.js";
+import { ceremonyVerifier, deployCore } from "../core.js";
 
 export const AMOY_USDC = "0x41E94Eb019C0762f9Bfcf9Fb1E58725BfB0e7582";
 
 export default buildModule("RaphaAmoy", (m) => {
   const admin = m.getParameter<string>("admin");
-  const core = deployCore(m, AMOY_USDC, {
+  const core = deployCore(m, ceremonyVerifier(m), AMOY_USDC, {
     admin,
     pauser: m.getParameter<string>("pauser"),
     governor: m.getParameter<string>("governor"),

@@ -7,7 +7,7 @@
  *   npx hardhat ignition deploy deploy/modules/RaphaLocal.ts --network localhost
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { deployCore } from "../core.js";
+import { deployCore, deployDevVerifier } from "../core.js";
 
 export default buildModule("RaphaLocal", (m) => {
   const deployer = m.getAccount(0);
@@ -16,7 +16,7 @@ export default buildModule("RaphaLocal", (m) => {
 
   const usdc = m.contract("MockUSDC", [deployer]);
   const timelock = m.contract("RaphaTimelock", [minDelay, [deployer], [deployer], "0x0000000000000000000000000000000000000000"]);
-  const core = deployCore(m, usdc, {
+  const core = deployCore(m, deployDevVerifier(m), usdc, {
     admin: timelock,
     pauser: deployer,
     governor: deployer,

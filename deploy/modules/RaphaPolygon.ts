@@ -5,17 +5,17 @@
  *   npx hardhat ignition deploy deploy/modules/RaphaPolygon.ts --network polygon \
  *     --parameters deploy/parameters/polygon.json
  *
- * PRODUCTION: contracts/RecordCountVerifier.sol must be the verifier exported from the real
- * multi-party ceremony (circuits/README.md) before this runs; the committed DEV verifier comes
- * from an insecure setup and would let anyone forge proofs.
+ * PRODUCTION: `verifier` is the address of the verifier exported from the real multi-party
+ * ceremony (circuits/README.md), deployed beforehand. The committed DEV verifier comes from an
+ * insecure setup that would let anyone forge proofs, so this module never deploys it.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { deployCore } from "../core.js";
+import { ceremonyVerifier, deployCore } from "../core.js";
 
 export const POLYGON_USDC = "0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359";
 
 export default buildModule("RaphaPolygon", (m) => {
-  const core = deployCore(m, POLYGON_USDC, {
+  const core = deployCore(m, ceremonyVerifier(m), POLYGON_USDC, {
     admin: m.getParameter<string>("admin"),
     pauser: m.getParameter<string>("pauser"),
     governor: m.getParameter<string>("governor"),

@@ -108,17 +108,6 @@ async function main() {
       const ctx = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
       await installWallet(ctx, S.rpcUrl, state);
       await ctx.route("**/rapha.config.json", (r) => r.fulfill({ json: raphaConfig }));
-      // The agent serves no CORS headers yet: let the browser reach it by adding them here.
-      await ctx.route(`${agentUrl}/**`, async (r) => {
-        const cors = { "access-control-allow-origin": "*", "access-control-allow-headers": "authorization, content-type", "access-control-allow-methods": "GET, POST, OPTIONS" };
-        if (r.request().method() === "OPTIONS") return r.fulfill({ status: 204, headers: cors });
-        try {
-          const resp = await r.fetch();
-          await r.fulfill({ response: resp, headers: { ...resp.headers(), ...cors } });
-        } catch {
-          await r.abort("connectionrefused").catch(() => {}); // the agent is down: the page must say so
-        }
-      });
       const page = await ctx.newPage();
       page.setDefaultTimeout(30_000);
       page.on("pageerror", (e) => console.log(`  [page error] ${e.message}`));

@@ -70,9 +70,11 @@ describe("deploy (Hardhat Ignition)", () => {
 
   it("RaphaAmoy: native USDC, every role from parameters", async () => {
     const [, a, p, g, f, t] = await ethers.getSigners();
+    const ceremony = await ethers.deployContract("RecordCountVerifier");
     const d: any = await ignition.deploy(RaphaAmoy, {
       parameters: {
         RaphaAmoy: {
+          verifier: await ceremony.getAddress(),
           admin: a.address,
           pauser: p.address,
           governor: g.address,
@@ -89,5 +91,7 @@ describe("deploy (Hardhat Ignition)", () => {
     expect(await d.nodeRegistry.hasRole(await d.nodeRegistry.ATTESTATION_GOVERNOR_ROLE(), g.address)).to.equal(true);
     expect(await d.jobRegistry.hasRole(await d.jobRegistry.PAUSER_ROLE(), p.address)).to.equal(true);
     expect(await d.jobRegistry.hasRole(ethers.ZeroHash, a.address)).to.equal(true);
+    // public networks use the ceremony's verifier by address, never a fresh dev verifier
+    expect(await d.jobRegistry.verifier()).to.equal(await ceremony.getAddress());
   });
 });
