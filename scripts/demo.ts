@@ -9,7 +9,7 @@
 //   prints the receipt, payout, fee and refund, and exits 0 (non-zero on any failure or timeout).
 // Every child runs in its own process group; Ctrl-C / SIGTERM / any failure stops them all.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, request as httpRequest, type Server } from "node:http";
+import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -38,7 +38,7 @@ const BIN = (n: string) => join(ROOT, "node_modules/.bin", n);
 const RAPHA_NODE = join(ROOT, "node-agent/bin/rapha-node");
 
 let stopping = false;
-let extraServers: Server[] = [];
+const extraServers: Server[] = [];
 async function shutdown(code: number, why?: string) {
   if (stopping) return;
   stopping = true;
@@ -112,22 +112,8 @@ async function main() {
   await mined(await gov.writeContract({ address: C.nodeRegistry, abi: nodeRegistryAbi, functionName: "setMeasurementAllowed", args: [typeId, init.measurement, true] }));
   say(`governance (ATTESTATION_GOVERNOR_ROLE, ${deployer.address}) allowlisted (${init.attestation}, ${init.measurement})`);
 
-  // The agent sends no CORS headers yet (README, "Browser tests"): in browser mode the node's public
-  // result endpoint is a local pass-through that adds them, so the dApp can download results.
-  let resultEndpoint = agentUrl;
-  if (!args.headless) {
-    const corsPort = await freePort();
-    const cors = { "access-control-allow-origin": "*", "access-control-allow-headers": "authorization, content-type", "access-control-allow-methods": "GET, POST, OPTIONS" };
-    const proxy = createServer((req, res) => {
-      if (req.method === "OPTIONS") { res.writeHead(204, cors); res.end(); return; }
-      const up = httpRequest({ host: "127.0.0.1", port: agentPort, path: req.url, method: req.method, headers: req.headers }, (r) => { res.writeHead(r.statusCode ?? 502, { ...r.headers, ...cors }); r.pipe(res); });
-      up.on("error", () => { res.writeHead(502, cors); res.end(JSON.stringify({ error: "node-agent unreachable" })); });
-      req.pipe(up);
-    });
-    await new Promise<void>((r) => proxy.listen(corsPort, "127.0.0.1", () => r()));
-    extraServers.push(proxy);
-    resultEndpoint = `http://127.0.0.1:${corsPort}`;
-  }
+  // the node-agent answers CORS preflights itself (config http.corsOrigins, default "*"), so the dApp downloads from it directly
+  const resultEndpoint = agentUrl;
   const meta = { institution: "St. Example University Hospital (demo)", resultEndpoint };
   await run("rapha-node register", RAPHA_NODE, ["--home", home, "register", "--metadata", `data:application/json,${encodeURIComponent(JSON.stringify(meta))}`], { log: join(logs, "agent-register.log") });
   say(`rapha-node register: node ${init.operator} registered (result endpoint ${resultEndpoint})`);
@@ -164,7 +150,7 @@ async function main() {
   if (args.headless) {
     const { runHeadlessJob } = await import("./demo/researcher.ts");
     const r = await runHeadlessJob({ rpcUrl, contracts: C, researcher, hospital: hospital.address, treasury: deployer.address, agentUrl, datasetId: BigInt(ds.datasetId), featureCount: schema.features.length, timeoutMs, say });
-    const usd = (v: bigint) => `${(Number(v) / 1e6).toFixed(2)} USDC`;
+    const usd = (v: bigint) => `${(Number(v) / 1e6).toFixed(6).replace(/(\.\d\d\d*?)0+$/, "$1")} USDC`; // exact (6 decimals), trailing zeros trimmed
     const rc = r.receipt as Record<string, unknown>;
     console.log(`
 == Rapha headless demo: job #${r.jobId} settled in ${(r.settledMs / 1000).toFixed(1)} s after creation ==
@@ -205,7 +191,7 @@ evaluation of the decrypted weights on the researcher's own held-out synthetic s
   console.log(`
 == Rapha demo is running ==
 dApp                 ${url}
-node-agent           ${agentUrl}  (/healthz, /metrics; result endpoint for browsers: ${resultEndpoint})
+node-agent           ${agentUrl}  (/healthz, /metrics, SIWE result endpoint)
 chain                ${rpcUrl}  (chain id 31337; add it to your wallet as "Hardhat")
 contracts:
 ${addrText}
