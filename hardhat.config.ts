@@ -28,7 +28,11 @@ export default defineConfig({
     ignition: "deploy",
   },
   test: {
-    solidity: { fuzz: { runs: 256 }, invariant: { runs: 64, depth: 32 } },
+    // `npm test` keeps CI short; `npm run test:invariants` deepens to 10,000 sequences.
+    solidity: {
+      fuzz: { runs: Number(process.env.RAPHA_FUZZ_RUNS ?? 256) },
+      invariant: { runs: Number(process.env.RAPHA_INVARIANT_RUNS ?? 64), depth: 32 },
+    },
   },
   networks: {
     localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
