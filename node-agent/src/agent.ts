@@ -68,6 +68,9 @@ class Reject extends Error {
   }
 }
 
+/** The model bundle could not be fetched (timeout, HTTP error, connection refused): retried, then rejected. */
+export class BundleFetchError extends Error {}
+
 /** Test hook: exit the process right after a stage is persisted (crash-resume tests). */
 const CRASH_AFTER = process.env.RAPHA_CRASH_AFTER_STAGE;
 
@@ -237,7 +240,8 @@ export class Agent {
         const after = this.db.job(id)!;
         if (after.attempts >= 3) {
           const preAccept = ["seen", "admitted", "scanned", "attested"].includes(after.stage);
-          if (preAccept || after.stage === "accepted") this.to(id, "rejecting", { rejectDetail: msg }, { reason_code: after.stage === "accepted" ? REASON.TRAINING_FAILED : REASON.INTERNAL_ERROR });
+          const code = after.stage === "accepted" ? REASON.TRAINING_FAILED : e instanceof BundleFetchError ? REASON.SCAN_FAILED : REASON.INTERNAL_ERROR;
+          if (preAccept || after.stage === "accepted") this.to(id, "rejecting", { rejectDetail: msg }, { reason_code: code });
           else if (after.stage !== "rejecting") this.to(id, "failed", {}, { error: msg });
           else this.to(id, "failed", {}, { error: msg });
         }
@@ -247,7 +251,22 @@ export class Agent {
     }
   }
 
+  /** True once the chain's latest block is at or past the job's deadline (no batch can land any more). */
+  private async pastDeadline(j: JobRow): Promise<boolean> {
+    const dl = Number((j.data as { deadline?: number }).deadline ?? 0);
+    if (!dl) return false;
+    const b = await this.client.getBlock({ blockTag: "latest" });
+    return Number(b.timestamp) >= dl;
+  }
+
   private async step(j: JobRow): Promise<void> {
+    // chain time past the deadline before the batches are on chain: submitBatch would revert
+    // (DeadlinePassed), so stop instead of training/proving/sending doomed transactions. The job stays
+    // Accepted on chain until anyone calls expireJob, which pays what was proven and refunds the rest.
+    if (["accepted", "trained", "proven"].includes(j.stage) && (await this.pastDeadline(j))) {
+      this.log.error({ jobId: j.job_id, stage: j.stage, deadline: (j.data as { deadline?: number }).deadline }, "deadline passed before the proofs were on chain: job stopped; anyone may call expireJob");
+      return this.to(j.job_id, "gone", { why: "deadline passed before proofs were submitted" }, { error: "deadline passed" });
+    }
     switch (j.stage) {
       case "seen":
         return this.admit(j);
@@ -341,14 +360,25 @@ export class Agent {
     }
     const url = uri.startsWith("ipfs://") ? this.home.config.fetch.ipfsGateway + uri.slice(7) : uri;
     if (!/^https?:\/\//.test(url)) throw new Reject("SCAN_FAILED", "unsupported bundle URI scheme");
-    const res = await fetch(url, { signal: AbortSignal.timeout(this.home.config.fetch.timeoutMs), redirect: "follow" });
-    if (!res.ok || !res.body) throw new Error(`bundle fetch failed: HTTP ${res.status}`);
+    // the timeout bounds the whole fetch (headers and body): a server that accepts and never answers
+    // cannot hold the agent; after 3 failed attempts the job is rejected with SCAN_FAILED (run()).
+    const timeoutMs = this.home.config.fetch.timeoutMs;
+    const host = new URL(url).host;
     const chunks: Uint8Array[] = [];
     let n = 0;
-    for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) {
-      n += c.length;
-      if (n > cap) throw new Reject("SCAN_FAILED", "bundle exceeds size cap");
-      chunks.push(c);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "follow" });
+      if (!res.ok || !res.body) throw new BundleFetchError(`bundle fetch failed: HTTP ${res.status} from ${host}`);
+      for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) {
+        n += c.length;
+        if (n > cap) throw new Reject("SCAN_FAILED", "bundle exceeds size cap");
+        chunks.push(c);
+      }
+    } catch (e) {
+      if (e instanceof Reject || e instanceof BundleFetchError) throw e;
+      const name = (e as { name?: string }).name;
+      if (name === "TimeoutError" || name === "AbortError") throw new BundleFetchError(`bundle fetch timed out after ${timeoutMs} ms (${host})`);
+      throw new BundleFetchError(`bundle fetch failed (${host}): ${shortError(e)}`);
     }
     const out = new Uint8Array(n);
     let o = 0;

@@ -1,0 +1,71 @@
+// Shared checks for the fault matrix (npm run test:faults). Chain, contracts, datasets and bundles come
+// from ../chain-harness.ts and ../helpers.ts; this file only adds what the faults need on top.
+import { expect } from "chai";
+import { parseEventLogs, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { jobRegistryAbi, raphaClearingVaultAbi, mockUsdcAbi } from "../../../sdk/src/abi/index.js";
+import { encodeCohortParams, type CohortParams } from "../../../sdk/src/cohort.js";
+import { generateResultKeyPair } from "../../../sdk/src/model/index.js";
+import { events, KEYS, type Chain } from "../chain-harness.js";
+import type { Agent } from "../../src/agent.js";
+
+export const rpc = (c: Chain, method: string, params: unknown[] = []) => c.client.request({ method: method as never, params: params as never });
+
+export async function until(fn: () => Promise<boolean> | boolean, ms: number, what: string, step?: () => Promise<unknown>) {
+  const t0 = Date.now();
+  while (!(await fn())) {
+    if (Date.now() - t0 > ms) throw new Error(`timeout waiting for ${what}`);
+    if (step) await step();
+    else await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** createJob (chain-harness) with an arbitrary model URI (http:// for the hanging-server fault). */
+export async function createJobAt(c: Chain, a: { datasetId: bigint; digest: Hex; modelURI: string; cohort: CohortParams; price: bigint; maxRecords: bigint; deadlineIn?: number }): Promise<{ jobId: bigint }> {
+  const r = c.wallet(KEYS.researcher);
+  const now = (await c.client.getBlock()).timestamp;
+  const spec = {
+    datasetId: a.datasetId, modelDigest: a.digest, modelURI: a.modelURI, cohortHash: ("0x" + "11".repeat(32)) as Hex, cohortParams: encodeCohortParams(a.cohort),
+    outputPolicyHash: ("0x" + "22".repeat(32)) as Hex, pricePerRecord: a.price, maxRecords: a.maxRecords, deadline: now + BigInt(a.deadlineIn ?? 86400), resultPublicKey: generateResultKeyPair().publicKey as Hex,
+  };
+  const rc = await c.client.waitForTransactionReceipt({ hash: await r.writeContract({ address: c.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "createJob", args: [spec], account: r.account!, chain: r.chain }) });
+  const ev = parseEventLogs({ abi: jobRegistryAbi, logs: rc.logs, eventName: "JobCreated" })[0] as unknown as { args: { jobId: bigint } };
+  return { jobId: ev.args.jobId };
+}
+
+/** No funds stuck: vault USDC == Σ open escrows + Σ withdrawable balances (every job, every party). */
+export async function expectNoStuckFunds(c: Chain) {
+  const created = await events(c, "JobCreated");
+  let escrows = 0n;
+  for (const e of created) {
+    const [amount] = (await c.client.readContract({ address: c.contracts.vault, abi: raphaClearingVaultAbi, functionName: "escrowOf" as never, args: [e.args.jobId] as never })) as unknown as [bigint, number];
+    escrows += amount;
+  }
+  let withdrawable = 0n;
+  for (const k of [KEYS.researcher, KEYS.operator, KEYS.treasury, KEYS.admin]) {
+    withdrawable += (await c.client.readContract({ address: c.contracts.vault, abi: raphaClearingVaultAbi, functionName: "balanceOf" as never, args: [privateKeyToAccount(k).address] as never })) as bigint;
+  }
+  const held = (await c.client.readContract({ address: c.contracts.usdc, abi: mockUsdcAbi, functionName: "balanceOf", args: [c.contracts.vault] })) as bigint;
+  expect(held, "vault balance == Σ escrows + Σ withdrawable").to.equal(escrows + withdrawable);
+}
+
+/** Escrow of one job after it ended: 0 (everything released). */
+export async function escrowOf(c: Chain, jobId: bigint): Promise<bigint> {
+  const [amount] = (await c.client.readContract({ address: c.contracts.vault, abi: raphaClearingVaultAbi, functionName: "escrowOf" as never, args: [jobId] as never })) as unknown as [bigint, number];
+  return amount;
+}
+
+/** Nothing acted on twice: ≤ 1 accept, exactly ≤ 1 terminal event, no chunk proven twice, one tx per agent key. */
+export async function expectActedOnceAtMost(c: Chain, agent: Agent, jobId: bigint) {
+  expect((await events(c, "JobAccepted", jobId)).length, "accepts").to.be.at.most(1);
+  const terminal = (await events(c, "JobSettled", jobId)).length + (await events(c, "JobRejected", jobId)).length + (await events(c, "JobExpired", jobId)).length + (await events(c, "JobCancelled", jobId)).length;
+  expect(terminal, "terminal events").to.be.at.most(1);
+  const chunks = (await events(c, "BatchProven", jobId)).map((e) => String(e.args.chunkIndex));
+  expect(new Set(chunks).size, "no chunk proven twice").to.equal(chunks.length);
+  // every transaction the agent signed for this job: one key = one action, at most one mined hash
+  const mine = agent.db.txs().filter((t) => t.key.split(":")[1] === jobId.toString());
+  let minedOnChain = 0;
+  for (const t of mine) for (const h of t.hashes) if (await c.client.getTransactionReceipt({ hash: h as Hex }).catch(() => null)) minedOnChain++;
+  expect(minedOnChain, "mined agent txs == agent tx keys that were mined").to.equal(mine.filter((t) => t.status === "mined" || t.status === "reverted").length);
+  expect(mine.filter((t) => t.status === "reverted"), "no reverted agent tx").to.have.length(0);
+}

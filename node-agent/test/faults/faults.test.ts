@@ -1,0 +1,122 @@
+// Fault matrix (npm run test:faults, not in npm test): one real Hardhat node, one agent driven tick by
+// tick, real dev-circuit proofs. For every fault: the outcome, no funds stuck (vault == Σ escrows +
+// Σ withdrawable), nothing acted on twice. docs/faults.md is the table.
+import { expect } from "chai";
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer, type Socket } from "node:net";
+import { Writable } from "node:stream";
+import { jobRegistryAbi } from "../../../sdk/src/abi/index.js";
+import { initHome } from "../../src/config.js";
+import { Agent } from "../../src/agent.js";
+import { makeLogger } from "../../src/log.js";
+import type { JobRow } from "../../src/state/db.js";
+import { REASON } from "../../src/reasons.js";
+import { startChain, allowMeasurement, fundResearcher, writeBundle, createJob, events, KEYS, type Chain } from "../chain-harness.js";
+import { makeDataset } from "../helpers.js";
+import { rpc, until, createJobAt, expectNoStuckFunds, expectActedOnceAtMost, escrowOf } from "./fault-harness.js";
+
+const COHORT = { ageMin: 18, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 };
+const MLP = { kind: "mlp" as const, inputDim: 9, hidden: [8], optimizer: { type: "adam" as const, lr: 0.01 }, batchSize: 64, epochs: 2 };
+const PRICE = 10_000n;
+
+describe("fault matrix (Hardhat node, real proofs)", function () {
+  this.timeout(600_000);
+  let chain: Chain;
+  let agent: Agent;
+  let home: string;
+  let datasetId: bigint;
+  const logs: string[] = [];
+  const ds = makeDataset(120, 31);
+  const tick = () => agent.tick();
+  // one pipeline stage at a time (Agent.run would go on to the end), to inject the fault between stages
+  const stepOnce = (j: JobRow) => (agent as unknown as { step(j: JobRow): Promise<void> }).step(j);
+  const created = async (id: bigint) => (await events(chain, "JobCreated", id))[0]!.args;
+
+  before(async () => {
+    chain = await startChain();
+    home = mkdtempSync(join(tmpdir(), "rapha-faults-"));
+    initHome(
+      home,
+      {
+        chainId: 31337,
+        rpcUrls: [chain.url],
+        confirmations: 1,
+        pollIntervalMs: 100,
+        contracts: { jobRegistry: chain.contracts.jobRegistry, nodeRegistry: chain.contracts.nodeRegistry, vault: chain.contracts.vault },
+        http: { host: "127.0.0.1", port: 0, domain: "hospital.test" },
+        fetch: { timeoutMs: 1500, ipfsGateway: "http://127.0.0.1:1/ipfs/" },
+        tx: { stuckAfterMs: 3000, gasHeadroomPct: 25 },
+      },
+      { operatorKey: KEYS.operator },
+    );
+    const sink = new Writable({ write: (c, _e, cb) => (logs.push(c.toString()), cb()) });
+    agent = Agent.open(home, { log: makeLogger("info", sink) });
+    await allowMeasurement(chain, agent.attest.measurement());
+    await agent.registerNode("ipfs://hospital-faults");
+    datasetId = BigInt((await agent.addDataset({ dir: ds.dir, schemaPath: ds.schemaPath, priceFloor: 500n, profileURI: "ipfs://p" })).datasetId);
+    await fundResearcher(chain, 100_000n * 10n ** 6n);
+  });
+  after(async () => {
+    agent?.db.close();
+    await chain?.stop();
+  });
+
+  it("1. a model bundle URL that hangs: bounded fetch timeout, rejected SCAN_FAILED with a clear reason, other jobs still served", async () => {
+    const sockets: Socket[] = [];
+    const hang = createServer((s) => sockets.push(s)); // accepts, never answers
+    await new Promise<void>((r) => hang.listen(0, "127.0.0.1", () => r()));
+    const port = (hang.address() as { port: number }).port;
+    try {
+      const b = writeBundle(MLP);
+      const hung = await createJobAt(chain, { datasetId, digest: b.digest, modelURI: `http://127.0.0.1:${port}/bundle.json`, cohort: COHORT, price: PRICE, maxRecords: 50n });
+      const other = await createJob(chain, { datasetId, bundle: { ...writeBundle(MLP), digest: ("0x" + "ab".repeat(32)) as `0x${string}` }, cohort: COHORT, price: PRICE, maxRecords: 50n });
+      const t0 = Date.now();
+      await tick();
+      // the hung fetch was cut by the timeout and the other job was fully handled in the same tick
+      expect(Date.now() - t0).to.be.lessThan(60_000);
+      expect(agent.db.job(other.jobId.toString())!.stage).to.equal("rejected");
+      expect(agent.db.job(hung.jobId.toString())!.stage).to.equal("admitted");
+      expect(agent.db.job(hung.jobId.toString())!.error).to.match(/bundle fetch timed out after 1500 ms/);
+      await until(() => agent.db.job(hung.jobId.toString())?.stage === "rejected", 120_000, "hung job rejected", tick);
+      const ev = (await events(chain, "JobRejected", hung.jobId))[0]!.args;
+      expect(ev.reasonCode).to.equal(REASON.SCAN_FAILED);
+      expect(ev.refund).to.equal((await created(hung.jobId)).escrow);
+      expect(String(agent.db.job(hung.jobId.toString())!.data.rejectDetail)).to.match(/timed out after 1500 ms/);
+      expect(logs.join("")).to.match(/bundle fetch timed out after 1500 ms/);
+      expect((await events(chain, "JobRejected", other.jobId))[0]!.args.reasonCode).to.equal(REASON.DIGEST_MISMATCH);
+      for (const j of [hung, other]) {
+        expect(await escrowOf(chain, j.jobId)).to.equal(0n);
+        await expectActedOnceAtMost(chain, agent, j.jobId);
+      }
+      await expectNoStuckFunds(chain);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => hang.close(r));
+    }
+  });
+
+  it("2. a dataset file changed after registration: refused with DATASET_MISMATCH before anything is fetched or trained", async () => {
+    const ds2 = makeDataset(60, 32);
+    const id2 = BigInt((await agent.addDataset({ dir: ds2.dir, schemaPath: ds2.schemaPath, priceFloor: 500n, profileURI: "ipfs://p2" })).datasetId);
+    // tamper: one patient's birth date changes after the root was registered
+    const f = join(ds2.dir, "Patient.ndjson");
+    const lines = readFileSync(f, "utf8").trim().split("\n");
+    const p = JSON.parse(lines[0]!);
+    p.birthDate = p.birthDate.startsWith("1950") ? "1951-01-01" : "1950-01-01";
+    lines[0] = JSON.stringify(p);
+    writeFileSync(f, lines.join("\n") + "\n");
+    const job = await createJob(chain, { datasetId: id2, bundle: writeBundle(MLP), cohort: COHORT, price: PRICE, maxRecords: 60n });
+    await until(() => agent.db.job(job.jobId.toString())?.stage === "rejected", 120_000, "rejection", tick);
+    const ev = (await events(chain, "JobRejected", job.jobId))[0]!.args;
+    expect(ev.reasonCode).to.equal(REASON.DATASET_MISMATCH);
+    expect(ev.refund).to.equal((await created(job.jobId)).escrow);
+    expect(await events(chain, "JobAccepted", job.jobId)).to.have.length(0);
+    // never scanned, never trained
+    expect(existsSync(join(home, "jobs", job.jobId.toString(), "scan-report.json"))).to.equal(false);
+    expect(existsSync(join(home, "jobs", job.jobId.toString(), "train"))).to.equal(false);
+    await expectActedOnceAtMost(chain, agent, job.jobId);
+    await expectNoStuckFunds(chain);
+  });
+});
