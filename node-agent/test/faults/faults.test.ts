@@ -119,4 +119,64 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
     await expectActedOnceAtMost(chain, agent, job.jobId);
     await expectNoStuckFunds(chain);
   });
+
+  it("6a. chain time past the deadline after acceptance: the agent stops (no training, no doomed batch txs); expireJob refunds everything", async () => {
+    const job = await createJob(chain, { datasetId, bundle: writeBundle(MLP), cohort: COHORT, price: PRICE, maxRecords: 200n, deadlineIn: 3600 });
+    const id = job.jobId.toString();
+    await until(() => agent.db.job(id)?.stage === "accepted" || agent.db.job(id)?.stage === "trained", 120_000, "accept", async () => {
+      // advance one stage at a time so we stop right at "accepted"
+      await agent.watcher.poll().catch(() => {});
+      const j = agent.db.job(id);
+      if (j && j.stage !== "accepted") await stepOnce(j);
+    });
+    expect(agent.db.job(id)!.stage).to.equal("accepted");
+    await rpc(chain, "evm_increaseTime", [7200]);
+    await rpc(chain, "evm_mine");
+    const txsBefore = agent.db.txs().length;
+    for (let i = 0; i < 5; i++) await tick();
+    const row = agent.db.job(id)!;
+    expect(row.stage).to.equal("gone");
+    expect(row.error).to.equal("deadline passed");
+    expect(agent.db.txs().length, "no doomed transactions").to.equal(txsBefore);
+    expect(existsSync(join(home, "jobs", id, "train"))).to.equal(false);
+    expect(logs.join("")).to.match(/deadline passed before the proofs were on chain/);
+    // anyone (here the treasury account) expires it: nothing was proven, so the whole escrow is refunded
+    const anyone = chain.wallet(KEYS.treasury);
+    await chain.client.waitForTransactionReceipt({ hash: await anyone.writeContract({ address: chain.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "expireJob", args: [job.jobId], account: anyone.account!, chain: anyone.chain }) });
+    const ev = (await events(chain, "JobExpired", job.jobId))[0]!.args;
+    expect(ev.paidRecords).to.equal(0n);
+    expect(ev.nodeAmount).to.equal(0n);
+    expect(ev.refund).to.equal((await created(job.jobId)).escrow);
+    for (let i = 0; i < 3; i++) await tick();
+    expect(agent.db.txs().length).to.equal(txsBefore);
+    await expectActedOnceAtMost(chain, agent, job.jobId);
+    await expectNoStuckFunds(chain);
+  });
+
+  it("6b. deadline passes after the batches are on chain, anyone expires first: pays exactly what was proven; the agent does not settle", async () => {
+    const job = await createJob(chain, { datasetId, bundle: writeBundle(MLP), cohort: COHORT, price: PRICE, maxRecords: 1000n, deadlineIn: 3600 });
+    const id = job.jobId.toString();
+    await until(() => ["submitted", "delivered", "settled", "gone", "failed", "rejected"].includes(agent.db.job(id)?.stage ?? ""), 400_000, "batches submitted", async () => {
+      await agent.watcher.poll().catch(() => {});
+      const j = agent.db.job(id);
+      if (j && j.stage !== "submitted") await stepOnce(j);
+    });
+    expect(agent.db.job(id)!.stage).to.equal("submitted");
+    const proven = (await chain.client.readContract({ address: chain.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "getJob", args: [job.jobId] })) as unknown as { provenCount: bigint };
+    expect(proven.provenCount > 0n).to.equal(true);
+    await rpc(chain, "evm_increaseTime", [7200]);
+    await rpc(chain, "evm_mine");
+    const anyone = chain.wallet(KEYS.treasury);
+    await chain.client.waitForTransactionReceipt({ hash: await anyone.writeContract({ address: chain.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "expireJob", args: [job.jobId], account: anyone.account!, chain: anyone.chain }) });
+    const ev = (await events(chain, "JobExpired", job.jobId))[0]!.args;
+    expect(ev.paidRecords).to.equal(proven.provenCount);
+    expect((ev.nodeAmount as bigint) + (ev.fee as bigint)).to.equal(proven.provenCount * PRICE);
+    expect(ev.refund).to.equal((await created(job.jobId)).escrow - proven.provenCount * PRICE);
+    for (let i = 0; i < 5; i++) await tick();
+    expect(agent.db.job(id)!.stage).to.equal("gone");
+    expect(agent.db.txByKey(`settle:${id}`)).to.equal(undefined);
+    expect(await events(chain, "JobSettled", job.jobId)).to.have.length(0);
+    await expectActedOnceAtMost(chain, agent, job.jobId);
+    await expectNoStuckFunds(chain);
+  });
 });
