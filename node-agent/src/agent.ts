@@ -71,6 +71,16 @@ class Reject extends Error {
 /** The model bundle could not be fetched (timeout, HTTP error, connection refused): retried, then rejected. */
 export class BundleFetchError extends Error {}
 
+/** True when an error means "no RPC answered" (connection refused/reset, HTTP transport error, timeout). */
+export function isRpcUnavailable(e: unknown): boolean {
+  if (e instanceof BundleFetchError || e instanceof Reject || e instanceof TxRevertedError) return false;
+  for (let x = e as { name?: string; message?: string; cause?: unknown } | undefined, i = 0; x && i < 8; x = x.cause as typeof x, i++) {
+    if (["HttpRequestError", "TimeoutError", "WebSocketRequestError"].includes(x.name ?? "")) return true;
+    if (/fetch failed|ECONNREFUSED|ECONNRESET|socket hang up|other side closed|request took too long/i.test(x.message ?? "")) return true;
+  }
+  return false;
+}
+
 /** Test hook: exit the process right after a stage is persisted (crash-resume tests). */
 const CRASH_AFTER = process.env.RAPHA_CRASH_AFTER_STAGE;
 
@@ -235,6 +245,19 @@ export class Agent {
           continue;
         }
         const msg = shortError(e);
+        if (isRpcUnavailable(e)) {
+          // the chain is unreachable (RPC down, timeouts): not the job's fault, so it does not count
+          // toward the 3 attempts that reject/fail a job; the next tick resumes where this one stopped
+          this.log.warn({ jobId: id, stage: before, err: msg }, "RPC unavailable: will retry");
+          return;
+        }
+        const code = (e as { code?: string }).code;
+        if (code === "ENOSPC" || code === "EDQUOT") {
+          // disk full: the stage did not advance (nothing half-delivered is ever served or settled);
+          // it does not count toward the attempts either, so the job completes once space returns
+          this.log.error({ jobId: id, stage: before, err: msg }, "disk full: free space in the agent home; the job resumes by itself");
+          return;
+        }
         this.db.noteError(id, msg);
         this.log.error({ jobId: id, stage: before, err: msg }, "stage failed");
         const after = this.db.job(id)!;

@@ -69,3 +69,50 @@ export async function expectActedOnceAtMost(c: Chain, agent: Agent, jobId: bigin
   expect(minedOnChain, "mined agent txs == agent tx keys that were mined").to.equal(mine.filter((t) => t.status === "mined" || t.status === "reverted").length);
   expect(mine.filter((t) => t.status === "reverted"), "no reverted agent tx").to.have.length(0);
 }
+
+/** A JSON-RPC proxy in front of the Hardhat node that can be stopped (port closed, connections cut),
+ *  restarted on the same port, or made to rewrite answers (`rewrite`) to play a lying RPC. */
+export class RpcProxy {
+  private server?: import("node:http").Server;
+  private sockets = new Set<import("node:net").Socket>();
+  port = 0;
+  requests = 0;
+  rewrite?: (method: string, result: unknown) => unknown;
+  constructor(readonly target: string) {}
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+  async start(): Promise<void> {
+    const { createServer } = await import("node:http");
+    this.server = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      this.requests++;
+      try {
+        const body = Buffer.concat(chunks).toString();
+        const up = await fetch(this.target, { method: "POST", headers: { "content-type": "application/json" }, body });
+        let text = await up.text();
+        if (this.rewrite) {
+          const reqJ = JSON.parse(body);
+          const resJ = JSON.parse(text);
+          const fix = (q: { method: string }, r: { result?: unknown }) => ("result" in r ? { ...r, result: this.rewrite!(q.method, r.result) } : r);
+          text = JSON.stringify(Array.isArray(reqJ) ? (resJ as { result?: unknown }[]).map((r, i) => fix(reqJ[i], r)) : fix(reqJ, resJ));
+        }
+        res.writeHead(up.status, { "content-type": "application/json" }).end(text);
+      } catch {
+        res.destroy();
+      }
+    });
+    this.server.on("connection", (s) => {
+      this.sockets.add(s);
+      s.on("close", () => this.sockets.delete(s));
+    });
+    await new Promise<void>((r) => this.server!.listen(this.port, "127.0.0.1", () => r()));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise((r) => this.server?.close(r));
+    this.server = undefined;
+  }
+}

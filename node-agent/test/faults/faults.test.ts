@@ -15,7 +15,7 @@ import type { JobRow } from "../../src/state/db.js";
 import { REASON } from "../../src/reasons.js";
 import { startChain, allowMeasurement, fundResearcher, writeBundle, createJob, events, KEYS, type Chain } from "../chain-harness.js";
 import { makeDataset } from "../helpers.js";
-import { rpc, until, createJobAt, expectNoStuckFunds, expectActedOnceAtMost, escrowOf } from "./fault-harness.js";
+import { rpc, until, createJobAt, expectNoStuckFunds, expectActedOnceAtMost, escrowOf, RpcProxy } from "./fault-harness.js";
 
 const COHORT = { ageMin: 18, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 };
 const MLP = { kind: "mlp" as const, inputDim: 9, hidden: [8], optimizer: { type: "adam" as const, lr: 0.01 }, batchSize: 64, epochs: 2 };
@@ -27,6 +27,7 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
   let agent: Agent;
   let home: string;
   let datasetId: bigint;
+  let proxy: RpcProxy; // the agent's only RPC: stopped/restarted for the outage fault
   const logs: string[] = [];
   const ds = makeDataset(120, 31);
   const tick = () => agent.tick();
@@ -36,12 +37,14 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
 
   before(async () => {
     chain = await startChain();
+    proxy = new RpcProxy(chain.url);
+    await proxy.start();
     home = mkdtempSync(join(tmpdir(), "rapha-faults-"));
     initHome(
       home,
       {
         chainId: 31337,
-        rpcUrls: [chain.url],
+        rpcUrls: [proxy.url],
         confirmations: 1,
         pollIntervalMs: 100,
         contracts: { jobRegistry: chain.contracts.jobRegistry, nodeRegistry: chain.contracts.nodeRegistry, vault: chain.contracts.vault },
@@ -59,6 +62,7 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
     await fundResearcher(chain, 100_000n * 10n ** 6n);
   });
   after(async () => {
+    await proxy?.stop().catch(() => {});
     agent?.db.close();
     await chain?.stop();
   });
@@ -116,6 +120,39 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
     // never scanned, never trained
     expect(existsSync(join(home, "jobs", job.jobId.toString(), "scan-report.json"))).to.equal(false);
     expect(existsSync(join(home, "jobs", job.jobId.toString(), "train"))).to.equal(false);
+    await expectActedOnceAtMost(chain, agent, job.jobId);
+    await expectNoStuckFunds(chain);
+  });
+
+  it("3. RPC down for ~25 s mid-job (proxy stopped, then restarted): the agent resumes and finishes the job once", async () => {
+    const job = await createJob(chain, { datasetId, bundle: writeBundle(MLP), cohort: COHORT, price: PRICE, maxRecords: 1000n });
+    const id = job.jobId.toString();
+    await agent.start({ http: false });
+    try {
+      await until(() => ["accepted", "trained"].includes(agent.db.job(id)?.stage ?? ""), 120_000, "accepted");
+      await proxy.stop();
+      const down = Date.now();
+      const seenDown: string[] = [];
+      await until(() => Date.now() - down > 25_000, 60_000, "outage", async () => {
+        seenDown.push(agent.db.job(id)!.stage);
+        await new Promise((r) => setTimeout(r, 500));
+      });
+      // during the outage the job never gave up
+      expect(seenDown.some((s) => ["rejecting", "rejected", "failed", "gone"].includes(s)), seenDown.join(",")).to.equal(false);
+      await proxy.start();
+      await until(() => ["settled", "rejecting", "rejected", "failed", "gone"].includes(agent.db.job(id)?.stage ?? ""), 300_000, "job end");
+    } finally {
+      await agent.stop();
+      agent = Agent.open(home, { log: makeLogger("info", new Writable({ write: (c, _e, cb) => (logs.push(c.toString()), cb()) })) });
+    }
+    expect(agent.db.job(id)!.stage).to.equal("settled");
+    expect(logs.join("")).to.match(/RPC unavailable: will retry|watch poll failed/);
+    const settled = (await events(chain, "JobSettled", job.jobId))[0]!.args;
+    const provenCount = (await events(chain, "BatchProven", job.jobId)).reduce((a, e) => (e.args.provenCount as bigint) > a ? (e.args.provenCount as bigint) : a, 0n);
+    expect(settled.provenCount).to.equal(provenCount);
+    expect(settled.refund).to.equal((await created(job.jobId)).escrow - (settled.paidRecords as bigint) * PRICE);
+    expect(await events(chain, "JobAccepted", job.jobId)).to.have.length(1);
+    expect(await escrowOf(chain, job.jobId)).to.equal(0n);
     await expectActedOnceAtMost(chain, agent, job.jobId);
     await expectNoStuckFunds(chain);
   });
