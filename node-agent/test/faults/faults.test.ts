@@ -2,7 +2,8 @@
 // tick, real dev-circuit proofs. For every fault: the outcome, no funds stuck (vault == Σ escrows +
 // Σ withdrawable), nothing acted on twice. docs/faults.md is the table.
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, mkdirSync, openSync, writeSync, closeSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type Socket } from "node:net";
@@ -215,5 +216,112 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
     expect(await events(chain, "JobSettled", job.jobId)).to.have.length(0);
     await expectActedOnceAtMost(chain, agent, job.jobId);
     await expectNoStuckFunds(chain);
+  });
+
+  it("7. disk full while writing the result (job dir on a small tmpfs, filled up): no settle with a missing result, a clear error, completes once after space returns", async () => {
+    const job = await createJob(chain, { datasetId, bundle: writeBundle(MLP), cohort: COHORT, price: PRICE, maxRecords: 1000n });
+    const id = job.jobId.toString();
+    const dir = join(home, "jobs", id);
+    mkdirSync(dir, { recursive: true });
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", dir]); // needs root (CI and this machine run as root)
+    try {
+      await until(() => ["submitted", "delivered", "settled", "gone", "failed", "rejected"].includes(agent.db.job(id)?.stage ?? ""), 400_000, "batches submitted", async () => {
+        await agent.watcher.poll().catch(() => {});
+        const j = agent.db.job(id);
+        if (j && j.stage !== "submitted") await stepOnce(j);
+      });
+      expect(agent.db.job(id)!.stage).to.equal("submitted");
+      // fill the disk
+      const filler = join(dir, "filler.bin");
+      const fd = openSync(filler, "w");
+      try {
+        for (;;) writeSync(fd, Buffer.alloc(16 * 1024));
+      } catch (e) {
+        expect((e as { code?: string }).code).to.equal("ENOSPC");
+      } finally {
+        closeSync(fd);
+      }
+      const nLogs = logs.length;
+      for (let i = 0; i < 5; i++) await tick();
+      const row = agent.db.job(id)!;
+      expect(row.stage, "not delivered while the disk is full").to.equal("submitted");
+      expect(row.attempts, "a full disk does not burn the job's attempts").to.equal(0);
+      expect(logs.slice(nLogs).join("")).to.match(/disk full: free space in the agent home/);
+      expect(agent.db.txByKey(`settle:${id}`)).to.equal(undefined);
+      expect(await events(chain, "JobSettled", job.jobId)).to.have.length(0);
+      // space returns
+      rmSync(filler);
+      await until(() => agent.db.job(id)?.stage === "settled", 120_000, "settled", tick);
+      const receipt = JSON.parse(readFileSync(join(dir, "receipt.json"), "utf8"));
+      JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
+      const settled = (await events(chain, "JobSettled", job.jobId))[0]!.args;
+      expect(settled.receiptHash).to.equal(receipt.receiptHash);
+      expect(settled.refund).to.equal((await created(job.jobId)).escrow - (settled.paidRecords as bigint) * PRICE);
+      expect(await escrowOf(chain, job.jobId)).to.equal(0n);
+      await expectActedOnceAtMost(chain, agent, job.jobId);
+      await expectNoStuckFunds(chain);
+    } finally {
+      execFileSync("umount", ["-l", dir]);
+    }
+  });
+
+  const mine = async (n: number) => {
+    for (let i = 0; i < n; i++) await rpc(chain, "evm_mine");
+  };
+  const badDigest = () => ({ ...writeBundle(MLP), digest: ("0x" + "cd".repeat(32)) as `0x${string}` }); // rejected fast: DIGEST_MISMATCH
+
+  it("5a. a 5-block reorg with confirmation depth 6: the job in the dropped blocks is never acted on; once final it is acted on once", async () => {
+    agent.watcher.o.confirmations = 6;
+    try {
+      await mine(6);
+      for (let i = 0; i < 3; i++) await tick(); // checkpoint up to date
+      const txsBefore = agent.db.txs().length;
+      const snap = (await rpc(chain, "evm_snapshot")) as string;
+      const dropped = await createJob(chain, { datasetId, bundle: badDigest(), cohort: COHORT, price: PRICE, maxRecords: 50n });
+      await mine(4); // the JobCreated block is 5 deep: one short of final
+      for (let i = 0; i < 3; i++) await tick();
+      expect(agent.db.job(dropped.jobId.toString()), "not acted on before final").to.equal(undefined);
+      await rpc(chain, "evm_revert", [snap]); // the 5 blocks are gone
+      await mine(7);
+      for (let i = 0; i < 3; i++) await tick();
+      expect(agent.db.job(dropped.jobId.toString())).to.equal(undefined);
+      expect(agent.db.txs().length, "no transaction for a job from dropped blocks").to.equal(txsBefore);
+      const onChain = (await chain.client.readContract({ address: chain.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "getJob", args: [dropped.jobId] })) as unknown as { status: number };
+      expect(onChain.status).to.equal(0); // the job does not exist on the surviving chain
+      // the same researcher re-creates it on the surviving chain: acted on exactly once, after 6 confirmations
+      const again = await createJob(chain, { datasetId, bundle: badDigest(), cohort: COHORT, price: PRICE, maxRecords: 50n });
+      await mine(4);
+      await tick();
+      expect(agent.db.job(again.jobId.toString())).to.equal(undefined);
+      await mine(2);
+      await until(() => agent.db.job(again.jobId.toString())?.stage === "rejected", 60_000, "rejected once final", tick);
+      expect((await events(chain, "JobRejected", again.jobId))[0]!.args.reasonCode).to.equal(REASON.DIGEST_MISMATCH);
+      await expectActedOnceAtMost(chain, agent, again.jobId);
+      await expectNoStuckFunds(chain);
+    } finally {
+      agent.watcher.o.confirmations = 1;
+    }
+  });
+
+  it("5b. a 5-block reorg with confirmation depth 2 (below the reorg): the agent may act in the dropped fork; its action vanishes with it, no funds stuck, the reorg is detected", async () => {
+    agent.watcher.o.confirmations = 2;
+    try {
+      for (let i = 0; i < 3; i++) await tick();
+      const snap = (await rpc(chain, "evm_snapshot")) as string;
+      const job = await createJob(chain, { datasetId, bundle: badDigest(), cohort: COHORT, price: PRICE, maxRecords: 50n });
+      await mine(1);
+      await until(() => agent.db.job(job.jobId.toString())?.stage === "rejected", 60_000, "rejected in the fork", tick);
+      expect(await events(chain, "JobRejected", job.jobId)).to.have.length(1); // acted on in the fork
+      await mine(2);
+      await rpc(chain, "evm_revert", [snap]);
+      await mine(7);
+      const r = await agent.watcher.poll();
+      expect(r.reorgedFrom, "reorg detected").to.not.equal(undefined);
+      expect(await events(chain, "JobRejected", job.jobId)).to.have.length(0);
+      expect(await events(chain, "JobCreated", job.jobId)).to.have.length(0);
+      await expectNoStuckFunds(chain);
+    } finally {
+      agent.watcher.o.confirmations = 1;
+    }
   });
 });
