@@ -16,8 +16,8 @@ import { parseArgs } from "node:util";
 import { createPublicClient, createWalletClient, http, toHex, type Address, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
-import { AttestationType, mockUsdcAbi, nodeRegistryAbi } from "../sdk/src/abi/index.ts";
-import { freePort, killAllSync, portFree, ROOT, run, start, stopAll, waitFor } from "./demo/procs.ts";
+import { AttestationType, mockUsdcAbi, nodeRegistryAbi } from "../sdk/src/abi/index.js";
+import { freePort, killAllSync, portFree, ROOT, run, start, stopAll, waitFor } from "./demo/procs.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -148,7 +148,7 @@ async function main() {
   const addrText = Object.entries(C).map(([k, v]) => `  ${k.padEnd(12)} ${v}`).join("\n");
 
   if (args.headless) {
-    const { runHeadlessJob } = await import("./demo/researcher.ts");
+    const { runHeadlessJob } = await import("./demo/researcher.js");
     const r = await runHeadlessJob({ rpcUrl, contracts: C, researcher, hospital: hospital.address, treasury: deployer.address, agentUrl, datasetId: BigInt(ds.datasetId), featureCount: schema.features.length, timeoutMs, say });
     const usd = (v: bigint) => `${(Number(v) / 1e6).toFixed(6).replace(/(\.\d\d\d*?)0+$/, "$1")} USDC`; // exact (6 decimals), trailing zeros trimmed
     const rc = r.receipt as Record<string, unknown>;

@@ -6,18 +6,18 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { bytesToHex, createPublicClient, createWalletClient, http, keccak256, parseEventLogs, parseSignature, toBytes, type Address, type Hex, type PrivateKeyAccount } from "viem";
+import { bytesToHex, createPublicClient, createWalletClient, http, keccak256, parseEventLogs, parseSignature, toBytes, type Address, type Hex, type HDAccount } from "viem";
 import { createSiweMessage } from "viem/siwe";
 import { hardhat } from "viem/chains";
-import { jobRegistryAbi, mockUsdcAbi, JobStatus } from "../../sdk/src/abi/index.ts";
-import { bundleDigest, createBundle, decodeParams, decryptResult, initParams, buildModel, serializeBundle, type ModelSpec } from "../../sdk/src/model/index.ts";
-import { canonicalCohortJson, cohortFromDefinition, encodeCohortParams } from "../../sdk/src/cohort.ts";
-import { deriveResultKey, resultKeyMessage } from "../../frontend/src/lib/resultKey.ts";
-import { receiptHashOf } from "../../frontend/src/lib/receipt.ts";
-import { generateSynthetic, syntheticSchema } from "../../node-agent/src/data/synth.ts";
-import { RaphaDataLoader } from "../../node-agent/src/data/loader.ts";
-import { parseDatasetSchema } from "../../node-agent/src/data/schema.ts";
-import { freePort } from "./procs.ts";
+import { jobRegistryAbi, mockUsdcAbi, JobStatus } from "../../sdk/src/abi/index.js";
+import { bundleDigest, createBundle, decodeParams, decryptResult, initParams, buildModel, serializeBundle, type ModelSpec } from "../../sdk/src/model/index.js";
+import { canonicalCohortJson, cohortFromDefinition, encodeCohortParams } from "../../sdk/src/cohort.js";
+import { deriveResultKey, resultKeyMessage } from "../../frontend/src/lib/resultKey.js";
+import { receiptHashOf } from "../../frontend/src/lib/receipt.js";
+import { generateSynthetic, syntheticSchema } from "../../node-agent/src/data/synth.js";
+import { RaphaDataLoader } from "../../node-agent/src/data/loader.js";
+import { parseDatasetSchema } from "../../node-agent/src/data/schema.js";
+import { freePort } from "./procs.js";
 
 const usd = (v: bigint) => `${(Number(v) / 1e6).toFixed(6).replace(/0{1,4}$/, "")} USDC`;
 // the output policy the dApp asks for (frontend/src/lib/createJob.ts): weights and aggregate metrics only
@@ -27,7 +27,7 @@ const STATUS = Object.fromEntries(Object.entries(JobStatus).map(([k, v]) => [v, 
 export interface HeadlessOpts {
   rpcUrl: string;
   contracts: { jobRegistry: Address; usdc: Address; vault: Address };
-  researcher: PrivateKeyAccount;
+  researcher: HDAccount;
   hospital: Address;
   treasury: Address;
   agentUrl: string;
