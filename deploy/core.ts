@@ -5,7 +5,7 @@
  * the production ceremony (circuits/README.md) as the `verifier` parameter. The test-only
  * verifier under test/ is never referenced here (test/contracts/Deploy.test.ts checks).
  */
-import type { ArgumentType, IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
+import type { ArgumentType, ContractFuture, IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
 
 /** An address argument: a literal, an account, a parameter, or a deployed contract future. */
 type Addr = ArgumentType;
@@ -29,7 +29,7 @@ export function ceremonyVerifier(m: IgnitionModuleBuilder) {
   return m.contractAt("IRecordCountVerifier", m.getParameter<string>("verifier"), { id: "CeremonyVerifier" });
 }
 
-export function deployCore(m: IgnitionModuleBuilder, verifier: Addr, usdc: Addr, roles: CoreRoles) {
+export function deployCore(m: IgnitionModuleBuilder, verifier: ContractFuture<string>, usdc: Addr, roles: CoreRoles) {
   const nodeRegistry = m.contract("NodeRegistry", [roles.admin, roles.governor]);
   const vault = m.contract("RaphaClearingVault", [usdc, roles.admin, roles.feeSetter, roles.treasury, roles.feeBps]);
   const jobRegistry = m.contract("JobRegistry", [verifier, nodeRegistry, vault, roles.admin, roles.pauser]);

@@ -18,7 +18,7 @@ const initial = [...html.matchAll(/(?:src|href)="(?:\.\/|\/)?(assets\/[^"]+\.js)
 const all = readdirSync(join(dist, "assets")).filter((f) => f.endsWith(".js")).map((f) => `assets/${f}`);
 const chunks = Object.fromEntries(all.map((f) => [f.replace(/^assets\//, ""), gz(f)]));
 // The default route (the dataset catalogue) = the entry + the Catalogue page chunk and its static imports.
-type Chunk = { file: string; imports?: string[]; isEntry?: boolean; src?: string };
+type Chunk = { file: string; name?: string; imports?: string[]; isEntry?: boolean; src?: string };
 const manifest = JSON.parse(readFileSync(join(dist, ".vite/manifest.json"), "utf8")) as Record<string, Chunk>;
 const closure = (keys: string[], seen = new Set<string>()): Set<string> => {
   for (const k of keys) if (!seen.has(k)) { seen.add(k); closure(manifest[k]?.imports ?? [], seen); }

@@ -11,6 +11,7 @@
  *  - gas: RecordCountVerifier.verifyProof and a full JobRegistry.submitBatch (verify + accumulate).
  * Writes reports/bench/zk.json.
  */
+import type { Address } from "viem";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { network } from "hardhat";
@@ -134,7 +135,7 @@ if (process.env.BENCH_ZK_MID === "1" || existsSync(midPtau)) {
 const { ethers } = await network.create();
 const stack = await deployProofStack(ethers, ds.root, 900);
 const jobId = await createAcceptedJob(stack, cohort);
-const binding = computeJobBinding(stack.chainId, await stack.registry.getAddress(), jobId, stack.node.address);
+const binding = computeJobBinding(stack.chainId, (await stack.registry.getAddress()) as Address, jobId, stack.node.address as Address);
 const [w0] = planBatches(P, ds, { usedIds: used }, { cohort, jobBinding: binding });
 const bp = await proveBatch(w0!, art);
 const sp = toSolidityProof(bp);

@@ -6,11 +6,9 @@ import { jobRegistryAbi } from "@rapha/sdk/abi";
 import { humanizeError } from "../src/lib/errors";
 import { deriveResultKey, resultKeyMessage } from "../src/lib/resultKey";
 import { bytesToHex } from "viem";
-import { jobBinding, batchParams, SNARK_FIELD } from "../src/lib/audit";
 import { canonicalJson } from "@rapha/sdk/model/bundle";
 import { keccak256, toBytes } from "viem";
 import { receiptHashOf } from "../src/lib/receipt";
-import { computeJobBinding } from "@rapha/sdk/binding";
 
 const acct = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
 
@@ -42,15 +40,6 @@ describe("errors a person can act on", () => {
     expect(humanizeError(new Error("ERC20: transfer amount exceeds balance"))).toMatch(/Not enough USDC/);
     expect(humanizeError(new Error("HTTP request failed. URL: http://127.0.0.1:8545"))).toMatch(/RPC/);
     expect(humanizeError(new Error("The current chain of the wallet (id: 1) does not match the target chain"))).toMatch(/Switch network/);
-  });
-});
-
-describe("audit helpers follow docs/PROTOCOL.md", () => {
-  it("jobBinding matches the sdk's, is reduced mod p, and params pack chunk, minId and cohort", () => {
-    const b = jobBinding(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3", 1n, acct.address);
-    expect(b < SNARK_FIELD).toBe(true);
-    expect(b).toBe(computeJobBinding(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3", 1n, acct.address));
-    expect(batchParams(2n, 5n, 3n)).toBe(2n + 5n * 2n ** 32n + 3n * 2n ** 96n);
   });
 });
 

@@ -3,6 +3,8 @@
  * Browser-safe: imports snarkjs only (no node: modules), so the dApp audit page can use it.
  */
 import { groth16, type Groth16Proof } from "snarkjs";
+
+export type { Groth16Proof };
 import { z } from "zod";
 import { unpackParams, unpackResult } from "./binding.js";
 import { FIELD_P } from "./constants.js";
@@ -81,5 +83,17 @@ export function toSolidityProof(bp: BatchProof): SolidityProof {
     ],
     pC: [b(p.pi_c[0]), b(p.pi_c[1])],
     pubSignals: [b(publicSignals[0]), b(publicSignals[1]), b(publicSignals[2]), b(publicSignals[3]), b(publicSignals[4])],
+  };
+}
+
+/** The inverse of toSolidityProof: a proof taken from submitBatch calldata, as snarkjs verifies it. */
+export function fromSolidityProof(p: Pick<SolidityProof, "pA" | "pB" | "pC">): Groth16Proof {
+  const s = (x: bigint) => x.toString();
+  return {
+    pi_a: [s(p.pA[0]), s(p.pA[1]), "1"],
+    pi_b: [[s(p.pB[0][1]), s(p.pB[0][0])], [s(p.pB[1][1]), s(p.pB[1][0])], ["1", "0"]],
+    pi_c: [s(p.pC[0]), s(p.pC[1]), "1"],
+    protocol: "groth16",
+    curve: "bn128",
   };
 }

@@ -28,6 +28,7 @@ import {
   planBatches,
   rootFromPath,
   toSolidityProof,
+  fromSolidityProof,
   unpackParams,
   usageCommitment,
   usageLimbs,
@@ -202,6 +203,10 @@ describe("sdk: proof encoding and untrusted input", () => {
     const s = toSolidityProof({ proof: proof as never, publicSignals: signals as never });
     expect(s.pB).to.deep.equal([[4n, 3n], [6n, 5n]]);
     expect(s.pubSignals[0]).to.equal(5n + (9n << 32n));
+    // calldata → snarkjs (the audit page's path) restores the original proof
+    const back = fromSolidityProof(s);
+    expect(back.pi_b.slice(0, 2)).to.deep.equal((proof as { pi_b: string[][] }).pi_b.slice(0, 2));
+    expect(back.pi_a.slice(0, 2)).to.deep.equal((proof as { pi_a: string[] }).pi_a.slice(0, 2));
     const d = decodePublicSignals(signals);
     expect(d).to.include({ count: 5, chunkIndex: 2 });
     expect(d.lastId).to.equal(9n);

@@ -3,6 +3,7 @@
  * a multi-batch job settles for exactly the proven count; replayed, reordered and foreign batches
  * revert with custom errors.
  */
+import type { Address } from "viem";
 import { expect } from "chai";
 import { network } from "hardhat";
 import {
@@ -41,7 +42,7 @@ describe("RecordCountProof: settlement with real proofs", function () {
     s = await deployProofStack(ethers, ds.root, 300);
     jobId = await createAcceptedJob(s, cohort);
     job2 = await createAcceptedJob(s, cohort);
-    const binding = computeJobBinding(s.chainId, await s.registry.getAddress(), jobId, s.node.address);
+    const binding = computeJobBinding(s.chainId, (await s.registry.getAddress()) as Address, jobId, s.node.address as Address);
     expect(binding).to.equal(await s.registry.jobBinding(jobId));
     const used = ds.slots.filter((x) => x.record >= 0 && isEligible(decodeWord(x.word), cohort)).map((x) => x.id);
     ws = planBatches(P, ds, { usedIds: used }, { cohort, jobBinding: binding, startMinId: BigInt(await s.registry.nextMinId(jobId)) }).slice(0, 3);
