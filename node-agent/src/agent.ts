@@ -116,7 +116,7 @@ export class Agent {
     this.attest = new SimulatedAttestationProvider(home.enclaveKey());
     this.txm = new TxManager(this.db, this.client, this.account, this.chain, { stuckAfterMs: c.tx.stuckAfterMs, gasHeadroomPct: c.tx.gasHeadroomPct, confirmations: 1 }, this.log);
     this.txm.onSent = () => this.metrics.txSent.inc();
-    this.watcher = new Watcher(this.db, this.client, { jobRegistry: c.contracts.jobRegistry as Address, node: this.account.address, confirmations: c.confirmations, maxRange: c.maxBlockRange, startBlock: c.startBlock }, this.log);
+    this.watcher = new Watcher(this.db, this.client, { jobRegistry: c.contracts.jobRegistry as Address, node: this.account.address, confirmations: c.confirmations, maxRange: c.maxBlockRange, startBlock: c.startBlock, peers: c.rpcUrls.length > 1 ? c.rpcUrls.map((u) => createPublicClient({ chain: this.chain, transport: http(u, { timeout: 10_000, retryCount: 0 }), cacheTime: 0 }) as PublicClient) : undefined }, this.log);
     this.policy = PolicyEngine.fromFile(home.path(c.policyFile));
   }
 

@@ -16,6 +16,11 @@ export interface WatcherOptions {
   confirmations: number;
   maxRange: number;
   startBlock: number;
+  /** One client per configured RPC URL (when there are several): the safe head is the lowest head any
+   *  reachable URL reports, and JobCreated logs are the union over reachable URLs, each checked against
+   *  every reachable URL's block hash, so one URL that lags or drops logs can neither hide a job nor
+   *  make the agent act on one the others cannot confirm. */
+  peers?: PublicClient[];
 }
 
 export interface SeenJob {
@@ -62,7 +67,12 @@ export class Watcher {
   /** One polling step. Returns new JobCreated events for this node (confirmed). */
   async poll(): Promise<{ jobs: SeenJob[]; reorgedFrom?: number; upTo: number }> {
     const { reorgedFrom } = await this.detectReorg();
-    const head = Number(await this.client.getBlockNumber());
+    const peers = this.o.peers && this.o.peers.length > 1 ? this.o.peers : undefined;
+    let head = Number(await this.client.getBlockNumber());
+    if (peers) {
+      const heads = (await Promise.allSettled(peers.map((p) => p.getBlockNumber()))).flatMap((r) => (r.status === "fulfilled" ? [Number(r.value)] : []));
+      head = Math.min(head, ...heads);
+    }
     this.headSeen = head;
     const safe = head - this.o.confirmations + 1; // a log in block b has head-b+1 confirmations
     const cp = this.db.checkpoint();
@@ -72,7 +82,21 @@ export class Watcher {
     const to = Math.min(safe, from + this.range - 1);
     let logs;
     try {
-      logs = await this.client.getLogs({ address: this.o.jobRegistry, event: JOB_CREATED, args: { node: this.o.node }, fromBlock: BigInt(from), toBlock: BigInt(to), strict: true });
+      const q = { address: this.o.jobRegistry, event: JOB_CREATED, args: { node: this.o.node }, fromBlock: BigInt(from), toBlock: BigInt(to), strict: true } as const;
+      logs = await this.client.getLogs(q);
+      if (peers) {
+        const answers = (await Promise.allSettled(peers.map((p) => p.getLogs(q)))).flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+        const all = new Map<string, (typeof logs)[number]>();
+        for (const l of [logs, ...answers].flat()) all.set(`${l.blockHash}:${l.logIndex}`, l);
+        const counts = [logs, ...answers].map((a) => a.length);
+        if (new Set(counts).size > 1) this.log?.warn({ from, to, counts }, "RPC URLs disagree on JobCreated logs: using the union, each checked on every URL");
+        // a log is used only if every reachable URL has its block with the same hash
+        for (const l of all.values()) {
+          const hashes = (await Promise.allSettled(peers.map((p) => p.getBlock({ blockNumber: l.blockNumber! })))).flatMap((r) => (r.status === "fulfilled" ? [r.value.hash] : []));
+          if (hashes.some((h) => h !== l.blockHash)) throw new Error(`RPC URLs disagree on block ${l.blockNumber}: not advancing`);
+        }
+        logs = [...all.values()].sort((a, b) => Number(a.blockNumber! - b.blockNumber!) || a.logIndex! - b.logIndex!);
+      }
     } catch (e) {
       this.lastError = shortError(e);
       this.range = Math.max(1, Math.floor(this.range / 2));

@@ -28,7 +28,8 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
   let agent: Agent;
   let home: string;
   let datasetId: bigint;
-  let proxy: RpcProxy; // the agent's only RPC: stopped/restarted for the outage fault
+  let proxy: RpcProxy; // the agent's honest RPC: stopped/restarted for the outage fault
+  let liar: RpcProxy; // the agent's first RPC: pass-through, except in the disagreeing-RPCs fault
   const logs: string[] = [];
   const ds = makeDataset(120, 31);
   const tick = () => agent.tick();
@@ -40,12 +41,14 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
     chain = await startChain();
     proxy = new RpcProxy(chain.url);
     await proxy.start();
+    liar = new RpcProxy(chain.url);
+    await liar.start();
     home = mkdtempSync(join(tmpdir(), "rapha-faults-"));
     initHome(
       home,
       {
         chainId: 31337,
-        rpcUrls: [proxy.url],
+        rpcUrls: [liar.url, proxy.url],
         confirmations: 1,
         pollIntervalMs: 100,
         contracts: { jobRegistry: chain.contracts.jobRegistry, nodeRegistry: chain.contracts.nodeRegistry, vault: chain.contracts.vault },
@@ -64,6 +67,7 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
   });
   after(async () => {
     await proxy?.stop().catch(() => {});
+    await liar?.stop().catch(() => {});
     agent?.db.close();
     await chain?.stop();
   });
@@ -132,6 +136,7 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
     try {
       await until(() => ["accepted", "trained"].includes(agent.db.job(id)?.stage ?? ""), 120_000, "accepted");
       await proxy.stop();
+      await liar.stop();
       const down = Date.now();
       const seenDown: string[] = [];
       await until(() => Date.now() - down > 25_000, 60_000, "outage", async () => {
@@ -141,6 +146,7 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
       // during the outage the job never gave up
       expect(seenDown.some((s) => ["rejecting", "rejected", "failed", "gone"].includes(s)), seenDown.join(",")).to.equal(false);
       await proxy.start();
+      await liar.start();
       await until(() => ["settled", "rejecting", "rejected", "failed", "gone"].includes(agent.db.job(id)?.stage ?? ""), 300_000, "job end");
     } finally {
       await agent.stop();
@@ -156,6 +162,29 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
     expect(await escrowOf(chain, job.jobId)).to.equal(0n);
     await expectActedOnceAtMost(chain, agent, job.jobId);
     await expectNoStuckFunds(chain);
+  });
+
+  it("4. two RPCs disagreeing (the first URL drops JobCreated logs and serves a stale head): the job is still found (union over URLs, lowest head) and acted on once", async () => {
+    liar.rewrite = (method, result) => {
+      if (method === "eth_getLogs") return [];
+      if (method === "eth_blockNumber") return "0x" + Math.max(0, Number(result) - 2).toString(16);
+      return result;
+    };
+    // a live chain keeps making blocks (the agent waits for the lowest head every URL reports)
+    const miner = setInterval(() => void rpc(chain, "evm_mine").catch(() => {}), 700);
+    try {
+      const job = await createJob(chain, { datasetId, bundle: { ...writeBundle(MLP), digest: ("0x" + "ef".repeat(32)) as `0x${string}` }, cohort: COHORT, price: PRICE, maxRecords: 50n });
+      const nLogs = logs.length;
+      await until(() => agent.db.job(job.jobId.toString())?.stage === "rejected", 60_000, "rejected", tick);
+      expect(logs.slice(nLogs).join("")).to.match(/RPC URLs disagree on JobCreated logs/);
+      expect((await events(chain, "JobRejected", job.jobId))[0]!.args.reasonCode).to.equal(REASON.DIGEST_MISMATCH);
+      for (let i = 0; i < 3; i++) await tick();
+      await expectActedOnceAtMost(chain, agent, job.jobId);
+      await expectNoStuckFunds(chain);
+    } finally {
+      clearInterval(miner);
+      liar.rewrite = undefined;
+    }
   });
 
   it("6a. chain time past the deadline after acceptance: the agent stops (no training, no doomed batch txs); expireJob refunds everything", async () => {
