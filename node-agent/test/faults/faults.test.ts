@@ -157,7 +157,7 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
     const settled = (await events(chain, "JobSettled", job.jobId))[0]!.args;
     const provenCount = (await events(chain, "BatchProven", job.jobId)).reduce((a, e) => (e.args.provenCount as bigint) > a ? (e.args.provenCount as bigint) : a, 0n);
     expect(settled.provenCount).to.equal(provenCount);
-    expect(settled.refund).to.equal((await created(job.jobId)).escrow - (settled.paidRecords as bigint) * PRICE);
+    expect(settled.refund).to.equal(((await created(job.jobId)).escrow as bigint) - (settled.paidRecords as bigint) * PRICE);
     expect(await events(chain, "JobAccepted", job.jobId)).to.have.length(1);
     expect(await escrowOf(chain, job.jobId)).to.equal(0n);
     await expectActedOnceAtMost(chain, agent, job.jobId);
@@ -238,7 +238,7 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
     const ev = (await events(chain, "JobExpired", job.jobId))[0]!.args;
     expect(ev.paidRecords).to.equal(proven.provenCount);
     expect((ev.nodeAmount as bigint) + (ev.fee as bigint)).to.equal(proven.provenCount * PRICE);
-    expect(ev.refund).to.equal((await created(job.jobId)).escrow - proven.provenCount * PRICE);
+    expect(ev.refund).to.equal(((await created(job.jobId)).escrow as bigint) - proven.provenCount * PRICE);
     for (let i = 0; i < 5; i++) await tick();
     expect(agent.db.job(id)!.stage).to.equal("gone");
     expect(agent.db.txByKey(`settle:${id}`)).to.equal(undefined);
@@ -285,7 +285,7 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
       JSON.parse(readFileSync(join(dir, "result.json"), "utf8"));
       const settled = (await events(chain, "JobSettled", job.jobId))[0]!.args;
       expect(settled.receiptHash).to.equal(receipt.receiptHash);
-      expect(settled.refund).to.equal((await created(job.jobId)).escrow - (settled.paidRecords as bigint) * PRICE);
+      expect(settled.refund).to.equal(((await created(job.jobId)).escrow as bigint) - (settled.paidRecords as bigint) * PRICE);
       expect(await escrowOf(chain, job.jobId)).to.equal(0n);
       await expectActedOnceAtMost(chain, agent, job.jobId);
       await expectNoStuckFunds(chain);
