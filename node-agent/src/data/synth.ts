@@ -3,6 +3,7 @@
 // with age, diabetes, hypertension, HbA1c and systolic BP so a model can learn it.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { mulberry32 } from "../../../sdk/src/model/builder.js";
 
 export interface Canary {
   name?: string; // "Family, Given"
@@ -24,16 +25,6 @@ export interface SynthOptions {
 
 export const CONSENT_EXTENSION_URL = "https://rapha.health/fhir/StructureDefinition/research-consent";
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const GIVEN_F = ["Mary", "Aisha", "Olivia", "Sofia", "Mei", "Fatima", "Emma", "Grace", "Priya", "Zara", "Chloe", "Ana"];
 const GIVEN_M = ["James", "Mohammed", "Oliver", "Liam", "Wei", "Arjun", "Noah", "Lucas", "Kwame", "David", "Omar", "Jack"];
@@ -76,7 +67,7 @@ export interface SynthSummary {
 }
 
 export function generateSynthetic(outDir: string, o: SynthOptions): SynthSummary {
-  const r = rng(o.seed);
+  const r = mulberry32(o.seed);
   const normal = () => {
     const u = Math.max(r(), 1e-12);
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
