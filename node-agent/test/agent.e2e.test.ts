@@ -120,10 +120,14 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
     expect(m.bce).to.be.lessThan(m.baselineBce);
     expect(m.auc).to.be.greaterThan(0.7);
 
-    // data boundary: no canary (or hex/base64/JSON-escaped form) in logs, receipt, result, or any transaction input
+    // data boundary: no canary (or hex/base64/JSON-escaped form) in logs, receipt, result, any
+    // transaction input, any event on the chain, or any API response
     const txInputs: string[] = [];
     for (const t of agent.db.txs()) for (const h of t.hashes) txInputs.push((await chain.client.getTransaction({ hash: h as Hex }).catch(() => null))?.input ?? "");
-    const haystack = [logs.join(""), JSON.stringify(receipt), resBody, txInputs.join(""), readFileSync(join(home, "jobs", job.jobId.toString(), "train", "metrics.json"), "utf8")].join("\n");
+    const chainEvents = (await chain.client.getLogs({ fromBlock: 0n, toBlock: "latest" })).map((l) => l.topics.join("") + l.data);
+    expect(chainEvents.length).to.be.greaterThan(0);
+    const api = await Promise.all(["/healthz", "/metrics", `/jobs/${job.jobId}/receipt`].map(async (p) => (await fetch(`${base}${p}`)).text()));
+    const haystack = [logs.join(""), JSON.stringify(receipt), resBody, txInputs.join(""), chainEvents.join(""), api.join("\n"), readFileSync(join(home, "jobs", job.jobId.toString(), "train", "metrics.json"), "utf8")].join("\n");
     for (const c of CANARY_STRINGS) for (const t of transforms(c)) expect(haystack.includes(t), `canary leaked: ${c}`).to.equal(false);
     await agent.stop();
   });
