@@ -16,6 +16,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { network } from "hardhat";
+import { PERMIT_TYPES } from "../sdk/src/permit.js";
 
 const { ethers, networkHelpers } = await network.create();
 const [admin, researcher, researcher2, node, enclave, treasury] = await ethers.getSigners();
@@ -115,15 +116,7 @@ r.withdraw = await gas(vault.connect(node).withdraw());
   const sig = ethers.Signature.from(
     await researcher2.signTypedData(
       { name: await usdc.name(), version: "1", chainId, verifyingContract: await usdc.getAddress() },
-      {
-        Permit: [
-          { name: "owner", type: "address" },
-          { name: "spender", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint256" },
-        ],
-      },
+      { Permit: [...PERMIT_TYPES.Permit] },
       { owner: researcher2.address, spender: vaultAddr, value, nonce: 0n, deadline },
     ),
   );

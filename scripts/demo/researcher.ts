@@ -11,6 +11,7 @@ import { createSiweMessage } from "viem/siwe";
 import { hardhat } from "viem/chains";
 import { jobRegistryAbi, mockUsdcAbi, JobStatus } from "../../sdk/src/abi/index.js";
 import { bundleDigest, createBundle, decodeParams, decryptResult, initParams, buildModel, serializeBundle, type ModelSpec } from "../../sdk/src/model/index.js";
+import { PERMIT_TYPES } from "../../sdk/src/permit.js";
 import { canonicalCohortJson, cohortFromDefinition, encodeCohortParams } from "../../sdk/src/cohort.js";
 import { deriveResultKey, resultKeyMessage } from "../../frontend/src/lib/resultKey.js";
 import { receiptHashOf } from "../../frontend/src/lib/receipt.js";
@@ -72,7 +73,7 @@ export async function runHeadlessJob(o: HeadlessOpts) {
     const permitDeadline = now + 3600n;
     const sig = parseSignature(await o.researcher.signTypedData({
       domain: { name, version, chainId: Number(chainId), verifyingContract: o.contracts.usdc },
-      types: { Permit: [{ name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }] },
+      types: PERMIT_TYPES,
       primaryType: "Permit",
       message: { owner: R, spender: o.contracts.vault, value: budget, nonce, deadline: permitDeadline },
     }));

@@ -12,3 +12,4 @@ export * from "./witness.js";
 export * from "./proof.js";
 export * from "./prove.js";
 export * from "./calldata.js";
+export * from "./permit.js";

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
+import { PERMIT_TYPES } from "../../sdk/src/permit.js";
 import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import {
   COHORT,
@@ -240,15 +241,7 @@ describe("JobRegistry", () => {
         chainId: c.chainId,
         verifyingContract: await c.usdc.getAddress(),
       };
-      const types = {
-        Permit: [
-          { name: "owner", type: "address" },
-          { name: "spender", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint256" },
-        ],
-      };
+      const types = { Permit: [...PERMIT_TYPES.Permit] };
       const msg = {
         owner: c.researcher.address,
         spender: await c.vault.getAddress(),

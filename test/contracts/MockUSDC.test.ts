@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { PERMIT_TYPES } from "../../sdk/src/permit.js";
 import { network } from "hardhat";
 
 const { ethers } = await network.create();
@@ -19,15 +20,7 @@ describe("MockUSDC", () => {
     const sig = ethers.Signature.from(
       await alice.signTypedData(
         { name: "Mock USDC", version: "1", chainId, verifyingContract: await usdc.getAddress() },
-        {
-          Permit: [
-            { name: "owner", type: "address" },
-            { name: "spender", type: "address" },
-            { name: "value", type: "uint256" },
-            { name: "nonce", type: "uint256" },
-            { name: "deadline", type: "uint256" },
-          ],
-        },
+        { Permit: [...PERMIT_TYPES.Permit] },
         { owner: alice.address, spender: bob.address, value: 7n, nonce: 0n, deadline },
       ),
     );

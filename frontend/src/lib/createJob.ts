@@ -7,6 +7,7 @@ import type { JobDraft } from "./jobForm";
 import { getResultKey } from "./resultKey";
 import { encodeCohort } from "./cohortCodec";
 import { fmtUsdc } from "./format";
+import { PERMIT_TYPES } from "@rapha/sdk/permit";
 
 /** The output policy every job asks for: trained weights and aggregate metrics only. */
 export const OUTPUT_POLICY = { outputs: ["metrics", "weights"] };
@@ -89,10 +90,7 @@ export async function createJobFlow(p: {
       const sig = await signTypedData(cfg, {
         account,
         domain,
-        types: { Permit: [
-          { name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" },
-          { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" },
-        ] },
+        types: PERMIT_TYPES,
         primaryType: "Permit",
         message: { owner: account, spender: vault, value: draft.budget, nonce, deadline },
       });
