@@ -67,7 +67,7 @@ describe("RaphaDataLoader", () => {
     expect(err).to.be.instanceOf(DataValidationError);
     const msg = (err as Error).message;
     expect(msg).to.include("Patient.ndjson:3: birthDate");
-    expect(msg).to.include("Patient.ndjson:5: not valid JSON");
+    expect(msg).to.include("Patient.ndjson:5: (line): not valid JSON");
     for (const s of ["CANARYDOB", "MRNCANARY0042", ...CANARY_STRINGS]) expect(msg).to.not.include(s);
   });
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { readFileSync } from "node:fs";
 import { keccak256, toBytes } from "viem";
-import { canonicalJson } from "../../../sdk/src/model/bundle.js";
+import { canonicalJson } from "@rapha/sdk/model/bundle";
 
 const ConditionSource = z.object({
   kind: z.literal("condition"),
@@ -18,6 +18,34 @@ export const FeatureSourceSchema = z.discriminatedUnion("kind", [
   ConditionSource,
   ObservationSource,
 ]);
+
+/**
+ * How the hospital holds research consent. Named explicitly so the public profile and every receipt
+ * can say on which basis records were used.
+ */
+export const ConsentModelSchema = z.union([
+  z.discriminatedUnion("model", [
+    /** FHIR R4 Consent resources: active + permit + research scope; the latest per patient wins */
+    z.object({ model: z.literal("fhir-consent"), scope: z.string().min(1).default("research") }).strict(),
+    /** a boolean extension on Patient */
+    z.object({ model: z.literal("patient-extension"), extensionUrl: z.string().url() }).strict(),
+    /** a national opt-out list (NHS National Data Opt-out model): everyone not listed is included */
+    z
+      .object({
+        model: z.literal("opt-out-list"),
+        /** file of opted-out identifiers, one per line; relative to the dataset directory */
+        file: z.string().min(1),
+        /** identifier system matched (default: the medical record number) */
+        identifierSystem: z.string().min(1).optional(),
+      })
+      .strict(),
+    /** every record, on a legal basis that does not need individual consent: the basis must be named */
+    z.object({ model: z.literal("legal-basis"), legalBasis: z.string().min(20, "name the legal basis (article, act, approval reference)") }).strict(),
+  ]),
+  /** schema version 1: the Patient extension, without a model name */
+  z.object({ extensionUrl: z.string().url() }).strict(),
+]);
+export type ConsentModel = z.output<typeof ConsentModelSchema>;
 
 export const DatasetSchemaSchema = z.object({
   name: z.string().min(1),
@@ -37,10 +65,20 @@ export const DatasetSchemaSchema = z.object({
   label: z.object({
     source: z.union([ConditionSource, ObservationSource.extend({ threshold: z.number() })]),
   }),
-  consent: z.object({ extensionUrl: z.string().url() }),
+  consent: ConsentModelSchema,
+  /** deceased patients: aged at their date of death, or left out of the dataset */
+  deceased: z.enum(["age-at-death", "exclude"]).optional(),
+  /** which Conditions count: any recorded diagnosis ("ever") or only active/recurrence/relapse */
+  conditionStatus: z.enum(["ever", "active-only"]).optional(),
+  /** operator mapping file extending the shipped value sets (path relative to the schema/dataset) */
+  valueSetExtension: z.string().min(1).optional(),
 });
 export type DatasetSchema = z.output<typeof DatasetSchemaSchema>;
 export type DatasetSchemaInput = z.input<typeof DatasetSchemaSchema>;
+
+function explain(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.join(".") || "(schema)"}: ${i.message}`).join("; ");
+}
 
 export function loadDatasetSchema(path: string): DatasetSchema {
   let raw: unknown;
@@ -50,13 +88,13 @@ export function loadDatasetSchema(path: string): DatasetSchema {
     throw new Error(`dataset schema ${path}: not readable JSON`);
   }
   const r = DatasetSchemaSchema.safeParse(raw);
-  if (!r.success) throw new Error(`dataset schema ${path}: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.code}`).join("; ")}`);
+  if (!r.success) throw new Error(`dataset schema ${path}: ${explain(r.error)}`);
   return r.data;
 }
 
 export function parseDatasetSchema(raw: unknown): DatasetSchema {
   const r = DatasetSchemaSchema.safeParse(raw);
-  if (!r.success) throw new Error(`dataset schema: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.code}`).join("; ")}`);
+  if (!r.success) throw new Error(`dataset schema: ${explain(r.error)}`);
   return r.data;
 }
 

@@ -1,0 +1,72 @@
+// NDJSON lines from a plain or gzip file with bounded memory: the file is streamed, split on "\n" at
+// the byte level, and a line longer than the cap is skipped (reported) instead of buffered, so one
+// giant line cannot exhaust memory and a 2 GB file reads in the memory of a small one.
+import { createReadStream } from "node:fs";
+import { createGunzip } from "node:zlib";
+import type { Readable } from "node:stream";
+
+export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+
+export type NdjsonLine = { line: number; text: string } | { line: number; error: "too-long" | "invalid-utf8" };
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function openStream(path: string): Readable {
+  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+  if (!path.endsWith(".gz")) return raw;
+  const gz = createGunzip();
+  raw.on("error", (e) => gz.destroy(e));
+  return raw.pipe(gz);
+}
+
+function decode(parts: Buffer[], len: number): string | null {
+  const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts, len);
+  // strip a trailing CR (CRLF files) before decoding
+  const end = buf.length && buf[buf.length - 1] === 13 ? buf.length - 1 : buf.length;
+  try {
+    return utf8.decode(buf.subarray(0, end));
+  } catch {
+    return null;
+  }
+}
+
+/** Non-empty lines, numbered from 1 as an editor shows them. */
+export async function* readNdjson(path: string, maxLineBytes = DEFAULT_MAX_LINE_BYTES): AsyncGenerator<NdjsonLine> {
+  let parts: Buffer[] = [];
+  let len = 0;
+  let tooLong = false;
+  let lineNo = 1;
+  function* flush(): Generator<NdjsonLine> {
+    if (tooLong) yield { line: lineNo, error: "too-long" };
+    else if (len > 0) {
+      const text = decode(parts, len);
+      if (text === null) yield { line: lineNo, error: "invalid-utf8" };
+      else if (text.trim()) yield { line: lineNo, text };
+    }
+    parts = [];
+    len = 0;
+    tooLong = false;
+    lineNo++;
+  }
+  for await (const chunk of openStream(path) as AsyncIterable<Buffer>) {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      const end = nl < 0 ? chunk.length : nl;
+      if (!tooLong && end > start) {
+        if (len + end - start > maxLineBytes) {
+          tooLong = true;
+          parts = [];
+          len = 0;
+        } else {
+          parts.push(chunk.subarray(start, end));
+          len += end - start;
+        }
+      }
+      if (nl < 0) break;
+      yield* flush();
+      start = nl + 1;
+    }
+  }
+  if (len > 0 || tooLong) yield* flush();
+}

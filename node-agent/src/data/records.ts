@@ -1,0 +1,278 @@
+// RecordBuilder: the one place where patients, conditions, observations and consent decisions from
+// any source (FHIR Bulk export, CSV, OMOP CDM) become Rapha records, so every source yields the same
+// records, words and dataset commitment for the same data.
+import { CONDITION_CATEGORIES, OBSERVATIONS, observationOfLoinc } from "@rapha/sdk/cohort";
+import type { DatasetSchema } from "./schema.js";
+import type { ProblemLog } from "./problems.js";
+import type { ConditionValueSets, Coding } from "./valuesets/index.js";
+import { normaliseQuantity } from "./units.js";
+import { dayOf, todayDay, yearsBetween } from "./dates.js";
+import { resolveConsentModel, type ConsentDecision, type OptOutList, type ResolvedConsentModel } from "./consent/model.js";
+
+export interface RawRecord {
+  mrn: string;
+  consent: boolean;
+  sex: "female" | "male" | "other";
+  age: number;
+  conditions: number;
+  observations: number;
+  /** condition codings as "snomed:44054006" / "icd10:E11.9" / "icd9:250.00" (features only; stays in memory) */
+  codes: string[];
+  /** observation values by LOINC in the canonical unit, latest effective time wins */
+  obs: Record<string, number>;
+}
+
+export interface Where {
+  file: string;
+  line: number;
+}
+
+export interface PatientInput {
+  /** the source's key for references: FHIR Patient.id, OMOP person_id */
+  key: string;
+  mrn: string;
+  /** identifiers by system, for the opt-out list */
+  identifiers: Array<{ system?: string; value: string }>;
+  gender?: "male" | "female" | "other" | "unknown";
+  birthDate: string;
+  /** true / a date string / undefined (alive) */
+  deceased?: boolean | string;
+  /** Patient consent extension value (patient-extension model) */
+  extensionConsent?: boolean;
+}
+
+interface PatientState {
+  mrn: string;
+  sex: RawRecord["sex"];
+  age: number;
+  deceased: boolean;
+  optedOut: boolean;
+  extensionConsent: boolean;
+  conditions: number;
+  codes: Set<string>;
+  obs: Map<string, { v: number; t: number }>;
+  consent?: ConsentDecision;
+}
+
+const ACTIVE_STATUSES = new Set(["active", "recurrence", "relapse"]);
+const EXCLUDED_VERIFICATION = new Set(["refuted", "entered-in-error"]);
+const EXCLUDED_OBS_STATUS = new Set(["entered-in-error", "cancelled"]);
+
+export interface BuildCounts {
+  patientsRead: number;
+  duplicatePatients: number;
+  excludedDeceased: number;
+  excludedInvalid: number;
+  deceased: number;
+  conditionsRead: number;
+  conditionsExcludedByStatus: number;
+  observationsRead: number;
+  valuesRefused: number;
+  orphanResources: number;
+  consentResources: number;
+}
+
+export class RecordBuilder {
+  private readonly byKey = new Map<string, PatientState | null>();
+  private readonly mrns = new Set<string>();
+  readonly unmapped = new Map<string, { system: string; code: string; count: number }>();
+  readonly model: ResolvedConsentModel;
+  private readonly asOfDay: number;
+  private readonly today = todayDay();
+  readonly counts: BuildCounts = { patientsRead: 0, duplicatePatients: 0, excludedDeceased: 0, excludedInvalid: 0, deceased: 0, conditionsRead: 0, conditionsExcludedByStatus: 0, observationsRead: 0, valuesRefused: 0, orphanResources: 0, consentResources: 0 };
+  private readonly warnedSystems = new Set<string>();
+
+  constructor(
+    readonly schema: DatasetSchema,
+    readonly valueSets: ConditionValueSets,
+    readonly problems: ProblemLog,
+    readonly optOut?: OptOutList,
+  ) {
+    this.model = resolveConsentModel(schema.consent);
+    this.asOfDay = dayOf(schema.asOf)!;
+    if (this.model.model === "opt-out-list" && !optOut) throw new Error("opt-out-list consent model needs the list");
+  }
+
+  addPatient(p: PatientInput, at: Where): void {
+    this.counts.patientsRead++;
+    if (this.byKey.has(p.key)) {
+      this.counts.duplicatePatients++;
+      this.problems.warn(at.file, at.line, "id", "duplicate resource id: this later copy is ignored");
+      return;
+    }
+    const birth = dayOf(p.birthDate);
+    const fail = (field: string, reason: string) => {
+      this.counts.excludedInvalid++;
+      this.byKey.set(p.key, null); // known patient, no record: its resources are not orphans
+      this.problems.error(at.file, at.line, field, reason);
+    };
+    if (birth === null) return fail("birthDate", "impossible date");
+    if (birth > this.today) return fail("birthDate", "date in the future");
+    if (birth > this.asOfDay) return fail("birthDate", "after the schema's asOf date");
+    let atDay = this.asOfDay;
+    let deceased = false;
+    if (p.deceased !== undefined && p.deceased !== false) {
+      let deathDay: number | null = null;
+      if (typeof p.deceased === "string") {
+        deathDay = dayOf(p.deceased);
+        if (deathDay === null) return fail("deceasedDateTime", "impossible date");
+        if (deathDay > this.today) return fail("deceasedDateTime", "date in the future");
+        if (deathDay < birth) return fail("deceasedDateTime", "before birthDate");
+      }
+      // a death after asOf means the patient was alive on the reference date
+      if (deathDay === null || deathDay <= this.asOfDay) {
+        deceased = true;
+        if ((this.schema.deceased ?? "age-at-death") === "exclude") {
+          this.counts.excludedDeceased++;
+          this.byKey.set(p.key, null);
+          return;
+        }
+        if (deathDay === null) {
+          this.counts.excludedDeceased++;
+          this.byKey.set(p.key, null);
+          this.problems.warn(at.file, at.line, "deceasedBoolean", "deceased without a date: age at death unknown, record left out");
+          return;
+        }
+        atDay = deathDay;
+      }
+    }
+    const age = yearsBetween(birth, atDay);
+    if (age > 150) return fail("birthDate", "implausible age (over 150 years)");
+    if (this.mrns.has(p.mrn)) {
+      this.counts.duplicatePatients++;
+      this.byKey.set(p.key, null);
+      this.problems.warn(at.file, at.line, "identifier", "medical record number already used by an earlier Patient: this one is ignored");
+      return;
+    }
+    this.mrns.add(p.mrn);
+    if (deceased) this.counts.deceased++;
+    let optedOut = false;
+    if (this.optOut) {
+      const sys = this.model.model === "opt-out-list" ? this.model.identifierSystem : undefined;
+      const ids = sys ? p.identifiers.filter((i) => i.system === sys).map((i) => i.value) : [p.mrn];
+      optedOut = ids.some((v) => this.optOut!.ids.has(v.replace(/\s+/g, "")));
+    }
+    this.byKey.set(p.key, {
+      mrn: p.mrn,
+      sex: p.gender === "female" ? "female" : p.gender === "male" ? "male" : "other",
+      age,
+      deceased,
+      optedOut,
+      extensionConsent: p.extensionConsent === true,
+      conditions: 0,
+      codes: new Set(),
+      obs: new Map(),
+    });
+  }
+
+  private patient(key: string): PatientState | undefined {
+    const s = this.byKey.get(key);
+    if (s === undefined) this.counts.orphanResources++;
+    return s ?? undefined;
+  }
+
+  /** A Condition: every coding counts; refuted / entered-in-error never; resolved per schema. */
+  addCondition(key: string, codings: Coding[], clinicalStatus: string | undefined, verificationStatus: string | undefined, at: Where): void {
+    this.counts.conditionsRead++;
+    const p = this.patient(key);
+    if (!p) return;
+    if (verificationStatus && EXCLUDED_VERIFICATION.has(verificationStatus)) {
+      this.counts.conditionsExcludedByStatus++;
+      return;
+    }
+    if ((this.schema.conditionStatus ?? "ever") === "active-only" && clinicalStatus && !ACTIVE_STATUSES.has(clinicalStatus)) {
+      this.counts.conditionsExcludedByStatus++;
+      return;
+    }
+    let mask = 0;
+    const unmappedHere: Coding[] = [];
+    codings.forEach((c, i) => {
+      const v = this.valueSets.classify(c);
+      if (v.kind === "unknown-system") {
+        const sys = c.system ?? "(none)";
+        // once per system and file: a whole export in a local code system is one problem, not a million
+        if (!this.warnedSystems.has(`${at.file}|${sys}`)) {
+          this.warnedSystems.add(`${at.file}|${sys}`);
+          this.problems.warn(at.file, at.line, `code.coding[${i}].system`, c.system ? "unknown code system (map it in a value set extension file); further codings of this system in this file not reported" : "coding without system");
+        }
+        return;
+      }
+      if (v.kind === "bad-code") {
+        this.problems.warn(at.file, at.line, `code.coding[${i}].code`, "not a valid code of its system");
+        return;
+      }
+      p.codes.add(v.key);
+      if (v.kind === "mapped") mask |= v.mask;
+      else unmappedHere.push(c);
+    });
+    p.conditions |= mask;
+    if (mask === 0)
+      for (const c of unmappedHere) {
+        const k = `${c.system}|${c.code}`;
+        const e = this.unmapped.get(k);
+        if (e) e.count++;
+        else if (this.unmapped.size < 100_000) this.unmapped.set(k, { system: c.system ?? "", code: c.code, count: 1 });
+      }
+  }
+
+  /** One observed value (a panel's components arrive as separate values with the panel's time). */
+  addObservation(key: string, loinc: string, value: number, unit: string | undefined, time: number, status: string | undefined, at: Where, field: string): void {
+    this.counts.observationsRead++;
+    const p = this.patient(key);
+    if (!p) return;
+    if (status && EXCLUDED_OBS_STATUS.has(status)) return;
+    if (time > Date.now()) {
+      this.counts.valuesRefused++;
+      this.problems.warn(at.file, at.line, "effectiveDateTime", "date in the future: value ignored");
+      return;
+    }
+    const n = normaliseQuantity(loinc, value, unit);
+    if (!n.ok) {
+      this.counts.valuesRefused++;
+      this.problems.warn(at.file, at.line, field, `${n.reason}: value ignored`);
+      return;
+    }
+    const prev = p.obs.get(loinc);
+    if (!prev || time >= prev.t) p.obs.set(loinc, { v: n.value, t: time });
+  }
+
+  /** A Consent decision; the latest (by Consent.dateTime, then file order) per patient wins. */
+  addConsent(key: string, d: ConsentDecision): void {
+    this.counts.consentResources++;
+    const p = this.patient(key);
+    if (!p) return;
+    if (!p.consent || d.time >= p.consent.time) p.consent = d;
+  }
+
+  private consentOf(p: PatientState): boolean {
+    switch (this.model.model) {
+      case "fhir-consent":
+        return p.consent?.permit === true;
+      case "patient-extension":
+        return p.extensionConsent;
+      case "opt-out-list":
+        return !p.optedOut;
+      case "legal-basis":
+        return true;
+    }
+  }
+
+  finish(): RawRecord[] {
+    const out: RawRecord[] = [];
+    for (const p of this.byKey.values()) {
+      if (!p) continue;
+      const obs: Record<string, number> = {};
+      let om = 0;
+      for (const [loinc, { v }] of p.obs) {
+        obs[loinc] = v;
+        const bit = observationOfLoinc(loinc);
+        if (bit >= 0) om |= 1 << bit;
+      }
+      out.push({ mrn: p.mrn, consent: this.consentOf(p), sex: p.sex, age: Math.min(p.age, 127), conditions: p.conditions, observations: om, codes: [...p.codes], obs });
+    }
+    return out;
+  }
+}
+
+export const CATEGORY_KEYS = CONDITION_CATEGORIES.map((c) => c.key);
+export const OBSERVATION_KEYS = OBSERVATIONS.map((o) => o.key);
