@@ -27,17 +27,38 @@ export function resultPublicKey(secretKeyHex: string): `0x${string}` {
   return `0x${bytesToHex(x25519.getPublicKey(hexToBytes(strip(secretKeyHex))))}`;
 }
 
+/**
+ * Why a researcher's X25519 result key cannot be used, or null when it can. A key that is not
+ * 32 bytes of hex, or a small-order point (0, 1, the order-8 points and their non-canonical
+ * spellings), makes every shared secret all-zero (RFC 7748 §6.1): the ciphertext would be readable
+ * by anyone, so such a key is refused when the job is admitted, long before anything is encrypted.
+ */
+export function resultKeyProblem(publicKeyHex: string): string | null {
+  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(publicKeyHex)) return "resultPublicKey must be 32 bytes of hex (an X25519 public key)";
+  // clamped scalars are multiples of the cofactor 8, so X25519(k, P) is all-zero exactly when P has small order
+  try {
+    if (isAllZero(x25519.getSharedSecret(x25519.utils.randomSecretKey(), hexToBytes(strip(publicKeyHex))))) return "resultPublicKey is a small-order X25519 point";
+  } catch {
+    return "resultPublicKey is a small-order X25519 point";
+  }
+  return null;
+}
+
+const isAllZero = (b: Uint8Array) => b.every((x) => x === 0);
+
 function deriveKey(shared: Uint8Array, ephPub: Uint8Array, recipPub: Uint8Array, aad: string): Uint8Array {
   const salt = new Uint8Array([...ephPub, ...recipPub]);
   return hkdf(sha256, shared, salt, new TextEncoder().encode(`${ENC_SCHEME}|${aad}`), 32);
 }
 
 export function encryptResult(recipientPubHex: string, plaintext: Uint8Array, aad: string): EncryptedResult {
+  const problem = resultKeyProblem(recipientPubHex);
+  if (problem) throw new Error(problem);
   const recipPub = hexToBytes(strip(recipientPubHex));
-  if (recipPub.length !== 32) throw new Error("recipient public key must be 32 bytes");
   const eph = x25519.utils.randomSecretKey();
   const ephPub = x25519.getPublicKey(eph);
   const shared = x25519.getSharedSecret(eph, recipPub);
+  if (isAllZero(shared)) throw new Error("resultPublicKey is a small-order X25519 point"); // RFC 7748 §6.1 check on the secret actually used
   const key = deriveKey(shared, ephPub, recipPub, aad);
   const nonce = randomBytes(24);
   const ct = xchacha20poly1305(key, nonce, new TextEncoder().encode(aad)).encrypt(plaintext);
