@@ -1,0 +1,29 @@
+// `rapha-node dataset inspect <dir|postgres-url> [--schema f] [--format f] [--json]`: no chain, no
+// keys; reads the node's prover instance from its home when there is one (for the capacity check).
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Option, type Command } from "commander";
+import { loadHome } from "../config.js";
+import { loadDatasetSchema } from "./schema.js";
+import { inspectDataset, defaultInspectSchema, formatInspectReport } from "./inspect.js";
+
+export const isConnectionString = (s: string): boolean => /^postgres(ql)?:\/\//.test(s);
+
+export function registerInspectCommand(group: Command, homeDir: () => string): void {
+  group
+    .command("inspect <source>")
+    .description("data-quality report of a FHIR Bulk export, CSV or OMOP CDM (postgres://…) before registering; no chain needed")
+    .option("--schema <file>", "dataset schema JSON (consent model, asOf, deceased/condition rules); default: FHIR Consent resources, today")
+    .addOption(new Option("--format <format>", "source format (default: detected)").choices(["fhir", "csv", "omop"]))
+    .option("--db-schema <name>", "OMOP: database schema holding the CDM tables", "public")
+    .option("--json", "print the report as JSON", false)
+    .action(async (source: string, o: { schema?: string; format?: "fhir" | "csv" | "omop"; dbSchema: string; json: boolean }) => {
+      const dir = isConnectionString(source) ? source : resolve(source);
+      const schema = o.schema ? loadDatasetSchema(resolve(o.schema)) : defaultInspectSchema();
+      const home = resolve(homeDir());
+      const instance = existsSync(join(home, "config.json")) ? loadHome(home).config.prover.instance : "dev";
+      const report = await inspectDataset({ dir, schema, format: o.format, instance, baseDir: isConnectionString(source) ? (o.schema ? resolve(o.schema, "..") : process.cwd()) : undefined, omop: { dbSchema: o.dbSchema } });
+      console.log(o.json ? JSON.stringify(report, null, 2) : formatInspectReport(report));
+      if (!report.usable) process.exitCode = 2;
+    });
+}
