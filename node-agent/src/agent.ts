@@ -5,7 +5,7 @@
 // Chain actions go through the TxManager with one idempotency key per action, so a crash at any
 // point resumes without a second transaction. Before acting, the agent re-reads the job on chain.
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createHash } from "node:crypto";
 import {
   createPublicClient, fallback, http, encodeFunctionData, encodeAbiParameters, keccak256, defineChain,
@@ -24,17 +24,19 @@ import { proveBatch } from "../../sdk/src/prove.js";
 import { toSolidityProof, type BatchProof } from "../../sdk/src/proof.js";
 import { artifactPaths } from "../../sdk/src/node.js";
 import { getPoseidon } from "../../sdk/src/poseidon.js";
-import { encryptResult, parseBundle } from "../../sdk/src/model/index.js";
+import { encryptResult, parseBundle, resultKeyProblem } from "../../sdk/src/model/index.js";
 import { loadHome, type Home } from "./config.js";
 import { StateDb, type JobRow, type Stage } from "./state/db.js";
 import { TxManager, TxRevertedError } from "./chain/tx.js";
 import { Watcher } from "./chain/watcher.js";
 import { shortError } from "./chain/retry.js";
+import { fetchBundle, BundleFetchError, BundleRefused } from "./fetch/index.js";
 import { PolicyEngine } from "./policy/engine.js";
 import { scanBundle } from "./scan/scanner.js";
 import { SimulatedAttestationProvider, attestationHash, type AttestationProvider, type Attestation } from "./attest/provider.js";
-import { runTraining } from "./train/run.js";
+import { runTraining, countDataset, OutputPolicyError } from "./train/run.js";
 import { loadDatasetSchema } from "./data/schema.js";
+import { inspectDataset, type InspectReport } from "./data/inspect.js";
 import { AgentHttpServer } from "./deliver/server.js";
 import { receiptHash, type Receipt } from "./deliver/receipt.js";
 import { makeLogger } from "./log.js";
@@ -68,8 +70,7 @@ class Reject extends Error {
   }
 }
 
-/** The model bundle could not be fetched (timeout, HTTP error, connection refused): retried, then rejected. */
-export class BundleFetchError extends Error {}
+export { BundleFetchError };
 
 /** True when an error means "no RPC answered" (connection refused/reset, HTTP transport error, timeout). */
 export function isRpcUnavailable(e: unknown): boolean {
@@ -241,7 +242,7 @@ export class Agent {
       } catch (e) {
         if (e instanceof Reject) {
           this.log.warn({ jobId: id, reason: e.reason }, "job will be rejected");
-          this.to(id, "rejecting", { rejectDetail: e.message.slice(0, 200) }, { reason_code: REASON[e.reason] });
+          this.to(id, "rejecting", { rejectDetail: shortError(e).slice(0, 200) }, { reason_code: REASON[e.reason] });
           continue;
         }
         const msg = shortError(e);
@@ -262,11 +263,11 @@ export class Agent {
         this.log.error({ jobId: id, stage: before, err: msg }, "stage failed");
         const after = this.db.job(id)!;
         if (after.attempts >= 3) {
-          const preAccept = ["seen", "admitted", "scanned", "attested"].includes(after.stage);
+          // up to delivery the job is rejected (refund), so no escrow stays locked after a failure;
+          // a failing settle (result already delivered) or reject stops as failed for the operator
           const code = after.stage === "accepted" ? REASON.TRAINING_FAILED : e instanceof BundleFetchError ? REASON.SCAN_FAILED : REASON.INTERNAL_ERROR;
-          if (preAccept || after.stage === "accepted") this.to(id, "rejecting", { rejectDetail: msg }, { reason_code: code });
-          else if (after.stage !== "rejecting") this.to(id, "failed", {}, { error: msg });
-          else this.to(id, "failed", {}, { error: msg });
+          if (["delivered", "rejecting"].includes(after.stage)) this.to(id, "failed", {}, { error: msg });
+          else this.to(id, "rejecting", { rejectDetail: msg }, { reason_code: code });
         }
         return;
       }
@@ -347,20 +348,21 @@ export class Agent {
     } catch {
       throw new Reject("POLICY_DENIED", "invalid cohort parameters");
     }
-    // count eligible records + recompute the dataset root inside the isolated child
+    // everything that could fail after the proofs are on chain is checked now: the result key must
+    // be usable (a small-order X25519 key would make encryption fail, or be readable by anyone)
+    const keyProblem = resultKeyProblem(cj.resultPublicKey);
+    if (keyProblem) throw new Reject("OUTPUT_POLICY", keyProblem);
+    // count eligible records + recompute the dataset root with the hospital's own loader (no model code runs)
     const dir = this.jobDir(j.job_id);
-    const counted = await runTraining(
-      { jobKey: j.job_id, mode: "count", instance: this.home.config.prover.instance, datasetDir: ds.dir, format: (ds.format as "fhir" | "csv" | null) ?? undefined, schemaPath: ds.schema_path, hospitalSecretHex: this.home.hospitalSecret(), cohort, maxRecords: Number(cj.maxRecords), bundlePath: "", outDir: join(dir, "count") },
-      { allowUnisolated: this.home.config.train.allowUnisolated },
-    );
-    if (counted.counted.datasetRoot !== cj.datasetRoot.toString()) throw new Reject("DATASET_MISMATCH", "local dataset no longer matches the registered root");
+    const counted = await countDataset({ instance: this.home.config.prover.instance, datasetDir: ds.dir, format: (ds.format as "fhir" | "csv" | null) ?? undefined, schemaPath: ds.schema_path, hospitalSecretHex: this.home.hospitalSecret(), cohort, maxRecords: Number(cj.maxRecords), outDir: join(dir, "count") });
+    if (counted.datasetRoot !== cj.datasetRoot.toString()) throw new Reject("DATASET_MISMATCH", "local dataset no longer matches the registered root");
     const d = this.policy.evaluate({
       researcher: cj.researcher,
       datasetId: base.datasetId,
       offeredDatasets: this.db.datasets().filter((x) => x.offered).map((x) => x.dataset_id),
       pricePerRecord: cj.pricePerRecord,
       maxRecords: cj.maxRecords,
-      eligibleRecords: counted.counted.eligibleCount,
+      eligibleRecords: counted.eligibleCount,
       consentRequired: true,
       outputKinds: ["weights", "metrics"],
       outputBytes: 0,
@@ -369,47 +371,21 @@ export class Agent {
       paramCount: 0,
     });
     if (!d.allowed) throw new Reject((d.reasons[0]?.reason as ReasonName) ?? "POLICY_DENIED", `policy ${d.reasons.map((r) => r.policyId).join(",")}`);
-    this.to(j.job_id, "admitted", { policyHash: d.policyHash, eligibleCount: counted.counted.eligibleCount });
+    this.to(j.job_id, "admitted", { policyHash: d.policyHash, eligibleCount: counted.eligibleCount });
   }
 
   // ------------------------------------------------------------------ fetch & scan
+  /** Fetches the job's bundle under the operator's fetch rules (node-agent/src/fetch); a refused URI rejects the job. */
   async fetchBundle(uri: string): Promise<Uint8Array> {
-    const cap = this.home.config.scan.maxBundleBytes;
-    if (uri.startsWith("file://") || uri.startsWith("/")) {
-      const p = uri.startsWith("file://") ? new URL(uri).pathname : uri;
-      const b = readFileSync(p);
-      if (b.length > cap) throw new Reject("SCAN_FAILED", "bundle exceeds size cap");
-      return new Uint8Array(b);
-    }
-    const url = uri.startsWith("ipfs://") ? this.home.config.fetch.ipfsGateway + uri.slice(7) : uri;
-    if (!/^https?:\/\//.test(url)) throw new Reject("SCAN_FAILED", "unsupported bundle URI scheme");
-    // the timeout bounds the whole fetch (headers and body): a server that accepts and never answers
-    // cannot hold the agent; after 3 failed attempts the job is rejected with SCAN_FAILED (run()).
-    const timeoutMs = this.home.config.fetch.timeoutMs;
-    const host = new URL(url).host;
-    const chunks: Uint8Array[] = [];
-    let n = 0;
+    const f = this.home.config.fetch;
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "follow" });
-      if (!res.ok || !res.body) throw new BundleFetchError(`bundle fetch failed: HTTP ${res.status} from ${host}`);
-      for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) {
-        n += c.length;
-        if (n > cap) throw new Reject("SCAN_FAILED", "bundle exceeds size cap");
-        chunks.push(c);
-      }
+      // the agent home (keys, state, results) and the datasets are never bundle sources, whatever the operator allows
+      const deniedFileRoots = [this.home.dir, ...Object.values(this.home.config.keys).filter((k): k is string => typeof k === "string").map((k) => dirname(this.home.path(k))), ...this.db.datasets().map((d) => d.dir)];
+      return await fetchBundle(uri, { ...f, maxBytes: this.home.config.scan.maxBundleBytes, deniedFileRoots });
     } catch (e) {
-      if (e instanceof Reject || e instanceof BundleFetchError) throw e;
-      const name = (e as { name?: string }).name;
-      if (name === "TimeoutError" || name === "AbortError") throw new BundleFetchError(`bundle fetch timed out after ${timeoutMs} ms (${host})`);
-      throw new BundleFetchError(`bundle fetch failed (${host}): ${shortError(e)}`);
+      if (e instanceof BundleRefused) throw new Reject("SCAN_FAILED", e.message);
+      throw e; // BundleFetchError: retried, then rejected with SCAN_FAILED (run())
     }
-    const out = new Uint8Array(n);
-    let o = 0;
-    for (const c of chunks) {
-      out.set(c, o);
-      o += c.length;
-    }
-    return out;
   }
 
   private async fetchAndScan(j: JobRow): Promise<void> {
@@ -417,10 +393,16 @@ export class Agent {
     const bytes = await this.fetchBundle(d.modelURI!);
     const ds = this.localDataset(d.datasetId!)!;
     const schema = loadDatasetSchema(ds.schema_path);
-    const { report, reportHash } = scanBundle(bytes, { expectedDigest: d.modelDigest, featureCount: schema.features.length, limits: { maxBundleBytes: this.home.config.scan.maxBundleBytes } });
+    const t = this.home.config.train;
+    const { report, reportHash, bundle } = scanBundle(bytes, {
+      expectedDigest: d.modelDigest,
+      featureCount: schema.features.length,
+      featureNames: schema.features.map((f) => f.name),
+      caps: { maxBundleBytes: this.home.config.scan.maxBundleBytes, maxEpochs: t.maxEpochs, maxParams: t.maxParams, maxBatchSize: t.maxBatchSize, maxHiddenWidth: t.maxHiddenWidth, maxHiddenLayers: t.maxHiddenLayers },
+    });
     const dir = this.jobDir(j.job_id);
     writeFileSync(join(dir, "scan-report.json"), JSON.stringify(report, null, 2));
-    if (!report.ok) throw new Reject(report.reason ?? "SCAN_FAILED", report.findings.map((f) => f.code).join(","));
+    if (!report.ok || !bundle) throw new Reject(report.reason ?? "SCAN_FAILED", report.findings.map((f) => `${f.code}: ${f.detail}`).join("; "));
     const bundlePath = join(dir, "bundle.json");
     writeFileSync(bundlePath, bytes);
     // output policy with the real output size (weights = params x 4 bytes)
@@ -432,10 +414,10 @@ export class Agent {
       maxRecords: BigInt(d.maxRecords!),
       eligibleRecords: Number(j.data.eligibleCount),
       consentRequired: true,
-      outputKinds: parseBundle(bytes).manifest.outputs,
+      outputKinds: ["weights", "metrics"], // fixed by the hospital: a v2 bundle cannot ask for more
       outputBytes: report.paramCount * 4,
       durationSeconds: Number(d.deadline) - Math.floor(Date.now() / 1000),
-      modelKind: parseBundle(bytes).manifest.spec.kind,
+      modelKind: bundle.spec.kind,
       paramCount: report.paramCount,
     });
     if (!pol.allowed) throw new Reject((pol.reasons[0]?.reason as ReasonName) ?? "OUTPUT_POLICY", `policy ${pol.reasons.map((r) => r.policyId).join(",")}`);
@@ -482,33 +464,42 @@ export class Agent {
     const d = j.data as Record<string, string>;
     const ds = this.localDataset(d.datasetId!)!;
     const dir = this.jobDir(j.job_id);
+    // the bundle was validated at scan time; parse it again from the hospital's own copy
+    const bundle = parseBundle(new Uint8Array(readFileSync(d.bundlePath!)));
+    const epochs = Math.min(bundle.spec.epochs, this.home.config.train.maxEpochs);
     let out;
     try {
       out = await runTraining(
-        { jobKey: j.job_id, mode: "train", instance: this.home.config.prover.instance, datasetDir: ds.dir, format: (ds.format as "fhir" | "csv" | null) ?? undefined, schemaPath: ds.schema_path, hospitalSecretHex: this.home.hospitalSecret(), cohort: decodeCohortParams(BigInt(d.cohortParams!)), maxRecords: Number(d.maxRecords), bundlePath: d.bundlePath!, outDir: join(dir, "train"), threads: this.home.config.train.threads, usage: { enclaveKeyPath: this.home.path(this.home.config.keys.enclaveKeyFile), chainId: this.home.config.chainId, jobRegistry: this.registry, jobId: j.job_id, node: this.account.address } },
+        {
+          instance: this.home.config.prover.instance, datasetDir: ds.dir, format: (ds.format as "fhir" | "csv" | null) ?? undefined, schemaPath: ds.schema_path, hospitalSecretHex: this.home.hospitalSecret(),
+          cohort: decodeCohortParams(BigInt(d.cohortParams!)), maxRecords: Number(d.maxRecords), outDir: join(dir, "train"), bundle, epochs, threads: this.home.config.train.threads,
+          usage: { signer: this.attest, chainId: this.home.config.chainId, jobRegistry: this.registry, jobId: j.job_id, node: this.account.address },
+          probes: { files: [this.home.dir, this.home.path(this.home.config.keys.operatorKeyFile), this.home.path(this.home.config.keys.enclaveKeyFile), this.home.path(this.home.config.keys.hospitalSecretFile)] },
+        },
         {
           allowUnisolated: this.home.config.train.allowUnisolated,
           onMessage: (m) => {
-            if (m.type === "epoch") this.log.info({ jobId: j.job_id, epoch: m.epoch, epochs: m.epochs, loss: Number(m.loss.toFixed(5)) }, "training progress");
-            if (m.type === "isolation") this.log.info({ jobId: j.job_id, isolated: m.ok, mode: m.mode }, "training isolation self-check");
+            if (m.type === "epoch") this.log.info({ jobId: j.job_id, epoch: m.epoch, epochs: m.epochs }, "training progress");
+            if (m.type === "isolation") this.log.info({ jobId: j.job_id, isolated: m.ok }, "training sandbox self-check");
           },
         },
       );
     } catch (e) {
+      if (e instanceof OutputPolicyError) throw new Reject("OUTPUT_POLICY", e.message);
       throw new Reject("TRAINING_FAILED", shortError(e));
     }
     if (out.counted.datasetRoot !== d.datasetRoot) throw new Reject("DATASET_MISMATCH", "dataset changed after registration");
-    const metrics = JSON.parse(readFileSync(out.done!.metricsPath, "utf8")) as Record<string, unknown>;
-    if (typeof metrics.trainRecordsPerSecond === "number") this.metrics.trainRecordsPerSecond.set(metrics.trainRecordsPerSecond);
+    this.metrics.trainRecordsPerSecond.set(Math.round(out.recordsPerSecond));
     this.to(j.job_id, "trained", {
       isolation: { mode: out.isolation.mode, verified: out.isolation.verified },
       counts: { eligible: out.counted.eligibleCount, used: out.counted.usedCount },
-      weightsPath: out.done!.weightsPath,
-      weightsSha256: out.done!.weightsSha256,
-      transcriptPath: out.done!.transcriptPath,
+      weightsPath: out.weightsPath,
+      weightsSha256: out.weightsSha256,
+      transcriptPath: out.transcriptPath,
       recordsPath: out.counted.recordsPath,
-      metricsPath: out.done!.metricsPath,
-      usageSignaturesPath: out.done!.usageSignaturesPath,
+      metricsPath: out.metricsPath,
+      curvePath: out.curvePath,
+      usageSignaturesPath: out.usageSignaturesPath,
     });
   }
 
@@ -584,13 +575,23 @@ export class Agent {
     const dir = this.jobDir(j.job_id);
     const weights = new Uint8Array(readFileSync(d.weightsPath as string));
     const bundle = parseBundle(new Uint8Array(readFileSync(d.bundlePath as string)));
-    // output policy: only weights (fixed, declared size) and aggregate metrics leave
-    const expected = bundle.manifest.params.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0) * 4;
+    // output policy: only weights (fixed, declared size, checked against the records before this stage)
+    // and rounded aggregate metrics leave; the per-epoch curve goes only into the encrypted result
+    const expected = bundle.params.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0) * 4;
     if (weights.length !== expected) throw new Error("output policy: weights size differs from the declared parameters");
     const metrics = JSON.parse(readFileSync(d.metricsPath as string, "utf8")) as Record<string, unknown>;
+    const curve = new Uint8Array(readFileSync(d.curvePath as string));
     const aad = `rapha:${this.home.config.chainId}:${this.registry.toLowerCase()}:${j.job_id}`;
-    const enc = encryptResult(d.resultPublicKey as string, weights, aad);
-    const result = { format: "rapha-result/1", jobId: j.job_id, modelDigest: d.modelDigest, params: bundle.manifest.params, weights: enc, metrics };
+    let enc, encCurve;
+    try {
+      enc = encryptResult(d.resultPublicKey as string, weights, aad);
+      encCurve = encryptResult(d.resultPublicKey as string, curve, `${aad}:curve`);
+    } catch (e) {
+      // proofs are on chain but the result cannot be sealed to the researcher's key: no result, no
+      // payment — the job is rejected (full refund) rather than left Accepted with escrow locked
+      throw new Reject("OUTPUT_POLICY", `result could not be encrypted to the job's key: ${shortError(e)}`);
+    }
+    const result = { format: "rapha-result/1", jobId: j.job_id, modelDigest: d.modelDigest, params: bundle.params, weights: enc, metrics, trainingCurve: encCurve };
     const resultBytes = Buffer.from(JSON.stringify(result));
     const attestation = JSON.parse(readFileSync(join(dir, "attestation.json"), "utf8")) as Attestation;
     const counts = d.counts as { eligible: number; used: number };
@@ -674,25 +675,25 @@ export class Agent {
   }
 
   /** Loads the dataset in the isolated child, computes its root, registers it on chain. */
-  async addDataset(a: { dir: string; schemaPath: string; format?: "fhir" | "csv"; priceFloor: bigint; profileURI: string }): Promise<{ datasetId: string; root: string; recordCount: number }> {
+  async addDataset(a: { dir: string; schemaPath: string; format?: "fhir" | "csv"; priceFloor: bigint; profileURI: string }): Promise<{ datasetId: string; root: string; recordCount: number; summary: InspectReport }> {
     const { schemaHash } = await import("./data/schema.js");
     const schema = loadDatasetSchema(a.schemaPath);
+    // the data-quality verdict first: a dataset no job could use is refused before anything reaches the chain
+    const summary = await inspectDataset({ dir: a.dir, schema, format: a.format, instance: this.home.config.prover.instance, baseDir: /^postgres(ql)?:\/\//.test(a.dir) ? join(a.schemaPath, "..") : undefined });
+    if (!summary.usable) throw new Error(`dataset refused: ${summary.refusal}`);
     const key = `dataset:${keccak256(Buffer.from(a.dir))}`;
-    const out = await runTraining(
-      { jobKey: key, mode: "count", instance: this.home.config.prover.instance, datasetDir: a.dir, format: a.format, schemaPath: a.schemaPath, hospitalSecretHex: this.home.hospitalSecret(), cohort: { ageMin: 0, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 }, maxRecords: 0, bundlePath: "", outDir: this.home.path(join("datasets", keccak256(Buffer.from(a.dir)).slice(2, 18))) },
-      { allowUnisolated: this.home.config.train.allowUnisolated },
-    );
-    const root = BigInt(out.counted.datasetRoot);
+    const counted = await countDataset({ instance: this.home.config.prover.instance, datasetDir: a.dir, format: a.format, schemaPath: a.schemaPath, hospitalSecretHex: this.home.hospitalSecret(), cohort: { ageMin: 0, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 }, maxRecords: 0, outDir: this.home.path(join("datasets", keccak256(Buffer.from(a.dir)).slice(2, 18))) });
+    const root = BigInt(counted.datasetRoot);
     const rc = await this.txm.send(`${key}:${root}`, {
       to: this.home.config.contracts.nodeRegistry as Address,
-      data: encodeFunctionData({ abi: nodeRegistryAbi, functionName: "registerDataset", args: [root, BigInt(out.counted.recordCount), schemaHash(schema), a.priceFloor, a.profileURI] }),
+      data: encodeFunctionData({ abi: nodeRegistryAbi, functionName: "registerDataset", args: [root, BigInt(counted.recordCount), schemaHash(schema), a.priceFloor, a.profileURI] }),
     });
     const { parseEventLogs } = await import("viem");
     const ev = parseEventLogs({ abi: nodeRegistryAbi, logs: rc.logs, eventName: "DatasetRegistered" })[0] as unknown as { args: { datasetId: bigint } } | undefined;
     if (!ev) throw new Error("DatasetRegistered event not found");
     const datasetId = ev.args.datasetId.toString();
-    this.db.upsertDataset({ dataset_id: datasetId, dir: a.dir, format: a.format ?? null, schema_path: a.schemaPath, root: root.toString(), record_count: out.counted.recordCount, schema_hash: schemaHash(schema), registered_tx: rc.transactionHash });
-    return { datasetId, root: root.toString(), recordCount: out.counted.recordCount };
+    this.db.upsertDataset({ dataset_id: datasetId, dir: a.dir, format: a.format ?? null, schema_path: a.schemaPath, root: root.toString(), record_count: counted.recordCount, schema_hash: schemaHash(schema), registered_tx: rc.transactionHash });
+    return { datasetId, root: root.toString(), recordCount: counted.recordCount, summary };
   }
 
   async withdraw(): Promise<{ amount: bigint; txHash?: Hex }> {

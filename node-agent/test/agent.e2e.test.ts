@@ -17,7 +17,7 @@ import { RaphaDataLoader } from "../src/data/loader.js";
 import { parseDatasetSchema } from "../src/data/schema.js";
 import { syntheticSchema } from "../src/data/synth.js";
 import { binaryMetrics } from "../src/train/onnx-trainer.js";
-import { decryptResult, decodeParams, parseBundle } from "../../sdk/src/model/index.js";
+import { decryptResult, decodeParams, parseBundle, buildModel } from "../../sdk/src/model/index.js";
 import { REASON } from "../src/reasons.js";
 import { startChain, allowMeasurement, fundResearcher, writeBundle, createJob, events, KEYS, ROOT, type Chain } from "./chain-harness.js";
 import { makeDataset, CANARY_STRINGS, SECRET } from "./helpers.js";
@@ -108,13 +108,20 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
     const result = JSON.parse(resBody);
     const weights = decryptResult(job.secretKey, result.weights);
     const b = parseBundle(bundle.bytes);
-    const params = decodeParams(b.manifest.params, weights);
+    const params = decodeParams(b.params, weights);
+    const curve = JSON.parse(new TextDecoder().decode(decryptResult(job.secretKey, result.trainingCurve))) as { trainLossCurve: number[] };
+    expect(curve.trainLossCurve).to.have.length(MLP.epochs);
+    // the public receipt (and the plaintext part of the result) carry rounded aggregates only
+    for (const m of [receipt.metrics as Record<string, unknown>, result.metrics as Record<string, unknown>]) {
+      expect(Object.values(m).some(Array.isArray), "no per-epoch arrays in public metrics").to.equal(false);
+      expect(Number((m.trainLoss as number).toPrecision(4)), "train loss rounded to 4 significant digits").to.equal(m.trainLoss);
+    }
     const held = makeDataset(2000, 9001);
     const L = await new RaphaDataLoader({ dir: held.dir, schema: parseDatasetSchema(syntheticSchema()), hospitalSecret: SECRET }).load();
     const sel = L.select(ALL);
-    const sess = await ort.InferenceSession.create(b.files["inference.onnx"]!);
+    const sess = await ort.InferenceSession.create(buildModel(b.spec).inference);
     const feeds: Record<string, ort.Tensor> = { X: new ort.Tensor("float32", sel.X, [sel.usedCount, 9]) };
-    for (const p of b.manifest.params) feeds[p.name] = new ort.Tensor("float32", params[p.name]!, p.shape);
+    for (const p of b.params) feeds[p.name] = new ort.Tensor("float32", params[p.name]!, p.shape);
     const prob = (await sess.run(feeds)).prob!.data as Float32Array;
     const m = binaryMetrics(prob, sel.Y);
     expect(m.bce).to.be.lessThan(m.baselineBce);
@@ -127,7 +134,8 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
     const chainEvents = (await chain.client.getLogs({ fromBlock: 0n, toBlock: "latest" })).map((l) => l.topics.join("") + l.data);
     expect(chainEvents.length).to.be.greaterThan(0);
     const api = await Promise.all(["/healthz", "/metrics", `/jobs/${job.jobId}/receipt`].map(async (p) => (await fetch(`${base}${p}`)).text()));
-    const haystack = [logs.join(""), JSON.stringify(receipt), resBody, txInputs.join(""), chainEvents.join(""), api.join("\n"), readFileSync(join(home, "jobs", job.jobId.toString(), "train", "metrics.json"), "utf8")].join("\n");
+    // the decrypted weights and curve too: the researcher sees those
+    const haystack = [logs.join(""), JSON.stringify(receipt), resBody, txInputs.join(""), chainEvents.join(""), api.join("\n"), readFileSync(join(home, "jobs", job.jobId.toString(), "train", "metrics.json"), "utf8"), Buffer.from(weights).toString("latin1"), JSON.stringify(curve)].join("\n");
     for (const c of CANARY_STRINGS) for (const t of transforms(c)) expect(haystack.includes(t), `canary leaked: ${c}`).to.equal(false);
     await agent.stop();
   });
@@ -138,7 +146,8 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
       { name: "cohort too small", code: REASON.COHORT_TOO_SMALL, make: () => createJob(chain, { datasetId, bundle: writeBundle(MLP), cohort: { ...ALL, ageMin: 120 }, price: 10_000n, maxRecords: 100n }) },
       { name: "price under the hospital's policy floor", code: REASON.PRICE_TOO_LOW, make: () => createJob(chain, { datasetId, bundle: writeBundle(MLP), cohort: ALL, price: 800n, maxRecords: 100n }) },
       { name: "digest mismatch", code: REASON.DIGEST_MISMATCH, make: () => createJob(chain, { datasetId, bundle: { ...writeBundle(MLP), digest: ("0x" + "ab".repeat(32)) as Hex }, cohort: ALL, price: 10_000n, maxRecords: 100n }) },
-      { name: "network-capable code in the bundle", code: REASON.SCAN_FAILED, make: () => createJob(chain, { datasetId, bundle: writeBundle(MLP, undefined, { "prep.py": new TextEncoder().encode("import requests\n") }), cohort: ALL, price: 10_000n, maxRecords: 100n }) },
+      { name: "a researcher-authored graph + code bundle (v1)", code: REASON.SCAN_FAILED, make: () => createJob(chain, { datasetId, bundle: writeBundle(new TextEncoder().encode(JSON.stringify({ manifest: { format: "rapha-model-bundle/1" }, files: { "prep.py": "aW1wb3J0IHJlcXVlc3Rz" } }))), cohort: ALL, price: 10_000n, maxRecords: 100n }) },
+      { name: "epochs above the node's maxEpochs", code: REASON.OUTPUT_POLICY, make: () => createJob(chain, { datasetId, bundle: writeBundle({ ...MLP, epochs: 120 }), cohort: ALL, price: 10_000n, maxRecords: 100n }) },
     ];
     const jobs = [];
     for (const c of cases) jobs.push({ ...c, jobId: (await c.make()).jobId });

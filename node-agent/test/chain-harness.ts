@@ -101,8 +101,9 @@ export async function fundResearcher(c: Chain, amount: bigint) {
   await c.client.waitForTransactionReceipt({ hash: await r.writeContract({ address: c.contracts.usdc, abi: mockUsdcAbi, functionName: "approve", args: [c.contracts.vault, 2n ** 255n], account: r.account!, chain: r.chain }) });
 }
 
-export function writeBundle(spec: ModelSpec, dir = mkdtempSync(join(tmpdir(), "rapha-bundle-")), extra?: Record<string, Uint8Array>): { path: string; digest: Hex; bytes: Uint8Array } {
-  const bytes = serializeBundle(createBundle(spec, { extraFiles: extra }));
+/** Writes a bundle built from `spec`, or the given raw bytes (an attacker's bundle), and returns its digest. */
+export function writeBundle(spec: ModelSpec | Uint8Array, dir = mkdtempSync(join(tmpdir(), "rapha-bundle-"))): { path: string; digest: Hex; bytes: Uint8Array } {
+  const bytes = spec instanceof Uint8Array ? spec : serializeBundle(createBundle(spec));
   const path = join(dir, "bundle.json");
   writeFileSync(path, bytes);
   return { path, digest: bundleDigest(bytes), bytes };

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import * as ort from "onnxruntime-node";
-import { createBundle, serializeBundle, parseBundle, bundleDigest, decodeParams } from "../../sdk/src/model/index.js";
+import { createBundle, serializeBundle, parseBundle, bundleDigest, buildModel } from "@rapha/sdk/model/index";
 import { RaphaDataLoader } from "../src/data/loader.js";
 import { syntheticSchema } from "../src/data/synth.js";
 import { parseDatasetSchema } from "../src/data/schema.js";
@@ -22,36 +22,38 @@ describe("model bundles + onnxruntime training", () => {
     Yv = sel.Y.slice(nTrain);
   });
 
-  it("builds reproducible bundles whose digest covers every byte", () => {
+  it("builds reproducible declarative bundles whose digest covers every byte", () => {
     const spec = { kind: "mlp" as const, inputDim: dim, hidden: [16], optimizer: { type: "adam" as const, lr: 0.01 } };
     const a = serializeBundle(createBundle(spec)), b = serializeBundle(createBundle(spec));
     expect(bundleDigest(a)).to.equal(bundleDigest(b));
     expect(bundleDigest(serializeBundle(createBundle({ ...spec, seed: 2 })))).to.not.equal(bundleDigest(a));
     const parsed = parseBundle(a);
-    expect(Object.keys(parsed.files).sort()).to.deep.equal(["inference.onnx", "init_params.bin", "train_epoch.onnx", "train_step.onnx"]);
+    expect(Object.keys(JSON.parse(new TextDecoder().decode(a))).sort()).to.deep.equal(["features", "format", "initialWeights", "spec"]);
+    expect(parsed.params.map((p) => p.name)).to.deep.equal(["W0", "b0", "W1", "b1"]);
     const tampered = JSON.parse(new TextDecoder().decode(a));
-    tampered.files["init_params.bin"] = Buffer.from(new Uint8Array(16)).toString("base64");
-    expect(() => parseBundle(new TextEncoder().encode(JSON.stringify(tampered)))).to.throw(/hash mismatch/);
+    tampered.initialWeights.data = Buffer.from(new Uint8Array(16)).toString("base64");
+    expect(() => parseBundle(new TextEncoder().encode(JSON.stringify(tampered)))).to.throw(/initialWeights.data: expected/);
   });
 
   it("the epoch Loop graph equals repeated calls of the step graph", async () => {
     const b = createBundle({ kind: "mlp", inputDim: dim, hidden: [8], optimizer: { type: "adam", lr: 0.01 }, batchSize: 64 });
     const n = 300;
     const X = train.X.slice(0, n * dim), Y = train.Y.slice(0, n);
-    const viaLoop = await trainWithOnnx(b, { X, Y, dim }, { epochs: 1, shuffle: false });
-    const sess = await ort.InferenceSession.create(b.files["train_step.onnx"]!);
-    const init = decodeParams(b.manifest.params, b.files["init_params.bin"]!);
+    const viaLoop = await trainWithOnnx(b.spec, b.initialWeights, { X, Y, dim }, { epochs: 1, shuffle: false });
+    const m = buildModel(b.spec);
+    const sess = await ort.InferenceSession.create(m.trainStep);
+    const init = b.initialWeights;
     const feeds: Record<string, ort.Tensor> = { step: new ort.Tensor("float32", new Float32Array([0]), [1]) };
-    for (const p of b.manifest.params) feeds[p.name] = new ort.Tensor("float32", init[p.name]!, p.shape);
-    for (const s of b.manifest.state) feeds[s.name] = new ort.Tensor("float32", new Float32Array(s.shape.reduce((x, y) => x * y, 1)), s.shape);
+    for (const p of m.params) feeds[p.name] = new ort.Tensor("float32", new Float32Array(init[p.name]!), p.shape);
+    for (const s of m.state) feeds[s.name] = new ort.Tensor("float32", new Float32Array(s.shape.reduce((x, y) => x * y, 1)), s.shape);
     for (let s = 0; s < n; s += 64) {
       const e = Math.min(n, s + 64);
       feeds.X = new ort.Tensor("float32", X.slice(s * dim, e * dim), [e - s, dim]);
       feeds.Y = new ort.Tensor("float32", Y.slice(s, e), [e - s, 1]);
       const r = await sess.run(feeds);
       feeds.step = r.step_out!;
-      for (const p of b.manifest.params) feeds[p.name] = r[`${p.name}_out`]!;
-      for (const st of b.manifest.state) feeds[st.name] = r[`${st.name}_out`]!;
+      for (const p of m.params) feeds[p.name] = r[`${p.name}_out`]!;
+      for (const st of m.state) feeds[st.name] = r[`${st.name}_out`]!;
     }
     const w = Array.from(feeds.W0!.data as Float32Array);
     const l = Array.from(viaLoop.params.W0!);
@@ -64,9 +66,9 @@ describe("model bundles + onnxruntime training", () => {
   ]) {
     it(`${spec.name} trains with onnxruntime and beats the trivial baseline on held-out records`, async () => {
       const b = createBundle(spec.s);
-      const res = await trainWithOnnx(b, train);
+      const res = await trainWithOnnx(b.spec, b.initialWeights, train);
       expect(res.lossCurve.at(-1)!).to.be.lessThan(res.lossCurve[0]!);
-      const m = binaryMetrics(await predict(b, res.params, Xv, dim), Yv);
+      const m = binaryMetrics(await predict(b.spec, res.params, Xv, dim), Yv);
       expect(m.bce).to.be.lessThan(m.baselineBce * 0.85);
       expect(m.auc).to.be.greaterThan(0.75);
     });

@@ -1,103 +1,69 @@
 import { expect } from "chai";
-import { createBundle, serializeBundle, bundleDigest, sha256Hex, type ModelBundle } from "../../sdk/src/model/index.js";
-import { decodeModel, onnx } from "../../sdk/src/model/graph.js";
-import { scanBundle } from "../src/scan/scanner.js";
+import { createBundle, serializeBundle, bundleDigest, type ModelBundle } from "@rapha/sdk/model/bundle";
+import type { ModelSpec } from "@rapha/sdk/model/builder";
+import { scanBundle, DEFAULT_CAPS, type ScanCaps } from "../src/scan/scanner.js";
 import { PolicyEngine } from "../src/policy/engine.js";
 import { DEFAULT_POLICY } from "../src/policy/templates.js";
 import { REASON } from "../src/reasons.js";
 
 const D = 9;
 const spec = { kind: "mlp" as const, inputDim: D, hidden: [8], optimizer: { type: "adam" as const, lr: 0.01 } };
+const scan = (b: ModelBundle | Uint8Array, extra: Partial<Parameters<typeof scanBundle>[1]> = {}) => scanBundle(b instanceof Uint8Array ? b : serializeBundle(b), { featureCount: D, ...extra });
+const codes = (r: ReturnType<typeof scan>) => r.report.findings.map((f) => f.code);
 
-function withFile(b: ModelBundle, name: string, data: Uint8Array, role: ModelBundle["manifest"]["files"][number]["role"] = "other"): ModelBundle {
-  const files = { ...b.files, [name]: data };
-  const entries = b.manifest.files.filter((f) => f.name !== name).concat([{ name, role: b.manifest.files.find((f) => f.name === name)?.role ?? role, size: data.length, sha256: sha256Hex(data) }]);
-  return { manifest: { ...b.manifest, files: entries.sort((x, y) => x.name.localeCompare(y.name)) }, files };
-}
-function mutateGraph(b: ModelBundle, file: string, f: (m: ReturnType<typeof decodeModel>) => void): ModelBundle {
-  const m = decodeModel(b.files[file]!);
-  f(m);
-  return withFile(b, file, onnx.ModelProto.encode(m).finish());
-}
-const scan = (b: ModelBundle, extra: Partial<Parameters<typeof scanBundle>[1]> = {}) => scanBundle(serializeBundle(b), { featureCount: D, ...extra });
-
-describe("bundle scanner", () => {
+describe("bundle scanner (declarative bundles against the node's caps)", () => {
   const good = createBundle(spec);
 
-  it("passes a builder-made bundle and hashes its report", () => {
+  it("passes a builder-made bundle, says what the hospital will build, and hashes its report", () => {
     const bytes = serializeBundle(good);
-    const { report, reportHash } = scanBundle(bytes, { featureCount: D, expectedDigest: bundleDigest(bytes) });
+    const { report, reportHash, bundle } = scanBundle(bytes, { featureCount: D, expectedDigest: bundleDigest(bytes), featureNames: good.features });
     expect(report.findings).to.deep.equal([]);
     expect(report.ok).to.equal(true);
-    expect(report.opsets).to.deep.equal({ "ai.onnx": 17 });
+    expect(report.model).to.deep.equal({ kind: "mlp", inputDim: 9, hidden: [8], optimizer: "adam", epochs: 10, batchSize: 256 });
+    expect(report.paramCount).to.equal(9 * 8 + 8 + 8 + 1);
+    expect(report.featureNames).to.equal("match");
+    expect(report.caps).to.deep.equal(DEFAULT_CAPS);
+    expect(bundle?.spec.kind).to.equal("mlp");
     expect(reportHash).to.match(/^0x[0-9a-f]{64}$/);
+    expect(scanBundle(bytes, { featureCount: D, caps: { maxEpochs: 50 } }).reportHash, "caps are part of the hashed report").to.not.equal(reportHash);
   });
 
   it("refuses a digest mismatch", () => {
     expect(scan(good, { expectedDigest: "0x" + "00".repeat(32) }).report.reason).to.equal("DIGEST_MISMATCH");
   });
 
-  it("refuses a model whose inputs do not match the dataset schema", () => {
-    const r = scan(good, { featureCount: D + 1 }).report;
-    expect(r.ok).to.equal(false);
-    expect(r.findings.map((f) => f.code)).to.include("input-dim");
+  it("refuses a model whose input dimension differs from the dataset's feature count", () => {
+    const r = scan(good, { featureCount: D + 1 });
+    expect(r.report.reason).to.equal("SCAN_FAILED");
+    expect(r.report.findings[0]).to.deep.include({ code: "input-dim", field: "spec.inputDim" });
+    expect(r.report.findings[0]!.detail).to.equal("model expects 9 features; the dataset schema has 10");
   });
 
-  it("refuses custom operator domains and operators off the allowlist", () => {
-    const custom = mutateGraph(good, "train_epoch.onnx", (m) => {
-      m.opsetImport!.push(onnx.OperatorSetIdProto.create({ domain: "com.evil", version: 1 }));
-      m.graph!.node!.push(onnx.NodeProto.create({ opType: "Exfiltrate", domain: "com.evil", input: ["X"], output: ["leak"] }));
-    });
-    const r1 = scan(custom).report;
-    expect(r1.reason).to.equal("SCAN_FAILED");
-    expect(r1.findings.map((f) => f.code)).to.include("custom-domain");
-    const badOp = mutateGraph(good, "inference.onnx", (m) => {
-      m.graph!.node!.push(onnx.NodeProto.create({ opType: "StringNormalizer", input: ["X"], output: ["s"] }));
-    });
-    expect(scan(badOp).report.findings.map((f) => f.code)).to.include("operator");
-  });
-
-  it("refuses external-data references and oversized bundles", () => {
-    const ext = mutateGraph(good, "inference.onnx", (m) => {
-      m.graph!.initializer!.push(onnx.TensorProto.create({ name: "big", dataType: 1, dims: [10], dataLocation: 1, externalData: [{ key: "location", value: "/etc/passwd" }] }));
-    });
-    expect(scan(ext).report.findings.map((f) => f.code)).to.include("external-data");
-    expect(scan(good, { limits: { maxBundleBytes: 1000 } }).report.findings.map((f) => f.code)).to.include("bundle-too-large");
-  });
-
-  it("output policy: refuses a training graph that outputs per-record values", () => {
-    const leaky = mutateGraph(good, "train_epoch.onnx", (m) => {
-      m.graph!.node!.push(onnx.NodeProto.create({ opType: "Identity", input: ["X"], output: ["records_copy"] }));
-      m.graph!.output!.push(onnx.ValueInfoProto.create({ name: "records_copy", type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: "N" }, { dimValue: D }] } } } }));
-    });
-    const r = scan(leaky).report;
-    expect(r.ok).to.equal(false);
-    expect(r.reason).to.equal("OUTPUT_POLICY");
-    expect(r.findings.map((f) => f.code)).to.include("per-record-output");
-    const kinds = { ...good, manifest: { ...good.manifest, outputs: ["weights", "predictions"] } };
-    expect(scan(kinds).report.reason).to.equal("OUTPUT_POLICY");
-  });
-
-  for (const [name, code] of [
-    ["prep.py", "import numpy as np\nimport requests\nrequests.post('https://x', data=np.zeros(3))\n"],
-    ["hook.py", "from socket import socket\n"],
-    ["util.py", "import http.client\n"],
-    ["aio.py", "import aiohttp\n"],
-    ["rpc.py", "import grpc\n"],
-    ["u.py", "from urllib.request import urlopen\n"],
-    ["x.js", "const h = require('https'); h.get('https://x')\n"],
-    ["y.mjs", "await fetch('https://x')\n"],
-  ] as const) {
-    it(`refuses network-capable code: ${name}`, () => {
-      const r = scan(withFile(good, name, new TextEncoder().encode(code), "code")).report;
-      expect(r.reason).to.equal("SCAN_FAILED");
-      expect(r.findings.some((f) => f.code.startsWith("network-capable-code") && f.file === name)).to.equal(true);
+  const capCases: [string, ModelSpec, Partial<ScanCaps>, string, string][] = [
+    ["epochs above train.maxEpochs", { ...spec, epochs: 120 }, { maxEpochs: 100 }, "epochs-cap", "OUTPUT_POLICY"],
+    ["more parameters than maxParams", { ...spec, hidden: [64] }, { maxParams: 500 }, "params-cap", "OUTPUT_POLICY"],
+    ["a batch above maxBatchSize", { ...spec, batchSize: 10_000 }, {}, "batch-cap", "SCAN_FAILED"],
+    ["a hidden layer wider than maxHiddenWidth", { ...spec, hidden: [600] }, {}, "width-cap", "SCAN_FAILED"],
+    ["more hidden layers than maxHiddenLayers", { ...spec, hidden: [4, 4, 4] }, { maxHiddenLayers: 2 }, "depth-cap", "SCAN_FAILED"],
+  ];
+  for (const [what, s, caps, code, reason] of capCases) {
+    it(`refuses ${what}`, () => {
+      const r = scan(createBundle(s), { caps });
+      expect(r.report.ok).to.equal(false);
+      expect(r.report.reason).to.equal(reason);
+      expect(codes(r)).to.include(code);
+      expect(r.bundle).to.equal(undefined);
     });
   }
 
-  it("accepts harmless code files", () => {
-    const r = scan(withFile(good, "notes.py", new TextEncoder().encode("import numpy as np\nprint(np.zeros(3))\n"), "code")).report;
-    expect(r.ok).to.equal(true);
+  it("refuses an oversized bundle before parsing it", () => {
+    expect(codes(scan(good, { caps: { maxBundleBytes: 100 } }))).to.deep.equal(["bundle-too-large"]);
+  });
+
+  it("records (without refusing) feature names that differ from the schema's: only the count binds", () => {
+    const r = scan(good, { featureNames: ["age", "sex", "a", "b", "c", "d", "e", "f", "g"] });
+    expect(r.report.ok).to.equal(true);
+    expect(r.report.featureNames).to.equal("differ");
   });
 });
 

@@ -1,8 +1,11 @@
-// Runs a bundle's training graph with onnxruntime-node (inference API only: training = repeated runs
-// of the epoch/step graph, weights and optimizer state in, loss and new state out).
+// Trains a model the hospital builds itself from a declarative spec (sdk buildModel) with
+// onnxruntime-node (inference API only: training = repeated runs of the whole-epoch Loop graph,
+// weights and optimizer state in, loss and new state out). Every graph passes assertBuiltModelSafe
+// before a session is created: no external data, only the builder's operators.
 import * as ort from "onnxruntime-node";
-import { decodeParams, encodeParams, type ModelBundle } from "../../../sdk/src/model/bundle.js";
-import { mulberry32 } from "../../../sdk/src/model/builder.js";
+import { buildModel, mulberry32, type ModelSpec, type BuiltModel } from "@rapha/sdk/model/builder";
+import { encodeParams, tensorSize } from "@rapha/sdk/model/bundle";
+import { assertBuiltModelSafe } from "@rapha/sdk/model/guard";
 
 export interface TrainData {
   X: Float32Array;
@@ -10,21 +13,14 @@ export interface TrainData {
   dim: number;
 }
 
-export interface EpochReport {
-  epoch: number;
-  loss: number;
-}
-
 export interface TrainResult {
   params: Record<string, Float32Array>;
-  weights: Uint8Array; // encodeParams(manifest.params, params)
+  weights: Uint8Array; // encodeParams(params decl, params)
   lossCurve: number[];
   records: number;
   seconds: number;
   recordsPerSecond: number;
 }
-
-const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 export function shuffleInto(src: TrainData, perm: Uint32Array, X: Float32Array, Y: Float32Array): void {
   const d = src.dim;
@@ -47,32 +43,34 @@ export function permutation(n: number, rnd: () => number): Uint32Array {
   return p;
 }
 
+async function session(bytes: Uint8Array, threads = 1): Promise<ort.InferenceSession> {
+  assertBuiltModelSafe(bytes);
+  return ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all" });
+}
+
 export async function trainWithOnnx(
-  bundle: ModelBundle,
+  spec: ModelSpec,
+  initial: Record<string, Float32Array>,
   data: TrainData,
-  opts: { epochs?: number; threads?: number; onEpoch?: (r: EpochReport) => void; shuffle?: boolean } = {},
+  opts: { epochs?: number; threads?: number; onEpoch?: (epoch: number, loss: number) => void; shuffle?: boolean; built?: BuiltModel } = {},
 ): Promise<TrainResult> {
-  const m = bundle.manifest;
-  const spec = m.spec;
-  if (spec.inputDim !== data.dim) throw new Error(`model expects ${spec.inputDim} features, dataset provides ${data.dim}`);
+  const m = opts.built ?? buildModel(spec);
+  const s = m.spec;
+  if (s.inputDim !== data.dim) throw new Error(`model expects ${s.inputDim} features, dataset provides ${data.dim}`);
   const n = data.Y.length;
   if (n === 0) throw new Error("no records to train on");
-  const epochs = opts.epochs ?? spec.epochs;
-  const epochFile = m.files.find((f) => f.role === "train_epoch")?.name;
-  const initFile = m.files.find((f) => f.role === "init_params")?.name;
-  if (!epochFile || !initFile) throw new Error("bundle lacks train_epoch graph or init params");
-  const sess = await ort.InferenceSession.create(bundle.files[epochFile]!, {
-    intraOpNumThreads: opts.threads ?? 1,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: "all",
-  });
-  const init = decodeParams(m.params, bundle.files[initFile]!);
+  const epochs = opts.epochs ?? s.epochs;
+  const sess = await session(m.trainEpoch, opts.threads);
   const feeds: Record<string, ort.Tensor> = {};
-  for (const p of m.params) feeds[p.name] = new ort.Tensor("float32", init[p.name]!, p.shape);
-  for (const s of m.state) feeds[s.name] = new ort.Tensor("float32", new Float32Array(size(s.shape)), s.shape);
+  for (const p of m.params) {
+    const v = initial[p.name];
+    if (!v || v.length !== tensorSize(p.shape)) throw new Error(`initial weights: ${p.name} must hold ${tensorSize(p.shape)} values`);
+    feeds[p.name] = new ort.Tensor("float32", new Float32Array(v), p.shape);
+  }
+  for (const st of m.state) feeds[st.name] = new ort.Tensor("float32", new Float32Array(tensorSize(st.shape)), st.shape);
   feeds.step = new ort.Tensor("float32", new Float32Array([0]), [1]);
-  feeds.trips = new ort.Tensor("int64", BigInt64Array.from([BigInt(Math.ceil(n / spec.batchSize))]), []);
-  const rnd = mulberry32(spec.seed ^ 0x5eed);
+  feeds.trips = new ort.Tensor("int64", BigInt64Array.from([BigInt(Math.ceil(n / s.batchSize))]), []);
+  const rnd = mulberry32(s.seed ^ 0x5eed);
   const Xs = new Float32Array(data.X.length);
   const Ys = new Float32Array(n);
   const lossCurve: number[] = [];
@@ -86,19 +84,13 @@ export async function trainWithOnnx(
     feeds.X = new ort.Tensor("float32", Xs, [n, data.dim]);
     feeds.Y = new ort.Tensor("float32", Ys, [n, 1]);
     const r = await sess.run(feeds);
-    // runtime output policy: outputs must have exactly the declared, record-independent shapes
-    if (r.loss!.size !== 1) throw new Error("output policy: loss must be a single value");
-    for (const t of [...m.params, ...m.state]) {
-      const o = r[`${t.name}_out`];
-      if (!o || o.dims.length !== t.shape.length || o.dims.some((d, i) => d !== t.shape[i])) throw new Error(`output policy: ${t.name}_out shape differs from the declared shape`);
-    }
     const loss = (r.loss!.data as Float32Array)[0]!;
-    if (!Number.isFinite(loss)) throw new Error(`training diverged at epoch ${e + 1}`);
+    if (!Number.isFinite(loss)) throw new Error(`training diverged at epoch ${e + 1} (loss is not finite): lower the learning rate`);
     lossCurve.push(loss);
     feeds.step = r.step_out!;
     for (const p of m.params) feeds[p.name] = r[`${p.name}_out`]!;
-    for (const s of m.state) feeds[s.name] = r[`${s.name}_out`]!;
-    opts.onEpoch?.({ epoch: e + 1, loss });
+    for (const st of m.state) feeds[st.name] = r[`${st.name}_out`]!;
+    opts.onEpoch?.(e + 1, loss);
   }
   const seconds = (performance.now() - t0) / 1000;
   const params: Record<string, Float32Array> = {};
@@ -107,12 +99,12 @@ export async function trainWithOnnx(
   return { params, weights: encodeParams(m.params, params), lossCurve, records: n * epochs, seconds, recordsPerSecond: (n * epochs) / seconds };
 }
 
-/** Runs the bundle's inference graph (hospital-side validation only; predictions never leave). */
-export async function predict(bundle: ModelBundle, params: Record<string, Float32Array>, X: Float32Array, dim: number): Promise<Float32Array> {
-  const f = bundle.manifest.files.find((x) => x.role === "inference")!.name;
-  const sess = await ort.InferenceSession.create(bundle.files[f]!, { intraOpNumThreads: 1 });
+/** Runs the hospital-built inference graph (validation inside the hospital only; predictions never leave). */
+export async function predict(spec: ModelSpec, params: Record<string, Float32Array>, X: Float32Array, dim: number, built?: BuiltModel): Promise<Float32Array> {
+  const m = built ?? buildModel(spec);
+  const sess = await session(m.inference);
   const feeds: Record<string, ort.Tensor> = { X: new ort.Tensor("float32", X, [X.length / dim, dim]) };
-  for (const p of bundle.manifest.params) feeds[p.name] = new ort.Tensor("float32", params[p.name]!, p.shape);
+  for (const p of m.params) feeds[p.name] = new ort.Tensor("float32", params[p.name]!, p.shape);
   const r = await sess.run(feeds);
   await sess.release();
   return new Float32Array(r.prob!.data as Float32Array);

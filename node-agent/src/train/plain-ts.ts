@@ -1,5 +1,5 @@
 // Plain-TypeScript MLP (one ReLU hidden layer) + Adam + BCE: the benchmark baseline for onnxruntime.
-import { mulberry32 } from "../../../sdk/src/model/builder.js";
+import { mulberry32 } from "@rapha/sdk/model/builder";
 
 export function trainPlainTs(
   X: Float32Array,

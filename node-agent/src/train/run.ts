@@ -1,21 +1,132 @@
-// Parent side: spawns the training child under the isolation prefix, relays structured progress.
+// Agent side of training. The hospital's own code (this process) loads the records, applies consent
+// and cohort, counts unique records, commits the dataset and writes the prover transcript BEFORE any
+// model code runs. The sandboxed child then receives only the spec, the initial weights and the
+// feature matrix/labels over stdin, and returns weights and aggregates over stdout. The output
+// check runs here, then usage is signed here (the enclave key never enters the child).
 import { spawn } from "node:child_process";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { join, dirname } from "node:path";
+import { createHash } from "node:crypto";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
 import { createServer, type Server } from "node:net";
-import { planIsolation, type IsolationPlan } from "./isolation.js";
-import type { ChildMessage, TrainJobSpec } from "./protocol.js";
-
-export interface TrainOutcome {
-  isolation: IsolationPlan & { verified: boolean; probes: { target: string; result: string }[] };
-  counted: Extract<ChildMessage, { type: "counted" }>;
-  lossCurve: number[];
-  done?: Extract<ChildMessage, { type: "done" }>;
-}
+import type { Address, Hex } from "viem";
+import { buildDataset } from "@rapha/sdk/dataset";
+import { DEV_INSTANCE, PROD_INSTANCE } from "@rapha/sdk/constants";
+import { computeJobBinding } from "@rapha/sdk/binding";
+import { planBatches } from "@rapha/sdk/witness";
+import { encodeParams, fromBase64, decodeParams, tensorSize, type ModelBundle } from "@rapha/sdk/model/bundle";
+import { RaphaDataLoader, type Selection } from "../data/loader.js";
+import { loadDatasetSchema, type DatasetSchema } from "../data/schema.js";
+import { secretToField, getPoseidon, type PoseidonFn } from "../data/cohort.js";
+import type { CohortParams } from "../data/cohort.js";
+import type { AttestationProvider } from "../attest/provider.js";
+import { planSandbox, type SandboxMode } from "./sandbox.js";
+import { checkOutputs, type OutputFinding } from "./output-check.js";
+import { encodeFrame, type ChildMessage, type ProbeResult, type ValidationMetrics } from "./protocol.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+export interface DatasetRequest {
+  datasetDir: string;
+  format?: "fhir" | "csv";
+  schemaPath: string;
+  hospitalSecretHex: string;
+  cohort: CohortParams;
+  maxRecords: number;
+  /** circuit instantiation for the dataset commitment */
+  instance?: "dev" | "prod";
+  /** where records.json (record words, 0600) and the transcript go */
+  outDir: string;
+}
+
+export interface Counted {
+  recordCount: number;
+  eligibleCount: number;
+  usedCount: number;
+  trainCount: number;
+  validationCount: number;
+  datasetRoot: string;
+  recordsPath: string;
+}
+
+interface Prepared {
+  loader: RaphaDataLoader;
+  schema: DatasetSchema;
+  sel: Selection;
+  poseidon: PoseidonFn;
+  ds: ReturnType<typeof buildDataset>;
+  counted: Counted;
+}
+
+async function prepare(a: DatasetRequest): Promise<Prepared> {
+  mkdirSync(a.outDir, { recursive: true, mode: 0o700 });
+  const schema = loadDatasetSchema(a.schemaPath);
+  const poseidon = await getPoseidon();
+  const loader = await new RaphaDataLoader({ dir: a.datasetDir, format: a.format, schema, hospitalSecret: secretToField(a.hospitalSecretHex), poseidon }).load();
+  const sel = loader.select(a.cohort, a.maxRecords);
+  const ds = buildDataset(poseidon, a.instance === "prod" ? PROD_INSTANCE : DEV_INSTANCE, loader.committedRecords());
+  // record words only (no raw values), for the prover; still hospital-private: owner-only
+  const recordsPath = join(a.outDir, "records.json");
+  writeFileSync(recordsPath, JSON.stringify(loader.records.map((r) => r.word.toString())), { mode: 0o600 });
+  const counted = { recordCount: loader.records.length, eligibleCount: sel.eligibleCount, usedCount: sel.usedCount, trainCount: 0, validationCount: 0, datasetRoot: ds.root.toString(), recordsPath };
+  return { loader, schema, sel, poseidon, ds, counted };
+}
+
+/** Admission and dataset registration: load, count eligible records, recompute the root. No model code runs. */
+export async function countDataset(a: DatasetRequest): Promise<Counted> {
+  return (await prepare(a)).counted;
+}
+
+export interface TrainRequest extends DatasetRequest {
+  bundle: ModelBundle;
+  /** the epochs to run (the scanner has already held the spec to the node's maxEpochs) */
+  epochs: number;
+  threads?: number;
+  holdoutFraction?: number; // default 0.1: hospital-side validation split (aggregate metrics only)
+  /** the agent's enclave signs each proof batch's usage commitment, computed from the ids fed to training */
+  usage?: { signer: Pick<AttestationProvider, "signUsage">; chainId: number; jobRegistry: Address; jobId: string; node: Address };
+  /** extra endpoints/paths the child must NOT reach (self-check); the dataset dir and outDir are always probed */
+  probes?: { network?: { host: string; port: number }[]; files?: string[] };
+}
+
+export interface PublicMetrics {
+  trainRecords: number;
+  validationRecords: number;
+  epochs: number;
+  /** BCE of the final weights on the training rows, 4 significant digits */
+  trainLoss: number;
+  validation?: { n: number; auc: number; accuracy: number; bce: number; baselineBce: number };
+}
+
+export interface TrainOutcome {
+  isolation: { mode: SandboxMode; verified: boolean; network: ProbeResult[]; files: ProbeResult[] };
+  counted: Counted;
+  /** aggregates only, rounded: these reach the public receipt */
+  metrics: PublicMetrics;
+  /** per-epoch curve: encrypted result only */
+  lossCurve: number[];
+  weights: Uint8Array;
+  weightsPath: string;
+  weightsSha256: string;
+  transcriptPath: string;
+  metricsPath: string;
+  curvePath: string;
+  usageSignaturesPath?: string;
+  recordsPerSecond: number;
+  /** wall time from spawn to the child's isolation report (sandbox start-up) */
+  spawnMs: number;
+}
+
+/** The output check refused the result (weights or metrics carry record values). */
+export class OutputPolicyError extends Error {
+  constructor(readonly findings: OutputFinding[]) {
+    super(`output check refused the result: ${findings.map((f) => `${f.rule} (${f.where})`).join("; ")}`);
+    this.name = "OutputPolicyError";
+  }
+}
+
+const round4 = (x: number) => Number(x.toPrecision(4));
 
 /** A listening socket on the host side that the child must fail to reach. */
 async function canary(): Promise<{ server: Server; port: number }> {
@@ -27,69 +138,178 @@ async function canary(): Promise<{ server: Server; port: number }> {
   return { server, port: (server.address() as { port: number }).port };
 }
 
-export async function runTraining(
-  spec: Omit<TrainJobSpec, "probes" | "isolationMode"> & { extraProbes?: { host: string; port: number }[] },
-  opts: { allowUnisolated?: boolean; unshareBin?: string; onMessage?: (m: ChildMessage) => void; workerArgs?: string[] } = {},
-): Promise<TrainOutcome> {
-  const plan = planIsolation(opts.allowUnisolated ?? false, opts.unshareBin);
-  const { server, port } = await canary();
-  try {
-    const full: TrainJobSpec = { ...spec, probes: [{ host: "127.0.0.1", port }, ...(spec.extraProbes ?? [])], isolationMode: plan.mode };
-    mkdirSync(spec.outDir, { recursive: true });
-    const specPath = join(spec.outDir, "train-spec.json");
-    writeFileSync(specPath, JSON.stringify(full), { mode: 0o600 });
-    const worker = join(here, "worker.ts");
-    const tsx = pathToFileURL(createRequire(join(here, "run.ts")).resolve("tsx")).href;
-    const cmd = [...plan.prefix, process.execPath, "--import", tsx, ...(opts.workerArgs ?? []), worker, specPath];
-    const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "", NODE_ENV: "production" } });
-    let isolation: TrainOutcome["isolation"] | undefined;
-    let counted: TrainOutcome["counted"] | undefined;
-    let done: TrainOutcome["done"] | undefined;
-    let error: string | undefined;
-    const lossCurve: number[] = [];
-    let buf = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      buf += d.toString();
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        let m: ChildMessage;
-        try {
-          m = JSON.parse(line);
-        } catch {
-          continue; // not protocol output; ignored (never logged: could be anything)
-        }
-        if (m.type === "isolation") isolation = { ...plan, verified: m.ok, probes: m.probes };
-        else if (m.type === "counted") counted = m;
-        else if (m.type === "epoch") lossCurve.push(m.loss);
-        else if (m.type === "done") done = m;
-        else if (m.type === "error") error = m.message;
-        opts.onMessage?.(m);
+/** Splits the selection: every k-th record to validation (deterministic). */
+function split(sel: Selection, fraction: number) {
+  const dim = sel.dim;
+  const nVal = Math.floor(sel.usedCount * fraction);
+  const nTrain = sel.usedCount - nVal;
+  const step = nVal > 0 ? sel.usedCount / nVal : Infinity;
+  const isVal = new Uint8Array(sel.usedCount);
+  for (let k = 0; k < nVal; k++) isVal[Math.min(sel.usedCount - 1, Math.floor(k * step))] = 1;
+  const Xt = new Float32Array(nTrain * dim), Yt = new Float32Array(nTrain);
+  const Xv = new Float32Array(nVal * dim), Yv = new Float32Array(nVal);
+  let a = 0, b = 0;
+  for (let i = 0; i < sel.usedCount; i++) {
+    if (isVal[i]) {
+      Xv.set(sel.X.subarray(i * dim, i * dim + dim), b * dim);
+      Yv[b++] = sel.Y[i]!;
+    } else {
+      Xt.set(sel.X.subarray(i * dim, i * dim + dim), a * dim);
+      Yt[a++] = sel.Y[i]!;
+    }
+  }
+  return { Xt, Yt, Xv, Yv, nTrain, nVal };
+}
+
+export interface ChildRun {
+  isolation?: Extract<ChildMessage, { type: "isolation" }>;
+  done?: Extract<ChildMessage, { type: "done" }>;
+  error?: string;
+  exitCode: number;
+  stderrTail: string;
+  spawnMs: number;
+}
+
+/** Spawns the worker in the sandbox, streams `input` to its stdin, collects its bounded stdout. */
+export async function runChild(
+  input: Buffer[],
+  probes: { network: { host: string; port: number }[]; files: string[] },
+  opts: { allowUnisolated?: boolean; bwrapBin?: string; unshareBin?: string; maxOutputBytes: number; onMessage?: (m: ChildMessage) => void; worker?: string },
+): Promise<ChildRun & { mode: SandboxMode }> {
+  const plan = planSandbox(opts.allowUnisolated ?? false, { bwrapBin: opts.bwrapBin, unshareBin: opts.unshareBin });
+  const tsx = pathToFileURL(createRequire(join(here, "run.ts")).resolve("tsx")).href;
+  const argv = plan.argv(["--import", tsx, opts.worker ?? join(here, "worker.ts"), JSON.stringify(probes)]);
+  const t0 = performance.now();
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NODE_ENV: "production" } });
+  const run: ChildRun = { exitCode: 1, stderrTail: "", spawnMs: 0 };
+  let buf = "";
+  let seen = 0;
+  child.stdout.on("data", (d: Buffer) => {
+    seen += d.length;
+    if (seen > opts.maxOutputBytes) {
+      run.error ??= `training child wrote more than ${opts.maxOutputBytes} bytes: stopped`;
+      child.kill("SIGKILL");
+      return;
+    }
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      let m: ChildMessage;
+      try {
+        m = JSON.parse(line);
+      } catch {
+        continue; // not protocol output; ignored and never logged (could be anything)
       }
+      if (m.type === "isolation") {
+        run.isolation = m;
+        run.spawnMs = performance.now() - t0;
+      } else if (m.type === "done") run.done = m;
+      else if (m.type === "error") run.error ??= m.message;
+      opts.onMessage?.(m);
+    }
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    run.stderrTail = (run.stderrTail + d.toString()).slice(-2000);
+  });
+  child.stdin.on("error", () => {}); // the child may exit (e.g. failed self-check) before reading all input
+  for (const part of input) if (!child.stdin.write(part)) await new Promise<void>((r) => { child.stdin.once("drain", r); child.once("close", r); });
+  child.stdin.end();
+  run.exitCode = await new Promise((r) => child.on("close", (c) => r(c ?? 1)));
+  return { ...run, mode: plan.mode };
+}
+
+export async function runTraining(a: TrainRequest, opts: { allowUnisolated?: boolean; bwrapBin?: string; unshareBin?: string; onMessage?: (m: ChildMessage) => void } = {}): Promise<TrainOutcome> {
+  const b = a.bundle;
+  // 1. the hospital's own code: load, consent + cohort, count, commit, transcript
+  const p = await prepare(a);
+  const { sel, loader } = p;
+  if (sel.dim !== b.spec.inputDim) throw new Error(`model expects ${b.spec.inputDim} features; the dataset has ${sel.dim}`);
+  const transcriptPath = join(a.outDir, "transcript.json");
+  loader.writeTranscript(sel, transcriptPath);
+  const s = split(sel, a.holdoutFraction ?? 0.1);
+  const counted = { ...p.counted, trainCount: s.nTrain, validationCount: s.nVal };
+  if (s.nTrain === 0) throw new Error("no eligible records to train on");
+
+  // 2. the sandboxed child: spec + weights + matrices in, weights + aggregates out
+  const paramCount = b.params.reduce((x, t) => x + tensorSize(t.shape), 0);
+  const init = new Float32Array(encodeParams(b.params, b.initialWeights).buffer);
+  const frame = encodeFrame({ spec: b.spec, epochs: a.epochs, threads: a.threads ?? 1, dim: sel.dim, nTrain: s.nTrain, nVal: s.nVal, paramCount }, { weights: init, Xt: s.Xt, Yt: s.Yt, Xv: s.Xv, Yv: s.Yv });
+  const { server, port } = await canary();
+  let run;
+  try {
+    const files = [a.datasetDir, a.outDir, transcriptPath, counted.recordsPath, a.schemaPath, ...(a.probes?.files ?? [])];
+    run = await runChild(frame, { network: [{ host: "127.0.0.1", port }, ...(a.probes?.network ?? [])], files }, {
+      ...opts,
+      maxOutputBytes: Math.ceil((paramCount * 4 * 4) / 3) + a.epochs * 64 + 64 * 1024,
     });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-2000);
-    });
-    const code: number = await new Promise((r) => child.on("close", (c) => r(c ?? 1)));
-    if (error) throw new Error(`training child failed: ${error}`);
-    if (code !== 0 || !isolation || !counted || (!done && spec.mode !== "count")) throw new Error(`training child exited ${code} without a result${stderr ? ` (stderr tail: ${stderr.split("\n").slice(-3).join(" | ")})` : ""}`);
-    if (!isolation.verified && plan.mode !== "none-operator-opt-out") throw new Error("isolation not verified");
-    return { isolation, counted, lossCurve, done };
   } finally {
     server.close();
   }
+  if (run.error) throw new Error(`training child failed: ${run.error}`);
+  if (!run.isolation) throw new Error(`training child exited ${run.exitCode} before its self-check${run.stderrTail ? ` (stderr tail: ${run.stderrTail.split("\n").slice(-3).join(" | ")})` : ""}`);
+  const verified = run.isolation.ok;
+  // in bwrap mode both network and filesystem must be verified; a fallback the operator opted into
+  // runs with what it has and the receipt says so
+  if (run.mode === "bwrap" && !verified) throw new Error("sandbox self-check failed: the training child could reach the network or a hospital path");
+  if (run.mode === "netns-only-operator-opt-in" && run.isolation.network.some((r) => r.result === "connected")) throw new Error("network reachable from the training child");
+  if (run.exitCode !== 0 || !run.done) throw new Error(`training child exited ${run.exitCode} without a result`);
+  const done = run.done;
+
+  // 3. output check against every row the model saw, before anything is encrypted or published
+  const weightsBytes = fromBase64(done.weights);
+  if (weightsBytes.length !== paramCount * 4) throw new Error("output policy: the child's weights differ in size from the declared parameters");
+  const weights = decodeParams(b.params, weightsBytes);
+  for (const t of b.params) if (weights[t.name]!.some((v) => !Number.isFinite(v))) throw new Error(`training produced non-finite weights in ${t.name}: lower the learning rate`);
+  const publicMetrics: Record<string, number> = { trainLoss: done.trainLoss };
+  if (done.validation) publicMetrics.validationBce = done.validation.bce;
+  const findings = checkOutputs({ rows: sel.X, dim: sel.dim, params: b.params, weights, publicMetrics, curve: done.lossCurve, norms: p.schema.features.map((f) => f.norm) });
+  if (findings.length) throw new OutputPolicyError(findings);
+
+  const metrics: PublicMetrics = {
+    trainRecords: s.nTrain,
+    validationRecords: s.nVal,
+    epochs: a.epochs,
+    trainLoss: round4(done.trainLoss),
+    validation: done.validation ? roundValidation(done.validation) : undefined,
+  };
+  const weightsPath = join(a.outDir, "weights.bin");
+  writeFileSync(weightsPath, weightsBytes, { mode: 0o600 });
+  const metricsPath = join(a.outDir, "metrics.json");
+  writeFileSync(metricsPath, JSON.stringify(metrics), { mode: 0o600 });
+  const curvePath = join(a.outDir, "curve.json");
+  writeFileSync(curvePath, JSON.stringify({ trainLossCurve: done.lossCurve }), { mode: 0o600 });
+
+  // 4. usage signatures, by the agent's enclave signer, over the ids the child was fed
+  let usageSignaturesPath: string | undefined;
+  if (a.usage) {
+    const u = a.usage;
+    const binding = computeJobBinding(u.chainId, u.jobRegistry, BigInt(u.jobId), u.node);
+    const usedIds = sel.usedIndices.map((i) => loader.records[i]!.id);
+    const batches = planBatches(p.poseidon, p.ds, { usedIds }, { cohort: a.cohort, jobBinding: binding, startMinId: 0n });
+    const sigs: { chunkIndex: number; usage: string; count: number; signature: Hex }[] = [];
+    for (const bt of batches) sigs.push({ chunkIndex: bt.chunkIndex, usage: bt.usage.toString(), count: bt.count, signature: await u.signer.signUsage({ chainId: u.chainId, jobRegistry: u.jobRegistry, jobId: BigInt(u.jobId), chunkIndex: bt.chunkIndex, usage: bt.usage }) });
+    usageSignaturesPath = join(a.outDir, "usage-signatures.json");
+    writeFileSync(usageSignaturesPath, JSON.stringify(sigs), { mode: 0o600 });
+  }
+  return {
+    isolation: { mode: run.mode, verified, network: run.isolation.network, files: run.isolation.files },
+    counted,
+    metrics,
+    lossCurve: done.lossCurve,
+    weights: weightsBytes,
+    weightsPath,
+    weightsSha256: createHash("sha256").update(weightsBytes).digest("hex"),
+    transcriptPath,
+    metricsPath,
+    curvePath,
+    usageSignaturesPath,
+    recordsPerSecond: done.recordsPerSecond,
+    spawnMs: run.spawnMs,
+  };
 }
 
-/** Runs a tiny script under the isolation prefix that tries to connect to host:port; returns the outcome. */
-export async function probeFromIsolatedChild(host: string, port: number, opts: { allowUnisolated?: boolean; unshareBin?: string } = {}): Promise<{ mode: string; result: string }> {
-  const plan = planIsolation(opts.allowUnisolated ?? false, opts.unshareBin);
-  const code = `const s=require("node:net").connect(${port},${JSON.stringify(host)});const t=setTimeout(()=>{console.log("timeout");process.exit(0)},2000);s.on("connect",()=>{console.log("connected");process.exit(0)});s.on("error",e=>{console.log(e.code||"error");process.exit(0)})`;
-  const cmd = [...plan.prefix, process.execPath, "-e", code];
-  const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ["ignore", "pipe", "ignore"] });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  await new Promise((r) => child.on("close", r));
-  return { mode: plan.mode, result: out.trim() };
+function roundValidation(v: ValidationMetrics): NonNullable<PublicMetrics["validation"]> {
+  return { n: v.n, auc: round4(v.auc), accuracy: round4(v.accuracy), bce: round4(v.bce), baselineBce: round4(v.baselineBce) };
 }

@@ -1,26 +1,19 @@
-// The training child. Runs inside its own network namespace. Order of work:
-//  1. prove to itself that the network is gone (every probe connect must fail), else abort
-//  2. load + validate the records, count unique eligible records, write the prover transcript
-//  3. only then hand feature batches to the researcher's ONNX graph
+// The training child. It runs inside the sandbox (sandbox.ts) and sees nothing but its inputs:
+//  1. self-check before reading any input: every network probe must fail and every planted path
+//     (agent home, keys, dataset, host /tmp — given on the command line) must be unreachable
+//  2. read one bounded binary frame from stdin: spec, initial weights, feature matrix and labels
+//  3. build the graphs from the spec (sdk builder), train, evaluate; write weights + aggregates to stdout
+// It never receives a key, a path to data or a record identifier; the agent signs usage itself.
 import { connect } from "node:net";
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { createHash } from "node:crypto";
-import { RaphaDataLoader } from "../data/loader.js";
-import { loadDatasetSchema } from "../data/schema.js";
-import { secretToField, getPoseidon } from "../data/cohort.js";
-import { buildDataset } from "../../../sdk/src/dataset.js";
-import { DEV_INSTANCE, PROD_INSTANCE } from "../../../sdk/src/constants.js";
-import { computeJobBinding } from "../../../sdk/src/binding.js";
-import { planBatches } from "../../../sdk/src/witness.js";
-import { SimulatedAttestationProvider } from "../attest/provider.js";
-import { parseBundle } from "../../../sdk/src/model/bundle.js";
+import { openSync, closeSync } from "node:fs";
+import { buildModel } from "@rapha/sdk/model/builder";
+import { decodeParams, toBase64 } from "@rapha/sdk/model/bundle";
 import { trainWithOnnx, predict, binaryMetrics } from "./onnx-trainer.js";
-import type { ChildMessage, TrainJobSpec } from "./protocol.js";
+import { FRAME_MAGIC, MAX_HEADER_BYTES, MAX_PAYLOAD_BYTES, payloadBytes, type ChildMessage, type FrameHeader, type ProbeResult, type SelfCheckPlan } from "./protocol.js";
 
 const send = (m: ChildMessage) => process.stdout.write(JSON.stringify(m) + "\n");
 
-export function probe(host: string, port: number, timeoutMs = 1500): Promise<string> {
+export function probeNetwork(host: string, port: number, timeoutMs = 1500): Promise<string> {
   return new Promise((resolve) => {
     const s = connect({ host, port });
     const t = setTimeout(() => {
@@ -39,85 +32,82 @@ export function probe(host: string, port: number, timeoutMs = 1500): Promise<str
   });
 }
 
-async function main() {
-  const spec = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as TrainJobSpec;
-  // 1. isolation self-check
-  const results = [];
-  for (const p of spec.probes) results.push({ target: `${p.host}:${p.port}`, result: await probe(p.host, p.port) });
-  const isolated = results.every((r) => r.result !== "connected");
-  send({ type: "isolation", ok: isolated, mode: spec.isolationMode, probes: results });
-  if (!isolated && spec.isolationMode !== "none-operator-opt-out") throw new Error("network reachable from training process: refusing to train");
-
-  // 2. load, count, transcript
-  mkdirSync(spec.outDir, { recursive: true });
-  const schema = loadDatasetSchema(spec.schemaPath);
-  const poseidon = await getPoseidon();
-  const loader = await new RaphaDataLoader({ dir: spec.datasetDir, format: spec.format, schema, hospitalSecret: secretToField(spec.hospitalSecretHex), poseidon }).load();
-  const sel = loader.select(spec.cohort, spec.maxRecords);
-  const committed = loader.committedRecords();
-  const ds = buildDataset(poseidon, spec.instance === "prod" ? PROD_INSTANCE : DEV_INSTANCE, committed);
-  const recordsPath = join(spec.outDir, "records.json"); // record words only (no raw values), for the prover
-  writeFileSync(recordsPath, JSON.stringify(loader.records.map((r) => r.word.toString())));
-  if (spec.mode === "count") {
-    send({ type: "counted", recordCount: loader.records.length, eligibleCount: sel.eligibleCount, usedCount: sel.usedCount, trainCount: 0, validationCount: 0, datasetRoot: ds.root.toString(), recordsPath });
-    send({ type: "counted-only" });
-    return;
+/** "opened" when the path can be opened for reading; otherwise the errno code (ENOENT inside bwrap). */
+export function probeFile(path: string): string {
+  try {
+    closeSync(openSync(path, "r"));
+    return "opened";
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? "error";
   }
-  const transcriptPath = join(spec.outDir, "transcript.json");
-  loader.writeTranscript(sel, transcriptPath);
-  const dim = sel.dim;
-  const nVal = Math.floor(sel.usedCount * (spec.holdoutFraction ?? 0.1));
-  const nTrain = sel.usedCount - nVal;
-  // deterministic split: every k-th record to validation
-  const step = nVal > 0 ? sel.usedCount / nVal : Infinity;
-  const isVal = new Uint8Array(sel.usedCount);
-  for (let k = 0; k < nVal; k++) isVal[Math.min(sel.usedCount - 1, Math.floor(k * step))] = 1;
-  const Xt = new Float32Array(nTrain * dim), Yt = new Float32Array(nTrain);
-  const Xv = new Float32Array(nVal * dim), Yv = new Float32Array(nVal);
-  let a = 0, b = 0;
-  for (let i = 0; i < sel.usedCount; i++) {
-    if (isVal[i]) {
-      Xv.set(sel.X.subarray(i * dim, i * dim + dim), b * dim);
-      Yv[b++] = sel.Y[i]!;
-    } else {
-      Xt.set(sel.X.subarray(i * dim, i * dim + dim), a * dim);
-      Yt[a++] = sel.Y[i]!;
+}
+
+async function readFrame(): Promise<{ h: FrameHeader; body: Buffer }> {
+  const chunks: Buffer[] = [];
+  let got = 0;
+  let want = 8 + MAX_HEADER_BYTES; // refined once the header is known
+  let h: FrameHeader | undefined;
+  let headLen = 0;
+  for await (const c of process.stdin as AsyncIterable<Buffer>) {
+    chunks.push(c);
+    got += c.length;
+    if (!h && got >= 8) {
+      const pre = Buffer.concat(chunks);
+      if (pre.readUInt32LE(0) !== FRAME_MAGIC) throw new Error("input frame: bad magic");
+      headLen = pre.readUInt32LE(4);
+      if (headLen > MAX_HEADER_BYTES) throw new Error("input frame: header too large");
+      if (got >= 8 + headLen) {
+        h = JSON.parse(pre.subarray(8, 8 + headLen).toString("utf8")) as FrameHeader;
+        const p = payloadBytes(h);
+        if (!(p >= 0 && p <= MAX_PAYLOAD_BYTES)) throw new Error("input frame: payload size out of bounds");
+        want = 8 + headLen + p;
+      }
     }
+    if (got > want) throw new Error("input frame: more bytes than declared");
   }
-  send({ type: "counted", recordCount: loader.records.length, eligibleCount: sel.eligibleCount, usedCount: sel.usedCount, trainCount: a, validationCount: b, datasetRoot: ds.root.toString(), recordsPath });
+  if (!h) throw new Error("input frame: truncated header");
+  if (got !== want) throw new Error("input frame: truncated payload");
+  return { h, body: Buffer.concat(chunks).subarray(8 + headLen) };
+}
 
-  // 3. train
-  const bundle = parseBundle(readFileSync(spec.bundlePath));
-  const epochs = spec.epochs ?? bundle.manifest.spec.epochs;
-  const res = await trainWithOnnx(bundle, { X: Xt, Y: Yt, dim }, { epochs, threads: spec.threads, onEpoch: (e) => send({ type: "epoch", epoch: e.epoch, epochs, loss: e.loss }) });
-  const metrics: Record<string, unknown> = { trainLossCurve: res.lossCurve, trainRecords: a, epochs, trainRecordsPerSecond: Math.round(res.recordsPerSecond) };
-  if (b >= 20) {
-    const m = binaryMetrics(await predict(bundle, res.params, Xv, dim), Yv);
-    metrics.validation = { n: m.n, bce: m.bce, auc: m.auc, accuracy: m.accuracy, baselineBce: m.baselineBce };
+function f32(body: Buffer, off: number, n: number): Float32Array {
+  const out = new Float32Array(n);
+  new Uint8Array(out.buffer).set(body.subarray(off, off + n * 4));
+  return out;
+}
+
+async function main() {
+  const plan = JSON.parse(process.argv[2] ?? "{}") as SelfCheckPlan;
+  // 1. self-check
+  const network: ProbeResult[] = [];
+  for (const p of plan.network ?? []) network.push({ target: `${p.host}:${p.port}`, result: await probeNetwork(p.host, p.port) });
+  const files: ProbeResult[] = (plan.files ?? []).map((f) => ({ target: f, result: probeFile(f) }));
+  const ok = network.every((r) => r.result !== "connected") && files.every((r) => r.result !== "opened");
+  send({ type: "isolation", ok, network, files });
+  // 2. input
+  const { h, body } = await readFrame();
+  const built = buildModel(h.spec);
+  let off = 0;
+  const take = (n: number) => {
+    const a = f32(body, off, n);
+    off += n * 4;
+    return a;
+  };
+  const initial = decodeParams(built.params, new Uint8Array(take(h.paramCount).buffer));
+  const Xt = take(h.nTrain * h.dim), Yt = take(h.nTrain), Xv = take(h.nVal * h.dim), Yv = take(h.nVal);
+  // 3. train + aggregates
+  const res = await trainWithOnnx(h.spec, initial, { X: Xt, Y: Yt, dim: h.dim }, { epochs: h.epochs, threads: h.threads, built, onEpoch: (epoch) => send({ type: "epoch", epoch, epochs: h.epochs }) });
+  const trainLoss = binaryMetrics(await predict(h.spec, res.params, Xt, h.dim, built), Yt).bce;
+  let validation: Extract<ChildMessage, { type: "done" }>["validation"];
+  if (h.nVal >= 20) {
+    const m = binaryMetrics(await predict(h.spec, res.params, Xv, h.dim, built), Yv);
+    validation = { n: m.n, bce: m.bce, auc: m.auc, accuracy: m.accuracy, baselineBce: m.baselineBce };
   }
-  const weightsPath = join(spec.outDir, "weights.bin");
-  writeFileSync(weightsPath, res.weights);
-  const metricsPath = join(spec.outDir, "metrics.json");
-  writeFileSync(metricsPath, JSON.stringify(metrics));
-  // 4. the enclave (this child) signs the usage commitment of every batch it will be paid for, computed
-  //    from the ids it actually fed to training, so settlement binds proofs to training's consumption
-  let usageSignaturesPath: string | undefined;
-  if (spec.usage) {
-    const u = spec.usage;
-    const binding = computeJobBinding(u.chainId, u.jobRegistry, BigInt(u.jobId), u.node);
-    const usedIds = sel.usedIndices.map((i) => loader.records[i]!.id);
-    const batches = planBatches(poseidon, ds, { usedIds }, { cohort: spec.cohort, jobBinding: binding, startMinId: 0n });
-    const enclave = new SimulatedAttestationProvider(readFileSync(u.enclaveKeyPath, "utf8").trim() as `0x${string}`);
-    const sigs = [];
-    for (const b of batches) sigs.push({ chunkIndex: b.chunkIndex, usage: b.usage.toString(), count: b.count, signature: await enclave.signUsage({ chainId: u.chainId, jobRegistry: u.jobRegistry, jobId: BigInt(u.jobId), chunkIndex: b.chunkIndex, usage: b.usage }) });
-    usageSignaturesPath = join(spec.outDir, "usage-signatures.json");
-    writeFileSync(usageSignaturesPath, JSON.stringify(sigs));
-  }
-  send({ type: "done", weightsPath, transcriptPath, metricsPath, weightsSha256: createHash("sha256").update(res.weights).digest("hex"), usageSignaturesPath });
+  send({ type: "done", weights: toBase64(res.weights), lossCurve: res.lossCurve, trainLoss, validation, seconds: res.seconds, recordsPerSecond: res.recordsPerSecond });
 }
 
 main().catch((e: Error) => {
-  // error messages from the loader name files/lines/fields only
-  send({ type: "error", message: e.message });
+  // messages name the stage and the bound, never a value from the input
+  send({ type: "error", message: e.message.slice(0, 300) });
   process.exitCode = 1;
 });

@@ -11,23 +11,28 @@
 import { z } from "zod";
 import { GraphBuilder, valueInfo, encodeModel, type ValueInfo } from "./graph.js";
 
-export const ModelSpecSchema = z.object({
-  kind: z.enum(["logreg", "mlp"]),
+// Families are a discriminated union on `kind` so a new family (e.g. the imaging CNN) is one more
+// member; every object is strict: an unknown key is refused, never ignored.
+const OptimizerSchema = z.strictObject({
+  type: z.enum(["sgd", "adam"]),
+  lr: z.number().positive().max(10),
+  beta1: z.number().min(0).max(0.9999).default(0.9),
+  beta2: z.number().min(0).max(0.99999).default(0.999),
+  eps: z.number().positive().max(1).default(1e-8),
+});
+const common = {
   inputDim: z.number().int().min(1).max(4096),
-  hidden: z.array(z.number().int().min(1).max(1024)).max(4).default([]),
   loss: z.literal("bce").default("bce"),
-  optimizer: z.object({
-    type: z.enum(["sgd", "adam"]),
-    lr: z.number().positive().max(10),
-    beta1: z.number().min(0).max(1).default(0.9),
-    beta2: z.number().min(0).max(1).default(0.999),
-    eps: z.number().positive().default(1e-8),
-  }),
-  l2: z.number().min(0).default(0),
+  optimizer: OptimizerSchema,
+  l2: z.number().min(0).max(10).default(0),
   batchSize: z.number().int().min(1).max(1 << 20).default(256),
   epochs: z.number().int().min(1).max(1000).default(10),
-  seed: z.number().int().min(0).default(1),
-});
+  seed: z.number().int().min(0).max(0xffffffff).default(1),
+};
+export const ModelSpecSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("logreg"), ...common, hidden: z.array(z.number().int()).max(0).default([]) }),
+  z.strictObject({ kind: z.literal("mlp"), ...common, hidden: z.array(z.number().int().min(1).max(1024)).min(1).max(4) }),
+]);
 export type ModelSpec = z.input<typeof ModelSpecSchema>;
 export type ModelSpecParsed = z.output<typeof ModelSpecSchema>;
 
@@ -59,8 +64,8 @@ export function layerSizes(spec: ModelSpecParsed): number[] {
   return spec.kind === "logreg" ? [spec.inputDim, 1] : [spec.inputDim, ...spec.hidden, 1];
 }
 
-function declare(spec: ModelSpecParsed): { params: TensorDecl[]; state: TensorDecl[] } {
-  if (spec.kind === "mlp" && spec.hidden.length === 0) throw new Error("mlp needs at least one hidden layer");
+/** The trainable tensors (and optimiser state) a spec implies, in bundle order. */
+export function declare(spec: ModelSpecParsed): { params: TensorDecl[]; state: TensorDecl[] } {
   const sizes = layerSizes(spec);
   const params: TensorDecl[] = [];
   for (let l = 0; l < sizes.length - 1; l++) {

@@ -1,43 +1,56 @@
-// Model bundle: a single JSON document (manifest + base64 files), digest = keccak256 of its bytes.
-// Browser-safe: no node-only imports.
+// Model bundle (rapha-model-bundle/2): a declarative model spec, the feature names and the initial
+// weights. No graphs and no code: the hospital builds every ONNX graph itself from the spec
+// (buildModel), so a researcher cannot choose what the training computes or what it reads.
+// The on-chain model digest is keccak256 of the bundle's bytes; serializeBundle emits RFC 8785
+// canonical JSON. Browser-safe: no node-only imports.
 import { z } from "zod";
-import { keccak_256, } from "@noble/hashes/sha3.js";
+import canonicalize from "canonicalize";
+import { keccak_256 } from "@noble/hashes/sha3.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
-import { buildModel, ModelSpecSchema, type ModelSpec, type TensorDecl } from "./builder.js";
+import { declare, initParams, ModelSpecSchema, type ModelSpec, type ModelSpecParsed, type TensorDecl } from "./builder.js";
 
-export const BUNDLE_FORMAT = "rapha-model-bundle/1";
+export const BUNDLE_FORMAT = "rapha-model-bundle/2";
+/** Largest tensor a bundle may declare; far above any builder family, far below an allocation hazard. */
+export const MAX_TENSOR_VALUES = 1 << 24;
+export const GRAPH_REFUSAL = "researcher-authored graphs are not accepted; send a model spec (rapha-model-bundle/2)";
 
-export const FileEntrySchema = z.object({
-  name: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/),
-  role: z.enum(["train_epoch", "train_step", "inference", "init_params", "code", "other"]),
-  size: z.number().int().min(0),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+/** A bundle refused while parsing; `code` is stable (scan reports), the message is for a person. */
+export class BundleError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "BundleError";
+  }
+}
+
+const TensorDeclSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/),
+  shape: z.array(z.number().int().min(1).max(MAX_TENSOR_VALUES)).min(1).max(4),
 });
 
-const TensorDeclSchema = z.object({ name: z.string(), shape: z.array(z.number().int().min(1)) });
-
-export const ManifestSchema = z.object({
+export const BundleSchema = z.strictObject({
   format: z.literal(BUNDLE_FORMAT),
   spec: ModelSpecSchema,
-  /** Feature names in order, as the dataset schema maps them (optional; dimension is checked always). */
-  features: z.array(z.string()).optional(),
-  params: z.array(TensorDeclSchema),
-  state: z.array(TensorDeclSchema),
-  /** Output kinds that leave the hospital. Only aggregate kinds are acceptable. */
-  outputs: z.array(z.string()),
-  files: z.array(FileEntrySchema),
+  /** Feature names in model-input order; their count must equal spec.inputDim. */
+  features: z.array(z.string().min(1).max(128)).min(1).max(4096),
+  initialWeights: z.strictObject({
+    dtype: z.literal("float32"),
+    /** little-endian float32 values of every tensor, concatenated in declared order, base64 */
+    tensors: z.array(TensorDeclSchema).min(1).max(16),
+    data: z.string(),
+  }),
 });
-export type Manifest = z.infer<typeof ManifestSchema>;
-
-export const BundleSchema = z.object({
-  manifest: ManifestSchema,
-  files: z.record(z.string(), z.string()), // name -> base64
-});
+export type BundleJson = z.input<typeof BundleSchema>;
 
 export interface ModelBundle {
-  manifest: Manifest;
-  files: Record<string, Uint8Array>;
+  format: typeof BUNDLE_FORMAT;
+  spec: ModelSpecParsed;
+  features: string[];
+  params: TensorDecl[];
+  initialWeights: Record<string, Float32Array>;
 }
 
 export function toBase64(b: Uint8Array): string {
@@ -59,13 +72,14 @@ export function keccakHex(b: Uint8Array): `0x${string}` {
   return `0x${bytesToHex(keccak_256(b))}`;
 }
 
+export const tensorSize = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
 export function encodeParams(params: TensorDecl[], values: Record<string, Float32Array>): Uint8Array {
-  const total = params.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
-  const out = new Float32Array(total);
+  const out = new Float32Array(params.reduce((a, p) => a + tensorSize(p.shape), 0));
   let off = 0;
   for (const p of params) {
     const v = values[p.name];
-    const n = p.shape.reduce((x, y) => x * y, 1);
+    const n = tensorSize(p.shape);
     if (!v || v.length !== n) throw new Error(`param ${p.name}: expected ${n} values`);
     out.set(v, off);
     off += n;
@@ -74,86 +88,106 @@ export function encodeParams(params: TensorDecl[], values: Record<string, Float3
 }
 
 export function decodeParams(params: TensorDecl[], bytes: Uint8Array): Record<string, Float32Array> {
-  const copy = new Uint8Array(bytes); // aligned copy
-  const all = new Float32Array(copy.buffer, 0, copy.byteLength / 4);
+  const total = params.reduce((a, p) => a + tensorSize(p.shape), 0);
+  if (bytes.byteLength !== total * 4) throw new Error(`weights: expected ${total * 4} bytes (${total} float32), got ${bytes.byteLength}`);
+  const all = new Float32Array(new Uint8Array(bytes).buffer); // aligned copy
   const out: Record<string, Float32Array> = {};
   let off = 0;
   for (const p of params) {
-    const n = p.shape.reduce((x, y) => x * y, 1);
-    if (off + n > all.length) throw new Error("params blob too short");
+    const n = tensorSize(p.shape);
     out[p.name] = all.slice(off, off + n);
     off += n;
   }
-  if (off !== all.length) throw new Error("params blob has trailing data");
   return out;
 }
 
-/** Builds a complete bundle from a declared model. Extra files (e.g. code) may be attached for the scanner to judge. */
-export function createBundle(
-  spec: ModelSpec,
-  opts: { features?: string[]; extraFiles?: Record<string, Uint8Array> } = {},
-): ModelBundle {
-  const m = buildModel(spec);
-  const files: Record<string, Uint8Array> = {
-    "train_epoch.onnx": m.trainEpoch,
-    "train_step.onnx": m.trainStep,
-    "inference.onnx": m.inference,
-    "init_params.bin": encodeParams(m.params, m.initialParams),
-    ...(opts.extraFiles ?? {}),
-  };
-  const role = (n: string): Manifest["files"][number]["role"] =>
-    n === "train_epoch.onnx" ? "train_epoch" : n === "train_step.onnx" ? "train_step" : n === "inference.onnx" ? "inference" : n === "init_params.bin" ? "init_params" : /\.(py|js|ts|mjs|sh|ipynb|r)$/i.test(n) ? "code" : "other";
-  const manifest: Manifest = {
-    format: BUNDLE_FORMAT,
-    spec: m.spec,
-    features: opts.features,
-    params: m.params,
-    state: m.state,
-    outputs: ["weights", "metrics"],
-    files: Object.keys(files)
-      .sort()
-      .map((name) => ({ name, role: role(name), size: files[name]!.length, sha256: sha256Hex(files[name]!) })),
-  };
-  return { manifest, files };
+/** Builds a bundle from a declared model: the spec, feature names and the builder's initial weights. */
+export function createBundle(specIn: ModelSpec, opts: { features?: string[]; initialWeights?: Record<string, Float32Array> } = {}): ModelBundle {
+  const spec = ModelSpecSchema.parse(specIn);
+  const { params } = declare(spec);
+  const features = opts.features ?? Array.from({ length: spec.inputDim }, (_, i) => `x${i}`);
+  if (features.length !== spec.inputDim) throw new Error(`features: ${features.length} names for inputDim ${spec.inputDim}`);
+  return { format: BUNDLE_FORMAT, spec, features, params, initialWeights: opts.initialWeights ?? initParams(spec, params) };
 }
 
-/** Canonical serialisation (stable key order) — the bytes whose keccak256 is the on-chain model digest. */
+/** RFC 8785 canonical JSON of the bundle: the bytes whose keccak256 is the on-chain model digest. */
 export function serializeBundle(b: ModelBundle): Uint8Array {
-  const files: Record<string, string> = {};
-  for (const k of Object.keys(b.files).sort()) files[k] = toBase64(b.files[k]!);
-  return new TextEncoder().encode(canonicalJson({ manifest: b.manifest, files }));
+  const json: BundleJson = {
+    format: BUNDLE_FORMAT,
+    spec: b.spec,
+    features: b.features,
+    initialWeights: { dtype: "float32", tensors: b.params, data: toBase64(encodeParams(b.params, b.initialWeights)) },
+  };
+  return new TextEncoder().encode(canonicalJson(json));
 }
 
+/** Keys that only a v1 (graph-carrying) bundle or a smuggled graph/code payload would have. */
+const GRAPH_KEYS = ["manifest", "files", "graph", "graphs", "onnx", "code", "scripts", "train_epoch", "inference"];
+
+const where = (path: PropertyKey[]) => (path.length ? path.map(String).join(".") : "(top level)");
+
+/**
+ * Parses and fully validates a bundle. Throws BundleError with a stable code and a message that names
+ * the field and what was expected; never echoes a value from the bundle.
+ */
 export function parseBundle(bytes: Uint8Array): ModelBundle {
+  if (bytes.length === 0) throw new BundleError("bundle-empty", "bundle is empty (0 bytes)");
   let raw: unknown;
   try {
-    raw = JSON.parse(new TextDecoder().decode(bytes));
+    raw = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {
-    throw new Error("bundle is not valid JSON");
+    throw new BundleError("bundle-not-json", "bundle is not UTF-8 JSON");
   }
-  const p = BundleSchema.parse(raw);
-  const files: Record<string, Uint8Array> = {};
-  for (const [k, v] of Object.entries(p.files)) files[k] = fromBase64(v);
-  for (const f of p.manifest.files) {
-    const data = files[f.name];
-    if (!data) throw new Error(`bundle file missing: ${f.name}`);
-    if (data.length !== f.size || sha256Hex(data) !== f.sha256) throw new Error(`bundle file hash mismatch: ${f.name}`);
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new BundleError("bundle-not-object", "bundle must be a JSON object with format, spec, features, initialWeights");
+  const obj = raw as Record<string, unknown>;
+  if (obj.format === "rapha-model-bundle/1" || GRAPH_KEYS.some((k) => k in obj)) throw new BundleError("bundle-graphs", `bundle carries graphs or code: ${GRAPH_REFUSAL}`);
+  if (obj.format !== BUNDLE_FORMAT) throw new BundleError("bundle-format", `format must be "${BUNDLE_FORMAT}"`);
+  const r = BundleSchema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    // zod messages name the expectation (type, bound, key name), not the offending value
+    throw new BundleError("bundle-schema", `bundle field ${where(i.path)}: ${i.message}${r.error.issues.length > 1 ? ` (+${r.error.issues.length - 1} more)` : ""}`);
   }
-  for (const k of Object.keys(files)) if (!p.manifest.files.some((f) => f.name === k)) throw new Error(`undeclared bundle file: ${k}`);
-  return { manifest: p.manifest, files };
+  const p = r.data;
+  if (p.features.length !== p.spec.inputDim) throw new BundleError("features", `features: ${p.features.length} names for spec.inputDim ${p.spec.inputDim}`);
+  if (new Set(p.features).size !== p.features.length) throw new BundleError("features", "features: names must be unique");
+  // the declared tensors must be exactly the ones the spec implies: checked on the declarations,
+  // before a single weight byte is decoded (a 1.6 GB declaration never allocates)
+  const { params } = declare(p.spec);
+  const declared = p.initialWeights.tensors;
+  if (declared.length !== params.length) throw new BundleError("weights-declaration", `initialWeights.tensors: the spec implies ${params.length} tensors (${params.map((t) => t.name).join(", ")}), ${declared.length} declared`);
+  for (let k = 0; k < params.length; k++) {
+    const want = params[k]!, got = declared[k]!;
+    if (got.name !== want.name || got.shape.length !== want.shape.length || got.shape.some((d, i) => d !== want.shape[i]))
+      throw new BundleError("weights-declaration", `initialWeights.tensors[${k}]: expected ${want.name} [${want.shape.join(", ")}] for this spec`);
+  }
+  const total = params.reduce((a, t) => a + tensorSize(t.shape), 0);
+  const data = p.initialWeights.data;
+  const wantChars = 4 * Math.ceil((total * 4) / 3);
+  if (data.length !== wantChars) throw new BundleError("weights-size", `initialWeights.data: expected ${total} float32 (${wantChars} base64 characters), got ${data.length} characters`);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data)) throw new BundleError("weights-base64", "initialWeights.data: not valid base64");
+  let buf: Uint8Array;
+  try {
+    buf = fromBase64(data);
+  } catch {
+    throw new BundleError("weights-base64", "initialWeights.data: not valid base64");
+  }
+  if (buf.length !== total * 4) throw new BundleError("weights-size", `initialWeights.data: expected ${total * 4} bytes, got ${buf.length}`);
+  const weights = decodeParams(params, buf);
+  for (const t of params) {
+    const v = weights[t.name]!;
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) throw new BundleError("weights-nonfinite", `initialWeights: tensor ${t.name} holds a NaN or infinite value at index ${i}`);
+  }
+  return { format: BUNDLE_FORMAT, spec: p.spec, features: p.features, params, initialWeights: weights };
 }
 
 export function bundleDigest(bytes: Uint8Array): `0x${string}` {
   return keccakHex(bytes);
 }
 
+/** RFC 8785 (JCS) canonical JSON via the maintained `canonicalize` package. Throws on NaN/Infinity. */
 export function canonicalJson(v: unknown): string {
-  if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
-  if (Array.isArray(v)) return `[${v.map((x) => canonicalJson(x === undefined ? null : x)).join(",")}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .filter((k) => o[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-    .join(",")}}`;
+  const s = canonicalize(v);
+  if (s === undefined) throw new Error("canonicalJson: value has no JSON representation");
+  return s;
 }
