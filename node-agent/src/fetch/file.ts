@@ -5,23 +5,30 @@ import { openSync, fstatSync, readSync, closeSync, realpathSync, constants } fro
 import { sep } from "node:path";
 import { BundleRefused } from "./policy.js";
 
-export function readBundleFile(path: string, roots: readonly string[], maxBytes: number): Uint8Array {
+/** True when `real` is `root` or lies below it (both resolved through symlinks). */
+function within(real: string, root: string): boolean {
+  let r: string;
+  try {
+    r = realpathSync(root);
+  } catch {
+    return false;
+  }
+  return real === r || real.startsWith(r.endsWith(sep) ? r : r + sep);
+}
+
+/**
+ * Reads a file:// bundle. `roots` are the operator's allowed directories; `denied` are directories
+ * never readable this way even inside an allowed root (the agent home with its keys, the datasets).
+ */
+export function readBundleFile(path: string, roots: readonly string[], denied: readonly string[], maxBytes: number): Uint8Array {
   let real: string;
   try {
     real = realpathSync(path);
   } catch {
     throw new BundleRefused("file:// bundle does not exist or is not readable");
   }
-  const under = roots.some((r) => {
-    let root: string;
-    try {
-      root = realpathSync(r);
-    } catch {
-      return false;
-    }
-    return real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
-  });
-  if (!under) throw new BundleRefused("file:// bundle lies outside the directories listed in fetch.allowFileRoots");
+  if (!roots.some((r) => within(real, r))) throw new BundleRefused("file:// bundle lies outside the directories listed in fetch.allowFileRoots");
+  if (denied.some((d) => within(real, d))) throw new BundleRefused("file:// bundle lies inside the agent home or a dataset directory; refused");
   const fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
     const st = fstatSync(fd);

@@ -15,6 +15,8 @@ export interface FetchOptions extends FetchPolicy {
   timeoutMs: number;
   maxRedirects?: number;
   resolve?: Resolver;
+  /** directories a file:// URI may never reach, even inside an allowed root (agent home, datasets) */
+  deniedFileRoots?: readonly string[];
 }
 
 /** `p`, or the signal's reason if it fires first (DNS lookups cannot be cancelled, only abandoned). */
@@ -29,7 +31,7 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 
 export async function fetchBundle(uri: string, o: FetchOptions): Promise<Uint8Array> {
   let t: Target = targetOf(uri, o);
-  if (t.kind === "file") return readBundleFile(t.path, o.allowFileRoots, o.maxBytes);
+  if (t.kind === "file") return readBundleFile(t.path, o.allowFileRoots, o.deniedFileRoots ?? [], o.maxBytes);
   const signal = AbortSignal.timeout(o.timeoutMs);
   const maxRedirects = o.maxRedirects ?? 3;
   const first = t.url;

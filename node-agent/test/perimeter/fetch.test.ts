@@ -2,7 +2,7 @@
 // every answer a hostile server could give, tried against real local servers.
 import { expect } from "chai";
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from "node:http";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fetchBundle, BundleRefused, BundleFetchError, isPublicAddress, type FetchOptions, type Resolver } from "../../src/fetch/index.js";
@@ -80,6 +80,10 @@ describe("bundle fetch perimeter (node-agent/src/fetch)", () => {
       writeFileSync(join(root, "big.json"), Buffer.alloc(BASE.maxBytes + 1));
       expect(await refusal(fetchBundle(`file://${root}/big.json`, o))).to.match(/size cap/);
       expect(await refusal(fetchBundle(`file://remote-host${root}/b.json`, o))).to.match(/remote host/);
+      // the agent home and the datasets stay out of reach even when an allowed root contains them
+      mkdirSync(join(root, "home", "keys"), { recursive: true });
+      writeFileSync(join(root, "home", "keys", "operator.key"), "0x" + "ab".repeat(32));
+      expect(await refusal(fetchBundle(`file://${root}/home/keys/operator.key`, { ...o, deniedFileRoots: [join(root, "home")] }))).to.match(/agent home/);
     });
 
     it("refuses credentials in the URL and malformed ipfs:// paths", async () => {
