@@ -1,0 +1,141 @@
+// npm run bench:data [-- --patients 100000 --baseline <git rev>]
+// Reads and commits a generated FHIR Bulk export (numbered parts, half of them gzip, ≥ 5 observations
+// per patient, BP panel components, Consent resources) with the streaming reader, and the same
+// patients in the old flat layout with both the streaming reader and the pre-issue-10 reader (taken
+// from git with `git archive` into a temporary directory; it cannot read the Bulk layout at all).
+// Each measurement runs in its own process, so peak RSS (getrusage maxrss) is that reader's alone.
+// Prints a table and writes reports/bench/data.json.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+/** the last commit before issue 10's reader: loader.ts read whole files into one string */
+const DEFAULT_BASELINE = "427d50d";
+const { values } = parseArgs({
+  options: {
+    patients: { type: "string", default: "100000" },
+    baseline: { type: "string", default: DEFAULT_BASELINE },
+    child: { type: "string" },
+    dir: { type: "string" },
+    consent: { type: "string" },
+    loader: { type: "string" },
+  },
+});
+
+interface Measure {
+  ok: boolean;
+  error?: string;
+  patients?: number;
+  readSeconds?: number;
+  commitSeconds?: number;
+  patientsPerSecond?: number;
+  peakRssMB?: number;
+}
+
+/** Child mode: load + commit one export with one reader, print one JSON line. */
+async function child(): Promise<void> {
+  const { buildDataset } = await import("@rapha/sdk/dataset");
+  const { PROD_INSTANCE } = await import("@rapha/sdk/constants");
+  const { getPoseidon } = await import("@rapha/sdk/poseidon");
+  const { parseDatasetSchema } = await import("../node-agent/src/data/schema.js");
+  const { syntheticSchema } = await import("../node-agent/src/data/synth.js");
+  const mod = (await import(values.loader!)) as { RaphaDataLoader: new (o: object) => { load(): Promise<{ records: unknown[]; committedRecords(): never[] }> } };
+  const poseidon = await getPoseidon();
+  const schema = parseDatasetSchema(syntheticSchema((values.consent ?? "patient-extension") as "patient-extension"));
+  const out: Measure = { ok: false };
+  try {
+    const t0 = performance.now();
+    const L = await new mod.RaphaDataLoader({ dir: values.dir!, format: "fhir", schema, hospitalSecret: 123456789n, poseidon }).load();
+    const t1 = performance.now();
+    buildDataset(poseidon, PROD_INSTANCE, L.committedRecords());
+    const t2 = performance.now();
+    Object.assign(out, { ok: true, patients: L.records.length, readSeconds: (t1 - t0) / 1000, commitSeconds: (t2 - t1) / 1000, patientsPerSecond: L.records.length / ((t1 - t0) / 1000) });
+  } catch (e) {
+    out.error = String((e as Error).message ?? e).slice(0, 200);
+  }
+  out.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+  console.log(JSON.stringify(out));
+}
+
+function du(dir: string): number {
+  return readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
+}
+
+function measure(loader: string, dir: string, consent: string): Measure {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/bench-data.ts"), "--child", "1", "--loader", loader, "--dir", dir, "--consent", consent], { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 24 });
+  const line = r.stdout.trim().split("\n").pop() ?? "";
+  try {
+    return JSON.parse(line) as Measure;
+  } catch {
+    return { ok: false, error: `child exited ${r.status ?? r.signal}${r.stderr ? `: ${r.stderr.trim().split("\n").pop()}` : ""}` };
+  }
+}
+
+async function main(): Promise<void> {
+  const n = Number(values.patients);
+  const { generateSynthetic } = await import("../node-agent/src/data/synth.js");
+  const { DEV_INSTANCE, PROD_INSTANCE, recordsPerChunk, maxChunks } = await import("@rapha/sdk/constants");
+  const work = mkdtempSync(join(tmpdir(), "rapha-bench-data-"));
+  const baselineDir = mkdtempSync(join(ROOT, ".bench-baseline-"));
+  try {
+    const load0 = loadavg()[0]!;
+    const bulk = join(work, "bulk");
+    const flat = join(work, "flat");
+    let t = performance.now();
+    const gb = generateSynthetic(bulk, { seed: 2026, patients: n, layout: "bulk", partSize: 25_000, gzip: "alternate", missingObsRate: 0 });
+    const genBulkSeconds = (performance.now() - t) / 1000;
+    t = performance.now();
+    generateSynthetic(flat, { seed: 2026, patients: n, formats: ["fhir"], missingObsRate: 0 });
+    const genFlatSeconds = (performance.now() - t) / 1000;
+    const observationFiles = (dir: string) => readdirSync(dir).filter((f) => f.startsWith("Observation")).length;
+    // the pre-issue-10 reader, from git, beside the repo so it resolves the same node_modules
+    execFileSync("sh", ["-c", `git -C "${ROOT}" archive ${values.baseline} node-agent/src/data sdk/src | tar -x -C "${baselineDir}"`]);
+    const oldLoader = join(baselineDir, "node-agent/src/data/loader.ts");
+    const newLoader = join(ROOT, "node-agent/src/data/loader.ts");
+    const runs = {
+      streamingBulk: measure(newLoader, bulk, "fhir-consent"),
+      streamingFlat: measure(newLoader, flat, "patient-extension"),
+      oldFlat: measure(oldLoader, flat, "patient-extension"),
+      oldBulk: measure(oldLoader, bulk, "patient-extension"),
+    };
+    const slots = (i: typeof DEV_INSTANCE) => recordsPerChunk(i) * maxChunks(i);
+    const report = {
+      patients: n,
+      machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version, loadAvg1mAtStart: Number(load0.toFixed(2)), loadAvg1mAtEnd: Number(loadavg()[0]!.toFixed(2)) },
+      export: {
+        bulk: { files: readdirSync(bulk).length, observationFiles: observationFiles(bulk), bytes: du(bulk), consented: gb.consented, deceased: gb.deceased, generateSeconds: Number(genBulkSeconds.toFixed(1)) },
+        flat: { bytes: du(flat), generateSeconds: Number(genFlatSeconds.toFixed(1)) },
+      },
+      baselineRev: values.baseline,
+      runs,
+      goal: { patientsPerSecond: 20_000, peakRssMB: 1024 },
+      met: !!runs.streamingBulk.ok && (runs.streamingBulk.patientsPerSecond ?? 0) >= 20_000 && (runs.streamingBulk.peakRssMB ?? Infinity) <= 1024,
+      capacity: { dev: slots(DEV_INSTANCE), prod: slots(PROD_INSTANCE), note: n > slots(DEV_INSTANCE) ? `${n} records exceed the dev instance (${slots(DEV_INSTANCE)} slots): registration needs prover.instance = "prod"` : "fits the dev instance" },
+    };
+    const row = (name: string, m: Measure) =>
+      `| ${name} | ${m.ok ? m.patients!.toLocaleString("en-US") : "—"} | ${m.ok ? Math.round(m.patientsPerSecond!).toLocaleString("en-US") : "—"} | ${m.ok ? m.readSeconds!.toFixed(1) : "—"} | ${m.ok ? m.commitSeconds!.toFixed(1) : "—"} | ${m.peakRssMB ?? "—"} | ${m.ok ? "ok" : `cannot read: ${m.error}`} |`;
+    const table = [
+      `| reader / export (${n.toLocaleString("en-US")} patients) | records | patients/s (read) | read s | commit s (prod root) | peak RSS MB | |`,
+      "|---|---:|---:|---:|---:|---:|---|",
+      row("streaming, Bulk layout (parts, gzip, Consent)", runs.streamingBulk),
+      row("streaming, flat NDJSON", runs.streamingFlat),
+      row(`old reader (${values.baseline}), flat NDJSON`, runs.oldFlat),
+      row(`old reader (${values.baseline}), Bulk layout`, runs.oldBulk),
+    ].join("\n");
+    console.log(table);
+    console.log(`\nload average (1 min) ${report.machine.loadAvg1mAtStart} at start, ${report.machine.loadAvg1mAtEnd} at end, ${report.machine.cores} cores; goal ≥ 20,000 patients/s and ≤ 1 GB: ${report.met ? "met" : "NOT met"}`);
+    console.log(report.capacity.note);
+    mkdirSync(join(ROOT, "reports/bench"), { recursive: true });
+    writeFileSync(join(ROOT, "reports/bench/data.json"), JSON.stringify(report, null, 2) + "\n");
+    console.log("wrote reports/bench/data.json");
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    rmSync(baselineDir, { recursive: true, force: true });
+  }
+}
+
+if (values.child) await child();
+else await main();
