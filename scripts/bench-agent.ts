@@ -12,8 +12,9 @@ import { generateSynthetic, syntheticSchema } from "../node-agent/src/data/synth
 import { RaphaDataLoader } from "../node-agent/src/data/loader.js";
 import { parseDatasetSchema } from "../node-agent/src/data/schema.js";
 import { trainWithOnnx } from "../node-agent/src/train/onnx-trainer.js";
+import { runTraining } from "../node-agent/src/train/run.js";
 import { trainPlainTs } from "../node-agent/src/train/plain-ts.js";
-import { createBundle } from "../sdk/src/model/index.js";
+import { createBundle } from "@rapha/sdk/model/bundle";
 import { initHome } from "../node-agent/src/config.js";
 import { Agent } from "../node-agent/src/agent.js";
 import { makeLogger } from "../node-agent/src/log.js";
@@ -32,6 +33,7 @@ const p50 = (xs: number[]) => {
 const dir = mkdtempSync(join(tmpdir(), "rapha-bench-"));
 console.error(`generating ${nRecords} synthetic patients...`);
 generateSynthetic(dir, { seed: 2026, patients: nRecords, consentRate: 1, formats: ["csv"] });
+writeFileSync(join(dir, "schema.json"), JSON.stringify(syntheticSchema()));
 const t0 = performance.now();
 const L = await new RaphaDataLoader({ dir, format: "csv", schema: parseDatasetSchema(syntheticSchema()), hospitalSecret: 123456789n }).load();
 const loadSeconds = (performance.now() - t0) / 1000;
@@ -39,7 +41,12 @@ const sel = L.select({ ageMin: 0, ageMax: 127, sexMask: 7, conditionAnyMask: 0, 
 const data = { X: sel.X, Y: sel.Y, dim: sel.dim };
 const spec = { kind: "mlp" as const, inputDim: sel.dim, hidden: [64], optimizer: { type: "adam" as const, lr: 0.003 }, batchSize: 256, epochs };
 console.error(`training MLP-64/Adam on ${sel.usedCount} records: onnxruntime...`);
-const onnx = await trainWithOnnx(createBundle(spec), data, { epochs, threads: 1 });
+const bundle = createBundle(spec);
+const onnx = await trainWithOnnx(bundle.spec, bundle.initialWeights, data, { epochs, threads: 1 });
+// the same training through the production path: hospital-side load/count/transcript, then the
+// bubblewrap sandbox fed over stdin (records/s is the child's own training throughput; spawn = start-up to self-check)
+console.error(`same training in the bubblewrap sandbox...`);
+const sandboxed = await runTraining({ datasetDir: dir, format: "csv", schemaPath: join(dir, "schema.json"), hospitalSecretHex: "0x075bcd15", cohort: { ageMin: 0, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 }, maxRecords: nRecords, instance: "prod", outDir: join(dir, "job"), bundle, epochs, holdoutFraction: 0 });
 console.error(`plain TypeScript...`);
 const plainEpochs = Math.max(1, Math.min(2, epochs));
 const plain = trainPlainTs(sel.X, sel.Y, sel.dim, { hidden: 64, lr: 0.003, epochs: plainEpochs, batchSize: 256 });
@@ -88,6 +95,8 @@ const report = {
   eventToAcceptP50Ms: p50(accepted),
   eventToSettleP50Ms: p50(settled),
   trainRecordsPerSecond: Math.round(onnx.recordsPerSecond),
+  sandboxedTrainRecordsPerSecond: Math.round(sandboxed.recordsPerSecond),
+  sandboxSpawnMs: Math.round(sandboxed.spawnMs),
   plainTsRecordsPerSecond: Math.round(plain.recordsPerSecond),
   speedup: Number((onnx.recordsPerSecond / plain.recordsPerSecond).toFixed(2)),
   details: {
@@ -100,6 +109,7 @@ const report = {
     plainTsLossCurve: plain.lossCurve,
     loaderSecondsFor100k: Number(loadSeconds.toFixed(2)),
     onnxThreads: 1,
+    sandbox: { mode: sandboxed.isolation.mode, note: "sandboxed = the same epochs in the bubblewrap child, data over stdin; spawn = spawn to the child's self-check report (includes tsx start-up and a 1.5 s-bounded refused connect)" },
     pipeline: { acceptMs: accepted, settleMs: settled, note: "JobCreated mined (client) -> accept / settle mined; includes isolated count+train children and dev-circuit Groth16 proofs" },
     machine: { cpus: cpus().length, node: process.version },
   },

@@ -84,7 +84,7 @@ async function main() {
     await agent.start();
 
     // --- the researcher's model bundle, hosted over HTTP -------------------------------------
-    const bundleBytes = serializeBundle(createBundle({ kind: "mlp", inputDim: schema.features.length, hidden: [8], optimizer: { type: "adam", lr: 0.02 }, batchSize: 32, epochs: 6 }));
+    const bundleBytes = serializeBundle(createBundle({ kind: "mlp", inputDim: schema.features.length, hidden: [8], optimizer: { type: "adam", lr: 0.02 }, batchSize: 32, epochs: 6 }, { features: schema.features.map((f) => f.name) }));
     const bundleFile = join(tmp, "model.rapha.json");
     writeFileSync(bundleFile, bundleBytes);
     const bundlePort = await freePort();

@@ -1,18 +1,28 @@
 // @vitest-environment node
 // (noble hashes reject jsdom's cross-realm Uint8Array; the builder needs no DOM)
 import { describe, expect, it } from "vitest";
-import { createBundle, parseBundle, serializeBundle, bundleDigest } from "@rapha/sdk/model";
+import { createBundle, parseBundle, serializeBundle, bundleDigest, BUNDLE_FORMAT } from "@rapha/sdk/model";
 import { keccak256 } from "viem";
 import { generateBundle } from "../src/lib/generateBundle";
 
-describe("in-page bundle generation (sdk builder)", () => {
-  it("produces a valid sdk bundle whose keccak256 is the sdk bundle digest", async () => {
+describe("in-page bundle generation (sdk, declarative rapha-model-bundle/2)", () => {
+  it("produces a valid declarative bundle whose keccak256 is the sdk bundle digest", async () => {
     const { bytes, summary } = await generateBundle({ kind: "mlp", inputDim: 9, hidden: [16], epochs: 3, lr: 0.1 });
     const b = parseBundle(bytes);
-    expect(b.manifest.spec.kind).toBe("mlp");
-    expect(b.manifest.spec.inputDim).toBe(9);
+    expect(b.format).toBe(BUNDLE_FORMAT);
+    expect(b.spec.kind).toBe("mlp");
+    expect(b.spec.inputDim).toBe(9);
+    expect(Object.keys(JSON.parse(new TextDecoder().decode(bytes))).sort()).toEqual(["features", "format", "initialWeights", "spec"]);
     expect(keccak256(bytes)).toBe(bundleDigest(bytes));
     expect(bytes).toEqual(serializeBundle(createBundle({ kind: "mlp", inputDim: 9, hidden: [16], epochs: 3, optimizer: { type: "adam", lr: 0.01 } })));
     expect(summary).toContain("9 features");
+  });
+
+  it("builds logistic regression without hidden layers and carries the dataset's feature names", async () => {
+    const features = ["age", "sex_female", "sex_male", "t2d", "ckd", "hba1c", "bmi", "sbp", "egfr"];
+    const { bytes } = await generateBundle({ kind: "logreg", inputDim: 9, hidden: [16], epochs: 5, lr: 0.3, features });
+    const b = parseBundle(bytes);
+    expect(b.spec).toMatchObject({ kind: "logreg", hidden: [], optimizer: { type: "sgd", lr: 0.3 } });
+    expect(b.features).toEqual(features);
   });
 });

@@ -1,10 +1,15 @@
-/** Builds a model bundle in the browser with the sdk's builder (loaded only when asked for). */
-export async function generateBundle(spec: { kind: "logreg" | "mlp"; inputDim: number; hidden: number[]; epochs: number; lr: number }) {
+/**
+ * Builds a declarative model bundle (rapha-model-bundle/2: spec, feature names, initial weights) in the
+ * browser with the sdk (loaded only when asked for). The hospital builds the training graphs from the
+ * spec itself; a bundle never carries graphs or code.
+ */
+export async function generateBundle(spec: { kind: "logreg" | "mlp"; inputDim: number; hidden: number[]; epochs: number; lr: number; features?: string[] }) {
   const sdk = await import("@rapha/sdk/model");
-  const b = sdk.createBundle({
-    kind: spec.kind, inputDim: spec.inputDim, hidden: spec.hidden, epochs: spec.epochs,
-    optimizer: { type: spec.kind === "mlp" ? "adam" : "sgd", lr: spec.kind === "mlp" ? 0.01 : spec.lr },
-  });
+  const optimizer = { type: spec.kind === "mlp" ? ("adam" as const) : ("sgd" as const), lr: spec.kind === "mlp" ? 0.01 : spec.lr };
+  const model = spec.kind === "mlp"
+    ? { kind: "mlp" as const, inputDim: spec.inputDim, hidden: spec.hidden, epochs: spec.epochs, optimizer }
+    : { kind: "logreg" as const, inputDim: spec.inputDim, epochs: spec.epochs, optimizer };
+  const b = sdk.createBundle(model, { features: spec.features });
   const bytes = sdk.serializeBundle(b);
-  return { bytes, summary: `${spec.kind}, ${spec.inputDim} features, ${spec.epochs} epochs (sdk builder)` };
+  return { bytes, summary: `${spec.kind}, ${spec.inputDim} features, ${spec.epochs} epochs (declarative spec; the hospital builds the graphs)` };
 }
