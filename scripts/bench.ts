@@ -1,5 +1,5 @@
 // npm run bench [-- --only gas,web]
-// Runs every benchmark (bench:gas, bench:zk, bench:agent, bench:web) one after the other, even when
+// Runs every benchmark (bench:gas, bench:zk, bench:agent, bench:data, bench:web) one after the other, even when
 // one fails, then writes reports/bench/summary.md: one table of the key figures of each JSON report
 // (printed too). Exits non-zero when any benchmark failed; the summary names it.
 import { spawn } from "node:child_process";
@@ -46,6 +46,12 @@ const BENCHES: { name: string; script: string; file: string; rows: Row[] }[] = [
     { key: "plainTsRecordsPerSecond", label: "training, plain TypeScript", fmt: int, unit: "records/s" },
     { key: "speedup", label: "onnxruntime speed-up", fmt: num(2), unit: "×" },
   ] },
+  { name: "data", script: "bench:data", file: "data.json", rows: [
+    { key: "runs.streamingBulk.patientsPerSecond", label: "FHIR Bulk read (100k patients, parts + gzip)", fmt: int, unit: "patients/s" },
+    { key: "runs.streamingBulk.peakRssMB", label: "FHIR Bulk read, peak RSS", fmt: int, unit: "MB" },
+    { key: "runs.oldFlat.patientsPerSecond", label: "pre-issue-10 reader (flat NDJSON)", fmt: int, unit: "patients/s" },
+    { key: "runs.oldFlat.peakRssMB", label: "pre-issue-10 reader, peak RSS", fmt: int, unit: "MB" },
+  ] },
   { name: "web", script: "bench:web", file: "web.json", rows: [
     { key: "initialJsGzipBytes", label: "initial JS (gzip)", fmt: kb },
     { key: "defaultRouteJsGzipBytes", label: "initial + default page JS (gzip)", fmt: kb },
@@ -88,7 +94,7 @@ for (const b of BENCHES) {
 const lines: string[] = [];
 lines.push("# Rapha benchmarks", "");
 lines.push(`Run ${new Date().toISOString()} on ${cpus().length} CPU cores (${cpus()[0]?.model ?? "unknown"}), Node ${process.version}. ` +
-  "Sources: `reports/bench/{gas,zk,agent,web}.json`; details and method in each script under `scripts/bench-*.ts`.", "");
+  "Sources: `reports/bench/{gas,zk,agent,data,web}.json`; details and method in each script under `scripts/bench-*.ts`.", "");
 lines.push("| benchmark | figure | value | unit |", "|---|---|---:|---|");
 for (const r of results) {
   const b = BENCHES.find((x) => x.name === r.name)!;

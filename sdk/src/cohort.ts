@@ -5,6 +5,13 @@
  */
 import { z } from "zod";
 
+/**
+ * The versioned value sets that give the condition categories their meaning over SNOMED CT, ICD-10-CM
+ * and ICD-9-CM (node-agent/src/data/valuesets/conditions.json). A node refuses to load a value set
+ * file of another id or version, so a category bit means the same codes on every node.
+ */
+export const CONDITION_VALUE_SET = { id: "rapha-condition-categories", version: "2026.1" } as const;
+
 /** Condition categories: bit index = position in this list (record word bits 42–49). */
 export const CONDITION_CATEGORIES = [
   { key: "cardiovascular", label: "Diseases of the circulatory system", icd10: [["I00", "I99"]], snomed: ["49601007"] },

@@ -3,7 +3,7 @@
 // which SNOMED CT ancestors (for schema features that name a parent concept).
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { CONDITION_CATEGORIES, type ConditionKey } from "@rapha/sdk/cohort";
+import { CONDITION_CATEGORIES, CONDITION_VALUE_SET, type ConditionKey } from "@rapha/sdk/cohort";
 
 export const SYSTEMS = {
   snomed: "http://snomed.info/sct",
@@ -81,6 +81,7 @@ export class ConditionValueSets {
 
   constructor(extensionPath?: string) {
     const vs = ValueSetFileSchema.parse(JSON.parse(readFileSync(SHIPPED, "utf8")));
+    if (vs.id !== CONDITION_VALUE_SET.id || vs.version !== CONDITION_VALUE_SET.version) throw new Error(`value set ${vs.id} ${vs.version}: the sdk's cohort categories are defined by ${CONDITION_VALUE_SET.id} ${CONDITION_VALUE_SET.version}`);
     CONDITION_CATEGORIES.forEach((cat, bit) => {
       const c = vs.categories[cat.key];
       // the value set must agree with the circuit's category list, or cohort bits would mean other things
