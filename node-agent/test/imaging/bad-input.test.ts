@@ -1,0 +1,80 @@
+import { expect } from "chai";
+import { mkdtempSync, symlinkSync, openSync, closeSync, ftruncateSync, rmSync, writeFileSync, readFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { deflateRawSync } from "node:zlib";
+import { DEFAULT_IMAGING_LIMITS, readDicomFile, readImagingExport } from "../../src/imaging/index.js";
+import { writeSyntheticDicomExport, writePart10, TS } from "../../src/imaging/synth.js";
+import { decodeRleFrame, encodeRleFrame } from "../../src/imaging/rle.js";
+
+// The attacker's (or a broken PACS's) files: each must be one problem naming file and reason,
+// with bounded memory and time, and the rest of the export must be read as if it were not there.
+describe("imaging: hostile and broken DICOM files", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "rapha-dicom-bad-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("lists every broken file of the generator as a problem with its reason, and still reads every good study", async () => {
+    const exp = join(dir, "export");
+    const w = await writeSyntheticDicomExport(exp, { patients: 6, seed: 3, size: 32, slicesPerSeries: 2, broken: true });
+    const before = process.memoryUsage().rss;
+    const r = readImagingExport(exp, { ignore: ["labels.csv"] });
+    expect(process.memoryUsage().rss - before).to.be.lessThan(200 * 2 ** 20);
+    const byFile = new Map(r.problems.entries.map((p) => [p.file, p]));
+    expect([...byFile.keys()].sort()).to.deep.equal(Object.keys(w.broken).sort());
+    for (const [file, re] of Object.entries(w.broken)) expect(byFile.get(file)!.reason, file).to.match(re);
+    for (const p of r.problems.entries) expect(p.severity).to.equal("warning");
+    expect(r.files.instances).to.equal(w.files - 1); // every good slice (the DICOMDIR is not one)
+    expect(r.patients.reduce((a, p) => a + p.studies.length, 0)).to.equal(w.studies);
+    // no identifier, name or UID of the broken files appears in any reason
+    const text = JSON.stringify(r.problems.entries);
+    for (const secret of ["SYN-BROKEN", "SYNTH", "2.25."]) expect(text).not.to.include(secret);
+  });
+
+  it("refuses a 2 GB file by its size, before reading a byte", () => {
+    const path = join(dir, "huge");
+    const fd = openSync(path, "w");
+    ftruncateSync(fd, 2 * 2 ** 30); // sparse: no disk, no memory
+    closeSync(fd);
+    const t0 = Date.now();
+    const r = readDicomFile(path, "huge", DEFAULT_IMAGING_LIMITS);
+    expect(r).to.deep.equal({ kind: "problem", field: "(file)", reason: "larger than the 512 MiB file limit (refused before reading)" });
+    expect(Date.now() - t0).to.be.lessThan(5000); // a read of 2 GB would take far longer than a stat
+  });
+
+  it("stops a deflate bomb at the inflate limit", () => {
+    // a deflated data set whose 16 MiB of zeros compress to ~16 kB
+    const head = writePart10({ PatientID: "X" }, "1.2.840.10008.5.1.4.1.1.2", "2.25.5", TS.deflate);
+    const metaEnd = 132 + 12 + new DataView(head.buffer, head.byteOffset).getUint32(140, true);
+    const bomb = Buffer.concat([head.subarray(0, metaEnd), deflateRawSync(Buffer.alloc(16 * 2 ** 20))]);
+    const path = join(dir, "deflate-bomb");
+    writeFileSync(path, bomb);
+    expect(bomb.length).to.be.lessThan(1 * 2 ** 20);
+    const r = readDicomFile(path, "deflate-bomb", { ...DEFAULT_IMAGING_LIMITS, maxInflatedBytes: 4 * 2 ** 20 });
+    expect(r).to.deep.equal({ kind: "problem", field: "(file)", reason: "deflated data set inflates beyond the size limit (refused)" });
+  });
+
+  it("does not follow symbolic links out of the export, and bounds folder depth", async () => {
+    const exp = join(dir, "deep");
+    let d = exp;
+    for (let i = 0; i < 5; i++) d = join(d, `l${i}`);
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, "IM1"), readFileSync("/work/shared/samples/dicom/CT_small.dcm"));
+    symlinkSync("/work/shared/samples/dicom", join(exp, "outside"));
+    const r = readImagingExport(exp, { limits: { maxFolderDepth: 3 } });
+    expect(r.files.instances).to.equal(0);
+    expect(r.problems.entries[0]!.reason).to.match(/nested deeper than 3 folders/);
+  });
+
+  it("RLE: decodes what it encodes, and refuses a frame whose segments lie", () => {
+    const px = Uint8Array.from({ length: 2 * 300 }, (_, i) => (i % 7 === 0 ? 9 : i & 0xff));
+    const enc = encodeRleFrame(px, 300, 1, 16);
+    expect(Array.from(decodeRleFrame(enc, 300, 1, 16))).to.deep.equal(Array.from(px));
+    const lying = enc.slice();
+    new DataView(lying.buffer).setUint32(8, 0xffffff, true);
+    expect(() => decodeRleFrame(lying, 300, 1, 16)).to.throw(/outside the frame/);
+    expect(() => decodeRleFrame(enc.subarray(0, 80), 300, 1, 16)).to.throw(/RLE/);
+  });
+});
