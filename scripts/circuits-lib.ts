@@ -1,7 +1,7 @@
 /** Shared helpers of the circuit scripts (compile with circom2 --O2, snarkjs setup, hashes). */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -60,4 +60,18 @@ export function devPhase2(r1cs: string, ptau: string, zkeyOut: string): void {
 
 export function sha256(file: string): string {
   return createHash("sha256").update(readFileSync(file)).digest("hex");
+}
+
+/**
+ * snarkjs' Groth16 Solidity verifier for `zkey`, renamed to `contract` and declared as
+ * IRecordCountVerifier (for contracts/), with `doc` as its NatSpec lines. `scratch` is a temporary file.
+ */
+export function solidityVerifier(zkey: string, contract: string, doc: string[], scratch: string): string {
+  snarkjs(["zkey", "export", "solidityverifier", zkey, scratch]);
+  const raw = readFileSync(scratch, "utf8");
+  rmSync(scratch, { force: true });
+  if (!raw.includes("contract Groth16Verifier {")) throw new Error("unexpected snarkjs verifier template");
+  return raw
+    .replace(/pragma solidity [^;]+;/, 'pragma solidity 0.8.28;\n\nimport {IRecordCountVerifier} from "./interfaces/IRecordCountVerifier.sol";')
+    .replace("contract Groth16Verifier {", [...doc.map((l) => `/// ${l}`), `contract ${contract} is IRecordCountVerifier {`].join("\n"));
 }

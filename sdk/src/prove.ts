@@ -51,6 +51,14 @@ async function releaseCurve(): Promise<void> {
   if (curve) await curve.terminate(); // also resets globalThis.curve_bn128
 }
 
+/**
+ * For code that called snarkjs directly (verify, setup, contribute): stops its worker threads so
+ * the process can exit, unless a Prover is still open.
+ */
+export async function releaseSnarkjsThreads(): Promise<void> {
+  if (openProvers === 0) await releaseCurve();
+}
+
 function checkSignals(w: BatchWitness, publicSignals: string[]): void {
   const expected = w.publicSignals.map(String);
   if (publicSignals.length !== 5 || publicSignals.some((s, i) => s !== expected[i])) {

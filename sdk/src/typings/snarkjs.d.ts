@@ -39,5 +39,11 @@ declare module "snarkjs" {
   export const zKey: {
     exportVerificationKey(zkey: ArtifactSource): Promise<unknown>;
     exportSolidityVerifier(zkey: ArtifactSource, templates: { groth16: string }): Promise<string>;
+    newZKey(r1cs: string, ptau: string, zkeyOut: string, logger?: SnarkjsLogger): Promise<unknown>;
+    /** returns the 64-byte contribution hash */
+    contribute(zkeyOld: string, zkeyNew: string, name: string, entropy: string, logger?: SnarkjsLogger): Promise<Uint8Array>;
+    /** returns the 64-byte contribution hash, or false on an invalid beacon */
+    beacon(zkeyOld: string, zkeyNew: string, name: string, beaconHashHex: string, iterationsExp: number, logger?: SnarkjsLogger): Promise<Uint8Array | false>;
+    verifyFromR1cs(r1cs: string, ptau: string, zkey: string, logger?: SnarkjsLogger): Promise<boolean>;
   };
 }
