@@ -1,7 +1,7 @@
 // RecordBuilder: the one place where patients, conditions, observations and consent decisions from
 // any source (FHIR Bulk export, CSV, OMOP CDM) become Rapha records, so every source yields the same
 // records, words and dataset commitment for the same data.
-import { CONDITION_CATEGORIES, OBSERVATIONS, observationOfLoinc } from "@rapha/sdk/cohort";
+import { observationOfLoinc } from "@rapha/sdk/cohort";
 import type { DatasetSchema } from "./schema.js";
 import type { ProblemLog } from "./problems.js";
 import type { ConditionValueSets, Coding } from "./valuesets/index.js";
@@ -273,6 +273,3 @@ export class RecordBuilder {
     return out;
   }
 }
-
-export const CATEGORY_KEYS = CONDITION_CATEGORIES.map((c) => c.key);
-export const OBSERVATION_KEYS = OBSERVATIONS.map((o) => o.key);

@@ -1,3 +1,4 @@
+/// <reference path="./ucum-lhc.d.ts" />
 // Observation units, checked against UCUM (@lhncbc/ucum-lhc, the NLM implementation): each LOINC we
 // turn into a feature has one canonical unit; commensurable units are converted, anything else is
 // refused with a problem entry. HbA1c is special: IFCC mmol/mol and NGSP % measure different things,

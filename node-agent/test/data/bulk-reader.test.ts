@@ -93,7 +93,7 @@ describe("FHIR Bulk reader", () => {
     const path = join(dir, "Patient.000.ndjson");
     writeFileSync(path, `${patient("a")}\n{"resourceType":"Patient","pad":"${"x".repeat(300_000)}"}\n${patient("b")}\n`);
     const got = [];
-    for await (const l of readNdjson(path, 64 * 1024)) got.push("error" in l ? `${l.line}:${l.error}` : `${l.line}:ok`);
+    for await (const batch of readNdjson(path, 64 * 1024)) for (const l of batch) got.push("error" in l ? `${l.line}:${l.error}` : `${l.line}:ok`);
     expect(got).to.deep.equal(["1:ok", "2:too-long", "3:ok"]);
   });
 

@@ -6,7 +6,7 @@ import type { ProblemLog } from "../problems.js";
 import type { RecordBuilder, Where } from "../records.js";
 import { instantOf } from "../dates.js";
 import { discoverExport, type ExportLayout, type ReadType } from "./bulk-files.js";
-import { readNdjson, DEFAULT_MAX_LINE_BYTES } from "./ndjson.js";
+import { readNdjson, DEFAULT_MAX_LINE_BYTES, type NdjsonLine } from "./ndjson.js";
 import { ConditionSchema, ConsentSchema, ObservationSchema, PatientSchema, zodWhere, type FhirObservation } from "./resources.js";
 
 export interface FhirReadOptions {
@@ -20,38 +20,43 @@ const statusCode = (cc: { coding?: Array<{ code: string }> } | undefined) => cc?
 
 async function eachResource<S extends z.ZodType>(files: string[], type: ReadType, schema: S, problems: ProblemLog, o: FhirReadOptions, fn: (r: z.output<S>, at: Where) => void): Promise<void> {
   const ids = new Set<string>();
+  const one = (file: string, l: NdjsonLine): void => {
+    if ("error" in l) {
+      problems.error(file, l.line, "(line)", l.error === "too-long" ? "line longer than the line-length cap" : "not valid UTF-8");
+      return;
+    }
+    let j: unknown;
+    try {
+      j = JSON.parse(l.text);
+    } catch {
+      problems.error(file, l.line, "(line)", "not valid JSON");
+      return;
+    }
+    const r = schema.safeParse(j);
+    if (!r.success) {
+      const w = zodWhere(r.error);
+      // a wrong resourceType is a misfiled line, not a broken record of this type
+      problems.error(file, l.line, w.field, w.field === "resourceType" ? `expected resourceType ${type}` : w.reason);
+      return;
+    }
+    const id = (r.data as { id?: string }).id;
+    // Patient duplicates are decided by the builder (same export line twice vs two patients)
+    if (type !== "Patient" && id !== undefined) {
+      if (ids.has(id)) {
+        problems.warn(file, l.line, "id", "duplicate resource id: this later copy is ignored");
+        return;
+      }
+      ids.add(id);
+    }
+    fn(r.data, { file, line: l.line });
+  };
   for (const path of files) {
     const file = basename(path);
-    for await (const l of readNdjson(path, o.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)) {
-      if (problems.errors >= (o.maxErrors ?? Infinity)) return;
-      if ("error" in l) {
-        problems.error(file, l.line, "(line)", l.error === "too-long" ? "line longer than the line-length cap" : "not valid UTF-8");
-        continue;
+    for await (const batch of readNdjson(path, o.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)) {
+      for (const l of batch) {
+        if (problems.errors >= (o.maxErrors ?? Infinity)) return;
+        one(file, l);
       }
-      let j: unknown;
-      try {
-        j = JSON.parse(l.text);
-      } catch {
-        problems.error(file, l.line, "(line)", "not valid JSON");
-        continue;
-      }
-      const r = schema.safeParse(j);
-      if (!r.success) {
-        const w = zodWhere(r.error);
-        // a wrong resourceType is a misfiled line, not a broken record of this type
-        problems.error(file, l.line, w.field, w.field === "resourceType" ? `expected resourceType ${type}` : w.reason);
-        continue;
-      }
-      const id = (r.data as { id?: string }).id;
-      if (type !== "Patient" && id !== undefined) {
-        // Patient duplicates are decided by the builder (same export line twice vs two patients)
-        if (ids.has(id)) {
-          problems.warn(file, l.line, "id", "duplicate resource id: this later copy is ignored");
-          continue;
-        }
-        ids.add(id);
-      }
-      fn(r.data, { file, line: l.line });
     }
   }
 }

@@ -5,7 +5,7 @@ import { z } from "zod";
 const FhirDate = z.string().regex(/^\d{4}(-\d{2}(-\d{2})?)?$/, "expected a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD)");
 const FhirDateTime = z.string().regex(/^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/, "expected a FHIR dateTime");
 const Id = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, "expected a FHIR id");
-export const Coding = z.looseObject({ system: z.string().min(1).optional(), code: z.string().min(1).max(64) });
+const Coding = z.looseObject({ system: z.string().min(1).optional(), code: z.string().min(1).max(64) });
 const CodeableConcept = z.looseObject({ coding: z.array(Coding).optional() });
 const PatientRef = z.looseObject({ reference: z.string().regex(/^(urn:uuid:|Patient\/)[^/\s]+$/, "expected a Patient reference") });
 
@@ -19,7 +19,6 @@ export const PatientSchema = z.looseObject({
   deceasedDateTime: FhirDateTime.optional(),
   extension: z.array(z.looseObject({ url: z.string(), valueBoolean: z.boolean().optional() })).optional(),
 });
-export type FhirPatient = z.infer<typeof PatientSchema>;
 
 export const ConditionSchema = z.looseObject({
   resourceType: z.literal("Condition"),
@@ -29,7 +28,6 @@ export const ConditionSchema = z.looseObject({
   clinicalStatus: CodeableConcept.optional(),
   verificationStatus: CodeableConcept.optional(),
 });
-export type FhirCondition = z.infer<typeof ConditionSchema>;
 
 const Quantity = z.looseObject({ value: z.number().finite(), unit: z.string().optional(), code: z.string().optional(), system: z.string().optional() });
 export const ObservationSchema = z.looseObject({
@@ -58,7 +56,6 @@ export const ConsentSchema = z.looseObject({
   /** FHIR R5 moved provision.type to decision */
   decision: z.enum(["deny", "permit"]).optional(),
 });
-export type FhirConsent = z.infer<typeof ConsentSchema>;
 
 /** Describes a zod failure by field path and expectation, never the value. */
 export function zodWhere(err: z.ZodError): { field: string; reason: string } {

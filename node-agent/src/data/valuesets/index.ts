@@ -11,7 +11,7 @@ export const SYSTEMS = {
   icd10: "http://hl7.org/fhir/sid/icd-10",
   icd9cm: "http://hl7.org/fhir/sid/icd-9-cm",
 } as const;
-export type CodeFamily = "snomed" | "icd10" | "icd9";
+type CodeFamily = "snomed" | "icd10" | "icd9";
 
 const FAMILY_OF_SYSTEM: Record<string, CodeFamily> = {
   [SYSTEMS.snomed]: "snomed",
@@ -170,8 +170,4 @@ export class ConditionValueSets {
     const key = `${family}:${code}`;
     return mask ? { kind: "mapped", mask, key } : { kind: "unmapped", key };
   }
-}
-
-export function familyOfSystem(system: string | undefined): CodeFamily | undefined {
-  return system ? FAMILY_OF_SYSTEM[system] : undefined;
 }
