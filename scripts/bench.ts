@@ -46,6 +46,13 @@ const BENCHES: { name: string; script: string; file: string; rows: Row[] }[] = [
     { key: "plainTsRecordsPerSecond", label: "training, plain TypeScript", fmt: int, unit: "records/s" },
     { key: "speedup", label: "onnxruntime speed-up", fmt: num(2), unit: "×" },
   ] },
+  { name: "imaging", script: "bench:imaging", file: "imaging.json", rows: [
+    { key: "trainImagesPerSecond", label: "training, onnxruntime (2-conv CNN 64×64, Adam)", fmt: int, unit: "images/s" },
+    { key: "light.trainImagesPerSecond", label: "training, onnxruntime (light CNN, 4+8 channels)", fmt: int, unit: "images/s" },
+    { key: "plainTsImagesPerSecond", label: "training, plain TypeScript (same CNN)", fmt: int, unit: "images/s" },
+    { key: "reader.imagesPerSecond", label: "DICOM read + decode + resize to 64×64", fmt: int, unit: "images/s" },
+    { key: "loadAverage1m.before", label: "load average (1 min) at start", fmt: num(1) },
+  ] },
   { name: "data", script: "bench:data", file: "data.json", rows: [
     { key: "runs.streamingBulk.patientsPerSecond", label: "FHIR Bulk read (100k patients, parts + gzip)", fmt: int, unit: "patients/s" },
     { key: "runs.streamingBulk.peakRssMB", label: "FHIR Bulk read, peak RSS", fmt: int, unit: "MB" },
@@ -94,7 +101,7 @@ for (const b of BENCHES) {
 const lines: string[] = [];
 lines.push("# Rapha benchmarks", "");
 lines.push(`Run ${new Date().toISOString()} on ${cpus().length} CPU cores (${cpus()[0]?.model ?? "unknown"}), Node ${process.version}. ` +
-  "Sources: `reports/bench/{gas,zk,agent,data,web}.json`; details and method in each script under `scripts/bench-*.ts`.", "");
+  "Sources: `reports/bench/{gas,zk,agent,imaging,data,web}.json`; details and method in each script under `scripts/bench-*.ts`.", "");
 lines.push("| benchmark | figure | value | unit |", "|---|---|---:|---|");
 for (const r of results) {
   const b = BENCHES.find((x) => x.name === r.name)!;

@@ -1,3 +1,4 @@
+/// <reference path="./dcmjs.d.ts" />
 // Seeded synthetic PACS export for tests and benchmarks: patients → studies → series of slices as a
 // PACS writes them (nested folders, files without extension, a DICOMDIR), in several transfer
 // syntaxes (implicit/explicit little endian, explicit big endian, deflate, RLE, JPEG baseline,
