@@ -55,7 +55,7 @@ const plain = trainPlainTs(sel.X, sel.Y, sel.dim, { hidden: 64, lr: 0.003, epoch
 console.error(`pipeline: ${nJobs} jobs on a Hardhat node...`);
 const chain = await startChain();
 const home = mkdtempSync(join(tmpdir(), "rapha-bench-home-"));
-initHome(home, { chainId: 31337, rpcUrls: [chain.url], confirmations: 1, pollIntervalMs: 100, contracts: { jobRegistry: chain.contracts.jobRegistry, nodeRegistry: chain.contracts.nodeRegistry, vault: chain.contracts.vault }, http: { host: "127.0.0.1", port: 0, domain: "bench.local" } }, { operatorKey: KEYS.operator });
+initHome(home, { chainId: 31337, rpcUrls: [chain.url], confirmations: 1, pollIntervalMs: 100, contracts: { jobRegistry: chain.contracts.jobRegistry, nodeRegistry: chain.contracts.nodeRegistry, vault: chain.contracts.vault }, http: { host: "127.0.0.1", port: 0, domain: "bench.local" }, fetch: { allowFileRoots: [tmpdir()] } }, { operatorKey: KEYS.operator });
 const agent = Agent.open(home, { log: makeLogger("silent") });
 const accepted: number[] = [];
 const settled: number[] = [];

@@ -35,6 +35,7 @@ import { PolicyEngine } from "./policy/engine.js";
 import { scanBundle } from "./scan/scanner.js";
 import { SimulatedAttestationProvider, attestationHash, type AttestationProvider, type Attestation } from "./attest/provider.js";
 import { runTraining, countDataset, OutputPolicyError } from "./train/run.js";
+import { planSandbox } from "./train/sandbox.js";
 import { loadDatasetSchema } from "./data/schema.js";
 import { inspectDataset, type InspectReport } from "./data/inspect.js";
 import { AgentHttpServer } from "./deliver/server.js";
@@ -352,6 +353,12 @@ export class Agent {
     // be usable (a small-order X25519 key would make encryption fail, or be readable by anyone)
     const keyProblem = resultKeyProblem(cj.resultPublicKey);
     if (keyProblem) throw new Reject("OUTPUT_POLICY", keyProblem);
+    // a node that cannot sandbox training (bubblewrap missing, no operator opt-in) refuses before accepting
+    try {
+      planSandbox(this.home.config.train.allowUnisolated);
+    } catch (e) {
+      throw new Reject("TRAINING_FAILED", shortError(e));
+    }
     // count eligible records + recompute the dataset root with the hospital's own loader (no model code runs)
     const dir = this.jobDir(j.job_id);
     const counted = await countDataset({ instance: this.home.config.prover.instance, datasetDir: ds.dir, format: (ds.format as "fhir" | "csv" | null) ?? undefined, schemaPath: ds.schema_path, hospitalSecretHex: this.home.hospitalSecret(), cohort, maxRecords: Number(cj.maxRecords), outDir: join(dir, "count") });

@@ -60,6 +60,8 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
         contracts: { jobRegistry: chain.contracts.jobRegistry, nodeRegistry: chain.contracts.nodeRegistry, vault: chain.contracts.vault },
         http: { host: "127.0.0.1", port: 0, domain: "hospital.test" },
         tx: { stuckAfterMs: 3000, gasHeadroomPct: 25 },
+        // the test's bundles are file:// URIs under the system tmpdir: the operator allows that root
+        fetch: { allowFileRoots: [tmpdir()] },
       },
       { operatorKey: KEYS.operator },
     );

@@ -4,7 +4,7 @@
 // feature matrix/labels over stdin, and returns weights and aggregates over stdout. The output
 // check runs here, then usage is signed here (the enclave key never enters the child).
 import { spawn } from "node:child_process";
-import { writeFileSync, mkdirSync } from "node:fs";
+import { writeFileSync, mkdirSync, chmodSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { createHash } from "node:crypto";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -69,6 +69,7 @@ async function prepare(a: DatasetRequest): Promise<Prepared> {
   // record words only (no raw values), for the prover; still hospital-private: owner-only
   const recordsPath = join(a.outDir, "records.json");
   writeFileSync(recordsPath, JSON.stringify(loader.records.map((r) => r.word.toString())), { mode: 0o600 });
+  chmodSync(recordsPath, 0o600); // `mode` applies only on creation: a file left by an older agent is tightened too
   const counted = { recordCount: loader.records.length, eligibleCount: sel.eligibleCount, usedCount: sel.usedCount, trainCount: 0, validationCount: 0, datasetRoot: ds.root.toString(), recordsPath };
   return { loader, schema, sel, poseidon, ds, counted };
 }

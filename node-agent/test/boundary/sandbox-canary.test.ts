@@ -1,7 +1,7 @@
 // Issue 9, channel "the training child reads hospital files": canaries are planted where the old
 // attacks read (the agent home's keys, the dataset's Patient.ndjson, a file in the host /tmp), then
 // code running inside the real sandbox tries every way in — absolute and relative paths,
-// /proc/1/root, /proc/<agent pid>/root and /cwd, /proc/self/root, a directory walk — and none
+// /proc/1/root, /proc/<agent pid>/root, /cwd and /environ, /proc/self/root, a directory walk — and none
 // reaches a byte. A full training job through the same sandbox reports the same from its self-check.
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
@@ -25,6 +25,9 @@ for (const t of targets) {
   for (const p of [t, rel, "/proc/1/root" + t, "/proc/self/root" + t, "/proc/" + ppid + "/root" + t, "/proc/" + ppid + "/cwd/" + t.split("/").pop()]) {
     try { tries.push({ p, got: fs.readFileSync(p, "latin1") }); } catch (e) { tries.push({ p, err: e.code }); }
   }
+}
+for (const p of ["/proc/" + ppid + "/environ", "/proc/" + ppid + "/cmdline", "/proc/" + ppid + "/fd/0"]) {
+  try { tries.push({ p, got: fs.readFileSync(p, "latin1") }); } catch (e) { tries.push({ p, err: e.code }); }
 }
 let seen = "";
 const walk = (d, depth) => {
@@ -67,7 +70,7 @@ describe("data boundary: the training sandbox sees no hospital file (planted can
     expect(r.status, r.stderr).to.equal(0);
     for (const c of [MARK, ...CANARY_STRINGS]) expect(r.stdout).to.not.include(c);
     const out = JSON.parse(r.stdout) as { tries: { p: string; got?: string; err?: string }[]; seen: string; pids: string[] };
-    expect(out.tries.length).to.equal(Object.keys(planted).length * 6);
+    expect(out.tries.length).to.equal(Object.keys(planted).length * 6 + 3);
     for (const t of out.tries) expect(t.got, `${t.p} was readable`).to.equal(undefined);
     // its own pid namespace: the agent (and every other host process) is invisible
     expect(out.pids).to.not.include(String(process.pid));
