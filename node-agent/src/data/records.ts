@@ -108,7 +108,13 @@ export class RecordBuilder {
     };
     if (birth === null) return fail("birthDate", "impossible date");
     if (birth > this.today) return fail("birthDate", "date in the future");
-    if (birth > this.asOfDay) return fail("birthDate", "after the schema's asOf date");
+    if (birth > this.asOfDay) {
+      // born after the reference date: not part of the dataset as of asOf (a later export, not an error)
+      this.counts.excludedInvalid++;
+      this.byKey.set(p.key, null);
+      this.problems.warn(at.file, at.line, "birthDate", "after the schema's asOf date: record left out");
+      return;
+    }
     let atDay = this.asOfDay;
     let deceased = false;
     if (p.deceased !== undefined && p.deceased !== false) {
