@@ -6,11 +6,13 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { initHome, loadHome, type ConfigInput } from "./config.js";
-import { Agent } from "./agent.js";
-import { StateDb } from "./state/db.js";
+import type { Agent as AgentT } from "./agent.js";
 import { registerInspectCommand, isConnectionString } from "./data/inspect-command.js";
 import { readPrivateFile, scrub } from "./keys/index.js";
-import { raphaClearingVaultAbi } from "@rapha/sdk/abi/index";
+
+// the agent (onnxruntime, snarkjs, viem, SQLite) loads only for commands that need it, so argument
+// and config errors answer at once
+const openAgent = async (home: string): Promise<AgentT> => (await import("./agent.js")).Agent.open(home);
 
 /** commander argument parser for an integer in [min, max]. */
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => (v: string) => {
@@ -53,7 +55,7 @@ program
   .option("--allow-insecure-origin <origin>", "OPERATOR ONLY: allow bundle fetches over plain http / private addresses from this origin (e.g. http://127.0.0.1 for a local demo); repeatable", collect, [])
   .option("--allow-file-root <dir>", "OPERATOR ONLY: allow file:// bundles under this directory; repeatable", collect, [])
   .option("--allow-unisolated", "OPT OUT of network isolation for training (recorded in status and receipts)", false)
-  .action((o) => {
+  .action(async (o) => {
     if (o.operatorKeystore && !o.keystorePasswordEnv && !o.keystorePasswordFile) throw new Error("--operator-keystore needs --keystore-password-env <VAR> or --keystore-password-file <path>");
     if (!o.operatorKeystore && (o.keystorePasswordEnv || o.keystorePasswordFile)) throw new Error("--keystore-password-env/--keystore-password-file only apply with --operator-keystore <file>");
     const keys: ConfigInput["keys"] = o.operatorKeystore
@@ -82,7 +84,7 @@ program
       },
       { operatorKey: o.operatorKey ?? (o.operatorKeyFile ? readPrivateFile(resolve(o.operatorKeyFile), "--operator-key-file") : undefined), operatorKeystoreJson: keystoreJson },
     );
-    const a = Agent.open(home.dir);
+    const a = await openAgent(home.dir);
     console.log(JSON.stringify({ home: home.dir, operator: a.account.address, enclaveSigner: a.attest.enclaveSigner(), attestation: a.attest.type, measurement: a.attest.measurement(), policy: home.path(home.config.policyFile) }, null, 2));
     a.db.close();
   });
@@ -92,7 +94,7 @@ program
   .description("register this node (enclave key + attestation type + measurement) in NodeRegistry")
   .option("--metadata <uri>", "public metadata URI", "")
   .action(async (o) => {
-    const a = Agent.open(program.opts().home);
+    const a = await openAgent(program.opts().home);
     const tx = await a.registerNode(o.metadata);
     console.log(JSON.stringify({ txHash: tx, enclaveSigner: a.attest.enclaveSigner(), attestation: a.attest.type, measurement: a.attest.measurement() }));
     a.db.close();
@@ -108,7 +110,7 @@ dataset
   .option("--price-floor <units>", "minimum USDC base units per record", uint, 1000n)
   .option("--profile <uri>", "public profile URI", "")
   .action(async (dir, o) => {
-    const a = Agent.open(program.opts().home);
+    const a = await openAgent(program.opts().home);
     const r = await a.addDataset({ dir: isConnectionString(dir) ? dir : resolve(dir), schemaPath: resolve(o.schema), format: o.format, priceFloor: o.priceFloor, profileURI: o.profile });
     console.log(JSON.stringify(r));
     a.db.close();
@@ -119,7 +121,7 @@ program
   .command("run")
   .description("run the agent daemon (watch, admit, scan, attest, train, prove, deliver, settle)")
   .action(async () => {
-    const a = Agent.open(program.opts().home);
+    const a = await openAgent(program.opts().home);
     await a.start();
     const stop = async () => {
       await a.stop();
@@ -134,11 +136,13 @@ program
   .description("jobs, stages, isolation and earnings")
   .action(async () => {
     const home = loadHome(program.opts().home);
+    const { StateDb } = await import("./state/db.js");
     const db = new StateDb(home.path("state.sqlite"));
     const jobs = db.jobs().map((j) => ({ jobId: j.job_id, stage: j.stage, reasonCode: j.reason_code, error: j.error && scrub(j.error), isolation: (j.data.isolation as object | undefined) ?? null, provenCount: j.data.provenCount ?? null }));
     let balance: string | null = null;
     try {
-      const a = Agent.open(home.dir);
+      const a = await openAgent(home.dir);
+      const { raphaClearingVaultAbi } = await import("@rapha/sdk/abi/index");
       balance = (await a.client.readContract({ address: home.config.contracts.vault as `0x${string}`, abi: raphaClearingVaultAbi, functionName: "balanceOf", args: [a.account.address] })).toString();
       a.db.close();
     } catch {
@@ -152,7 +156,7 @@ program
   .command("withdraw")
   .description("withdraw earnings from the vault")
   .action(async () => {
-    const a = Agent.open(program.opts().home);
+    const a = await openAgent(program.opts().home);
     const r = await a.withdraw();
     console.log(JSON.stringify({ amount: r.amount.toString(), txHash: r.txHash ?? null }));
     a.db.close();
