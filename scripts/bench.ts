@@ -49,6 +49,7 @@ const BENCHES: { name: string; script: string; file: string; rows: Row[] }[] = [
   { name: "imaging", script: "bench:imaging", file: "imaging.json", rows: [
     { key: "trainImagesPerSecond", label: "training, onnxruntime (2-conv CNN 64×64, Adam)", fmt: int, unit: "images/s" },
     { key: "light.trainImagesPerSecond", label: "training, onnxruntime (light CNN, 4+8 channels)", fmt: int, unit: "images/s" },
+    { key: "estimatedDedicated2CoreImagesPerSecond", label: "CNN training estimate on 2 dedicated cores (from CPU time)", fmt: int, unit: "images/s" },
     { key: "plainTsImagesPerSecond", label: "training, plain TypeScript (same CNN)", fmt: int, unit: "images/s" },
     { key: "reader.imagesPerSecond", label: "DICOM read + decode + resize to 64×64", fmt: int, unit: "images/s" },
     { key: "loadAverage1m.before", label: "load average (1 min) at start", fmt: num(1) },

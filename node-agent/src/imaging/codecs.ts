@@ -16,6 +16,8 @@ interface WasmFrameInfo {
 }
 interface WasmDecoder {
   getEncodedBuffer(length: number): Uint8Array;
+  /** libjpeg-turbo: parse the header only, so getFrameInfo is known before decoding */
+  readHeader?(): void;
   decode(): void;
   getFrameInfo(): WasmFrameInfo;
   getDecodedBuffer(): Uint8Array;
@@ -58,17 +60,52 @@ export interface DecodedFrame {
   data: Uint8Array;
 }
 
-/** Decodes one encapsulated frame. Throws (a structural reason) if the codec refuses the stream. */
-export async function decodeFrame(kind: CodecKind, encoded: Uint8Array): Promise<DecodedFrame> {
+/**
+ * Frame size a compressed stream declares, read from its header before decoding: JPEG-LS SOF55
+ * (FFF7) and the JPEG 2000 SIZ segment (FF51) are parsed here (CharLS's build has no header-only
+ * call and OpenJPEG's does not fill the frame info), JPEG baseline through libjpeg-turbo's readHeader.
+ */
+function declaredSize(kind: CodecKind, b: Uint8Array, dec: WasmDecoder): { width: number; height: number } | null {
+  const u16 = (i: number) => (b[i]! << 8) | b[i + 1]!;
+  const u32 = (i: number) => ((b[i]! << 24) >>> 0) + (b[i + 1]! << 16) + (b[i + 2]! << 8) + b[i + 3]!;
+  const limit = Math.min(b.length, 1 << 16);
+  if (kind === "jpeg-baseline") {
+    dec.readHeader!();
+    return dec.getFrameInfo();
+  }
+  if (kind === "jpeg-ls") {
+    for (let i = 0; i + 8 < limit; i++) if (b[i] === 0xff && b[i + 1] === 0xf7) return { height: u16(i + 5), width: u16(i + 7) };
+    return null;
+  }
+  // JPEG 2000 codestream: SOC (FF4F) then SIZ: Lsiz Rsiz Xsiz Ysiz XOsiz YOsiz
+  if (b.length < 24 || u16(0) !== 0xff4f || u16(2) !== 0xff51) return null;
+  return { width: u32(8) - u32(16), height: u32(12) - u32(20) };
+}
+
+/**
+ * Decodes one encapsulated frame. The stream's own header must declare the header's Rows/Columns
+ * before any pixel is decoded, so a stream that claims a huge image cannot grow the codec's memory.
+ * Throws (a structural reason) if the codec refuses the stream.
+ */
+export async function decodeFrame(kind: CodecKind, encoded: Uint8Array, expected: { width: number; height: number }): Promise<DecodedFrame> {
   const mod = await load(kind);
   const dec = new mod[MODULES[kind].decoder]!() as WasmDecoder;
   try {
     dec.getEncodedBuffer(encoded.length).set(encoded);
+    const declared = declaredSize(kind, encoded, dec);
+    if (!declared || declared.width !== expected.width || declared.height !== expected.height) throw new FrameSizeMismatch();
     dec.decode();
     const info = dec.getFrameInfo();
     return { width: info.width, height: info.height, bitsPerSample: info.bitsPerSample, components: info.componentCount, data: dec.getDecodedBuffer().slice() };
   } finally {
     dec.delete();
+  }
+}
+
+export class FrameSizeMismatch extends Error {
+  constructor() {
+    super("compressed frame declares a size other than Rows × Columns");
+    this.name = "FrameSizeMismatch";
   }
 }
 

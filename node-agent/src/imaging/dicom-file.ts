@@ -181,8 +181,10 @@ export function readDicomFile(path: string, rel: string, limits: ImagingLimits):
   if (!pixelData) return problem("(7FE0,0010) PixelData", "missing: not an image (e.g. a structured report or presentation state)");
   const px = pixelModule(ds);
   if (!("rows" in px)) return problem(px.field, px.reason);
-  const declaredPixels = px.rows * px.columns * px.samplesPerPixel * px.frames;
-  if (declaredPixels > limits.maxPixelsPerFile) return problem("(0028,0010) Rows", `declares ${declaredPixels} pixel samples, above the ${limits.maxPixelsPerFile} limit (refused)`);
+  const framePixels = px.rows * px.columns * px.samplesPerPixel;
+  if (framePixels > limits.maxPixelsPerFrame) return problem("(0028,0010) Rows", `declares ${framePixels} samples per frame, above the ${limits.maxPixelsPerFrame} limit (refused)`);
+  if (px.frames > limits.maxFrames) return problem("(0028,0008) NumberOfFrames", `declares ${px.frames} frames, above the ${limits.maxFrames} limit (refused)`);
+  const declaredPixels = framePixels * px.frames;
   if (transferSyntax.kind === "native") {
     const expected = Math.ceil((declaredPixels * px.bitsAllocated) / 8);
     if (pixelData.encapsulatedPixelData) return problem("(7FE0,0010) PixelData", "encapsulated although the transfer syntax is native");

@@ -6,8 +6,10 @@ export interface ImagingLimits {
   maxFileBytes: number;
   /** a deflated data set may not inflate beyond this */
   maxInflatedBytes: number;
-  /** rows × columns × samples × frames a file may declare */
-  maxPixelsPerFile: number;
+  /** rows × columns × samples of one frame (one frame is decoded at a time; mammograms are ~21M) */
+  maxPixelsPerFrame: number;
+  /** NumberOfFrames a file may declare */
+  maxFrames: number;
   /** sequence-in-item nesting deeper than this is refused (real IODs nest a handful deep) */
   maxSequenceDepth: number;
   /** files visited per export (a runaway tree is cut off and reported) */
@@ -19,7 +21,8 @@ export interface ImagingLimits {
 export const DEFAULT_IMAGING_LIMITS: ImagingLimits = {
   maxFileBytes: 512 * 1024 * 1024,
   maxInflatedBytes: 1024 * 1024 * 1024,
-  maxPixelsPerFile: 256 * 1024 * 1024,
+  maxPixelsPerFrame: 32 * 1024 * 1024,
+  maxFrames: 10_000,
   maxSequenceDepth: 32,
   maxFiles: 2_000_000,
   maxFolderDepth: 32,

@@ -4,7 +4,7 @@
 import dicomParser, { type DataSet } from "dicom-parser";
 import type { DicomInstance, PixelModule } from "./dicom-file.js";
 import { decodeRleFrame } from "./rle.js";
-import { decodeFrame } from "./codecs.js";
+import { decodeFrame, FrameSizeMismatch } from "./codecs.js";
 
 export class ImagingDecodeError extends Error {
   constructor(readonly field: string, reason: string) {
@@ -89,8 +89,7 @@ export async function decodeModalityFrame(ds: DataSet, inst: DicomInstance, fram
       case "jpeg-baseline":
       case "jpeg-ls":
       case "jpeg-2000": {
-        const d = await decodeFrame(ts.kind, encapsulatedFrame(ds, frame, px.frames));
-        if (d.width !== px.columns || d.height !== px.rows) throw new ImagingDecodeError("(7FE0,0010) PixelData", "compressed frame size differs from Rows/Columns");
+        const d = await decodeFrame(ts.kind, encapsulatedFrame(ds, frame, px.frames), { width: px.columns, height: px.rows });
         if (d.components !== px.samplesPerPixel) throw new ImagingDecodeError("(0028,0002) SamplesPerPixel", "differs from the compressed frame's components");
         // codecs return 8- or 16-bit samples; describe them as such, keep the header's sign and rescale
         const decoded: PixelModule = { ...px, bitsAllocated: d.bitsPerSample > 8 ? 16 : 8, bitsStored: Math.min(px.bitsStored, d.bitsPerSample > 8 ? 16 : 8) };
@@ -101,6 +100,7 @@ export async function decodeModalityFrame(ds: DataSet, inst: DicomInstance, fram
     }
   } catch (e) {
     if (e instanceof ImagingDecodeError) throw e;
+    if (e instanceof FrameSizeMismatch) throw new ImagingDecodeError("(7FE0,0010) PixelData", e.message);
     const reason = e instanceof Error && /^RLE /.test(e.message) ? e.message : `${ts.name} frame could not be decoded`;
     throw new ImagingDecodeError("(7FE0,0010) PixelData", reason);
   }

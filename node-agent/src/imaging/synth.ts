@@ -261,6 +261,7 @@ async function writeBrokenFiles(dir: string, seed: number, size: number): Promis
   files["broken/short-pixels"] = [validSlice(seed, size, { Rows: size * 2 }), /shorter than declared/];
   files["broken/jpeg-lossless"] = [validSlice(seed, size, { PixelData: [new Uint8Array(64).buffer], _vrMap: { PixelData: "OB" } }, TS.jpegLossless), /JPEG lossless/];
   files["broken/pixel-bomb"] = [validSlice(seed, size, { Rows: 65535, Columns: 65535, NumberOfFrames: "1000", PixelData: [new Uint8Array(128).buffer], _vrMap: { PixelData: "OB" } }, TS.rle), /limit \(refused\)/];
+  files["broken/frame-bomb"] = [validSlice(seed, size, { NumberOfFrames: "100000000", PixelData: [new Uint8Array(128).buffer], _vrMap: { PixelData: "OB" } }, TS.rle), /frames, above the .* limit \(refused\)/];
   files["broken/deep-sequence"] = [deepSequenceFile(seed, 5000), /nested too deep/];
   files["broken/nested-sequence"] = [deepSequenceFile(seed, 100), /nested deeper than/];
   // a "DICOM bomb": an element declaring a 3.9 GB value in a small file

@@ -3,7 +3,8 @@ import { mkdtempSync, symlinkSync, openSync, closeSync, ftruncateSync, rmSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateRawSync } from "node:zlib";
-import { DEFAULT_IMAGING_LIMITS, readDicomFile, readImagingExport } from "../../src/imaging/index.js";
+import { DEFAULT_IMAGING_LIMITS, decodeModalityFrame, ImagingDecodeError, readDicomFile, readImagingExport } from "../../src/imaging/index.js";
+import { encodeFrame } from "../../src/imaging/codecs.js";
 import { writeSyntheticDicomExport, writePart10, TS } from "../../src/imaging/synth.js";
 import { decodeRleFrame, encodeRleFrame } from "../../src/imaging/rle.js";
 
@@ -66,6 +67,22 @@ describe("imaging: hostile and broken DICOM files", () => {
     const r = readImagingExport(exp, { limits: { maxFolderDepth: 3 } });
     expect(r.files.instances).to.equal(0);
     expect(r.problems.entries[0]!.reason).to.match(/nested deeper than 3 folders/);
+  });
+
+  it("refuses a compressed frame whose own header claims another size than Rows × Columns, before decoding it", async () => {
+    const px = new Uint8Array(64 * 64 * 2).fill(7);
+    const stream = await encodeFrame("jpeg-ls", { width: 64, height: 64, bitsPerSample: 16, components: 1, data: px });
+    for (const [ts, data] of [[TS.jpegLs, stream], [TS.jpeg2000, await encodeFrame("jpeg-2000", { width: 64, height: 64, bitsPerSample: 16, components: 1, data: px })]] as const) {
+      const bytes = writePart10({ PatientID: "SYN-LIE", StudyInstanceUID: "2.25.8", SeriesInstanceUID: "2.25.9", Modality: "CT", SamplesPerPixel: 1, PhotometricInterpretation: "MONOCHROME2", Rows: 16, Columns: 16, BitsAllocated: 16, BitsStored: 16, PixelRepresentation: 0, PixelData: [data.slice().buffer], _vrMap: { PixelData: "OB" } }, "1.2.840.10008.5.1.4.1.1.2", "2.25.10", ts);
+      const path = join(dir, "size-lie");
+      writeFileSync(path, bytes);
+      const r = readDicomFile(path, "size-lie", DEFAULT_IMAGING_LIMITS);
+      if (r.kind !== "instance") throw new Error("header should be readable");
+      let err: unknown;
+      await decodeModalityFrame(r.dataSet, r.instance).catch((e: unknown) => (err = e));
+      expect(err).to.be.instanceOf(ImagingDecodeError);
+      expect((err as ImagingDecodeError).message).to.equal("compressed frame declares a size other than Rows × Columns");
+    }
   });
 
   it("RLE: decodes what it encodes, and refuses a frame whose segments lie", () => {
