@@ -25,15 +25,14 @@ function toValues(bytes: Uint8Array, px: PixelModule, interleaved: boolean): Flo
   const n = px.rows * px.columns;
   const spp = px.samplesPerPixel;
   const B = px.bitsAllocated / 8;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // little-endian samples as an unsigned typed array (copied once if unaligned)
+  const aligned = bytes.byteOffset % B === 0 ? bytes : bytes.slice();
+  const raw = B === 1 ? aligned : B === 2 ? new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 2) : new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
   const signed = px.pixelRepresentation === 1;
   const shift = 32 - px.bitsStored;
-  const sample = (i: number): number => {
-    let v = B === 1 ? view.getUint8(i) : B === 2 ? view.getUint16(i * 2, true) : view.getUint32(i * 4, true);
-    // keep BitsStored bits; sign-extend two's complement values
-    v = signed ? (v << shift) >> shift : px.bitsStored === 32 ? v : v & ((2 ** px.bitsStored - 1) >>> 0);
-    return v;
-  };
+  const mask = px.bitsStored === 32 ? 0xffffffff : 2 ** px.bitsStored - 1;
+  // keep BitsStored bits; sign-extend two's complement values
+  const sample = signed ? (i: number): number => (raw[i]! << shift) >> shift : (i: number): number => (raw[i]! & mask) >>> 0;
   const out = new Float32Array(n);
   const { rescaleSlope: m, rescaleIntercept: b } = px;
   if (spp === 1) {
@@ -51,11 +50,14 @@ function nativeFrame(ds: DataSet, inst: DicomInstance, frame: number): Uint8Arra
   const el = ds.elements.x7fe00010!;
   const frameBytes = (px.rows * px.columns * px.samplesPerPixel * px.bitsAllocated) / 8;
   const start = el.dataOffset + frame * frameBytes;
-  const raw = Uint8Array.from(ds.byteArray.subarray(start, start + frameBytes));
-  if (raw.length < frameBytes) throw new ImagingDecodeError("(7FE0,0010) PixelData", "shorter than declared");
+  if (start + frameBytes > ds.byteArray.length) throw new ImagingDecodeError("(7FE0,0010) PixelData", "shorter than declared");
+  // a copy: the byte swap below must not write into the parsed file
+  const raw = new Uint8Array(frameBytes);
+  raw.set(ds.byteArray.subarray(start, start + frameBytes));
   if (inst.transferSyntax.kind === "native" && inst.transferSyntax.bigEndian && px.bitsAllocated > 8) {
     const B = px.bitsAllocated / 8;
-    for (let i = 0; i < raw.length; i += B) raw.subarray(i, i + B).reverse();
+    for (let i = 0; i < raw.length; i += B)
+      for (let lo = i, hi = i + B - 1; lo < hi; lo++, hi--) [raw[lo], raw[hi]] = [raw[hi]!, raw[lo]!];
   }
   return raw;
 }

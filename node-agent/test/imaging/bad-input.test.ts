@@ -39,10 +39,9 @@ describe("imaging: hostile and broken DICOM files", () => {
     const fd = openSync(path, "w");
     ftruncateSync(fd, 2 * 2 ** 30); // sparse: no disk, no memory
     closeSync(fd);
-    const t0 = Date.now();
     const r = readDicomFile(path, "huge", DEFAULT_IMAGING_LIMITS);
+    // (reading it would have failed differently: Node refuses to buffer a file over 2 GiB)
     expect(r).to.deep.equal({ kind: "problem", field: "(file)", reason: "larger than the 512 MiB file limit (refused before reading)" });
-    expect(Date.now() - t0).to.be.lessThan(5000); // a read of 2 GB would take far longer than a stat
   });
 
   it("stops a deflate bomb at the inflate limit", () => {
