@@ -55,7 +55,8 @@ const BENCHES: { name: string; script: string; file: string; rows: Row[] }[] = [
     { key: "loadAverage1m.before", label: "load average (1 min) at start", fmt: num(1) },
   ] },
   { name: "data", script: "bench:data", file: "data.json", rows: [
-    { key: "runs.streamingBulk.patientsPerSecond", label: "FHIR Bulk read (100k patients, parts + gzip)", fmt: int, unit: "patients/s" },
+    { key: "runs.streamingBulk.patientsPerSecond", label: "FHIR Bulk load incl. Poseidon ids (100k patients, parts + gzip)", fmt: int, unit: "patients/s" },
+    { key: "runs.streamingBulk.parsePatientsPerSecond", label: "FHIR Bulk parse + validate only", fmt: int, unit: "patients/s" },
     { key: "runs.streamingBulk.peakRssMB", label: "FHIR Bulk read, peak RSS", fmt: int, unit: "MB" },
     { key: "runs.oldFlat.patientsPerSecond", label: "pre-issue-10 reader (flat NDJSON)", fmt: int, unit: "patients/s" },
     { key: "runs.oldFlat.peakRssMB", label: "pre-issue-10 reader, peak RSS", fmt: int, unit: "MB" },

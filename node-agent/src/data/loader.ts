@@ -69,6 +69,8 @@ export class RaphaDataLoader {
   stats: LoadStats = { rows: 0, uniqueRecords: 0, duplicatesDropped: 0, orphanResources: 0 };
   /** what the source read produced (problems, consent model, value set, skipped types); set by load() */
   source?: SourceRead;
+  /** where load() spent its time: reading + validating the source, then Poseidon pseudonymous ids */
+  timings = { readMs: 0, idsMs: 0 };
   constructor(readonly opts: LoaderOptions) {}
 
   get format(): SourceFormat {
@@ -76,8 +78,10 @@ export class RaphaDataLoader {
   }
 
   async load(): Promise<this> {
+    const t0 = performance.now();
     const src = await readSource({ ...this.opts, maxErrors: this.opts.maxErrors ?? 20 });
     this.source = src;
+    const t1 = performance.now();
     if (src.problems.errors) throw new DataValidationError(src.problems.entries.filter((p) => p.severity === "error"), src.problems.errors);
     const poseidon = this.opts.poseidon ?? (await getPoseidon());
     const ids = derivePseudonymousIds(poseidon, this.opts.hospitalSecret, src.records.map((r) => r.mrn));
@@ -88,6 +92,7 @@ export class RaphaDataLoader {
         return rec;
       })
       .sort((a, b) => a.id - b.id);
+    this.timings = { readMs: t1 - t0, idsMs: performance.now() - t1 };
     const c = src.builder.counts;
     this.stats = { rows: c.patientsRead, uniqueRecords: this.records.length, duplicatesDropped: c.duplicatePatients, orphanResources: c.orphanResources };
     return this;
