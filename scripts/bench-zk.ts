@@ -2,25 +2,35 @@
  * npm run bench:zk — record-count proof benchmark (run with `hardhat run` for the gas numbers).
  *
  * Measures, in one run on this machine:
- *  - the dev instantiation RecordCount(1, 4, 24) (64 records/proof, committed INSECURE zkey):
- *    constraints, median Groth16 prove time (snarkjs, warm process), records/s;
- *  - the production instantiation RecordCount(8, 12, 24) (512 records/proof): constraints only
- *    (its 2^16 setup takes ~45 min here), prove time extrapolated from the dev µs/constraint;
- *  - the naive baseline (one depth-20 Merkle path per record, circuits/bench) at 1 record:
- *    constraints and median prove time (INSECURE throwaway setup from the dev ptau);
+ *  - dev RecordCount(1, 4, 24) (64 records/proof, committed INSECURE zkey), two ways side by side:
+ *    "before" = snarkjs groth16.fullProve per proof (what the sdk did until now: wasm recompiled and
+ *    zkey re-read for every proof) and "after" = the sdk Prover (witness generator compiled once,
+ *    zkey in memory, witness n+1 computed while proof n runs);
+ *  - prod RecordCount(8, 12, 24) (512 records/proof) with the sdk Prover, for real, from the
+ *    rehearsal's exported artifacts (checked against its manifest), or BENCH_ZK_PROD=<export dir>;
+ *    without them it says so and falls back to the mid instance when its setup exists;
+ *  - per instance: seconds per proof split into witness generation and prover, records/s
+ *    (records per proof / seconds per proof, sequential and pipelined), peak RSS of the process;
+ *  - the naive baseline (one depth-20 Merkle path per record, circuits/bench) at 1 record;
  *  - gas: RecordCountVerifier.verifyProof and a full JobRegistry.submitBatch (verify + accumulate).
  * Writes reports/bench/zk.json.
  */
 import type { Address } from "viem";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
 import { network } from "hardhat";
 import { groth16 } from "snarkjs";
 import {
+  type BatchWitness,
+  type CircuitInstance,
   type CohortParams,
   DEV_INSTANCE,
   MID_INSTANCE,
   PROD_INSTANCE,
+  Prover,
+  type ProverArtifacts,
   buildDataset,
   computeJobBinding,
   decodeWord,
@@ -31,21 +41,38 @@ import {
   planBatches,
   proveBatch,
   recordsPerChunk,
+  releaseSnarkjsThreads,
   toSolidityProof,
-} from "../sdk/src/index.js";
-import { artifactPaths } from "../sdk/src/node.js";
+} from "@rapha/sdk";
+import { loadVerifiedArtifacts, readArtifactManifest } from "@rapha/sdk/artifacts";
+import { artifactPaths } from "@rapha/sdk/node";
 import { syntheticRecords } from "../sdk/test/helpers.js";
 import { createAcceptedJob, deployProofStack, toBatch } from "./circuits-chain.js";
-import { existsSync } from "node:fs";
 import { BEACON_ITER_EXP, DEV_PTAU, DEV_PTAU_BEACON, ROOT, compile, devPhase2, log, snarkjs, timed } from "./circuits-lib.js";
 
 const RUNS = Number(process.env.BENCH_ZK_RUNS ?? 5);
+// Throughput on a shared machine depends on what else runs: the load is part of the result.
+const loadAtStart = loadavg()[0]!;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
+const r3 = (x: number) => +x.toFixed(3);
 const build = join(ROOT, "circuits/build");
+
+/** Runs `f` while sampling the process RSS (workers are threads: included) every 50 ms. */
+async function withPeakRss<T>(f: () => Promise<T>): Promise<{ result: T; peakRssMB: number }> {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+  try {
+    const result = await f();
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { result, peakRssMB: Math.round(peak / 2 ** 20) };
+  } finally {
+    clearInterval(timer);
+  }
+}
 
 // 1. constraint counts (always --O2)
 const devConstraints = timed("compile dev", () => compile(join(ROOT, "circuits/main/record_count_dev.circom"), join(build, "dev")));
@@ -53,25 +80,106 @@ const prodConstraints = timed("compile prod r1cs", () => compile(join(ROOT, "cir
 const naiveDir = join(build, "naive");
 const naiveConstraints = timed("compile naive baseline (1 record, depth 20)", () => compile(join(ROOT, "circuits/bench/naive_record_count.circom"), naiveDir));
 
-// 2. dev proofs, warm process, sequential
 const P = await getPoseidon();
 const cohort: CohortParams = { ageMin: 18, ageMax: 85, sexMask: 0b111, conditionAnyMask: 0, observationAllMask: 0 };
-const ds = buildDataset(P, DEV_INSTANCE, syntheticRecords(P, 900, 21));
-const used = ds.slots.filter((x) => x.record >= 0 && isEligible(decodeWord(x.word), cohort)).map((x) => x.id);
 const jobBinding = 1234567n;
-const batches = planBatches(P, ds, { usedIds: used }, { cohort, jobBinding });
-const art = artifactPaths(DEV_INSTANCE);
-await proveBatch(batches[0]!, art); // warm-up (curve init, wasm compile)
-const devTimes: number[] = [];
-for (let i = 0; i < RUNS; i++) {
-  const t = performance.now();
-  await proveBatch(batches[(i + 1) % batches.length]!, art);
-  devTimes.push((performance.now() - t) / 1000);
+/** RUNS + 1 batches (one warm-up) of an instance over a synthetic dataset. */
+function benchBatches(inst: CircuitInstance): BatchWitness[] {
+  const n = recordsPerChunk(inst);
+  const records = Math.ceil(((RUNS + 2) * n) / 0.8); // ≈ 80 % are eligible and consented
+  const d = buildDataset(P, inst, syntheticRecords(P, Math.min(records, 2 ** 20), 21));
+  const u = d.slots.filter((x) => x.record >= 0 && isEligible(decodeWord(x.word), cohort)).map((x) => x.id);
+  const bs = planBatches(P, d, { usedIds: u }, { cohort, jobBinding });
+  if (bs.length < RUNS + 1) throw new Error(`${inst.name}: only ${bs.length} batches for ${RUNS} runs`);
+  return bs.slice(0, RUNS + 1);
 }
+
+interface InstanceResult {
+  instance: string;
+  artifacts: string;
+  recordsPerProof: number;
+  witnessSecondsMedian: number;
+  proverSecondsMedian: number;
+  proveSecondsMedian: number;
+  proveSecondsAll: number[];
+  recordsPerSecond: number;
+  pipelinedSecondsPerProof: number;
+  pipelinedRecordsPerSecond: number;
+  peakRssMB: number;
+}
+
+/** Sequential proofs with the witness/prover split, then the same batches pipelined (proveAll). */
+async function measure(inst: CircuitInstance, art: ProverArtifacts, label: string): Promise<InstanceResult> {
+  const bs = benchBatches(inst);
+  const n = recordsPerChunk(inst);
+  const { result, peakRssMB } = await withPeakRss(async () => {
+    const prover = await Prover.open(art);
+    try {
+      await prover.prove(bs[0]!); // warm-up: curve and worker start
+      const seq: { witnessSeconds: number; proveSeconds: number }[] = [];
+      for (let i = 1; i <= RUNS; i++) seq.push((await prover.prove(bs[i]!)).timings);
+      const t = performance.now();
+      await prover.proveAll(bs.slice(1));
+      return { seq, pipelined: (performance.now() - t) / 1000 / RUNS };
+    } finally {
+      await prover.close();
+    }
+  });
+  const totals = result.seq.map((s) => s.witnessSeconds + s.proveSeconds);
+  const r: InstanceResult = {
+    instance: `${inst.name} RecordCount(${inst.buckets}, ${inst.depth}, ${inst.gapBits})`,
+    artifacts: label,
+    recordsPerProof: n,
+    witnessSecondsMedian: r3(median(result.seq.map((s) => s.witnessSeconds))),
+    proverSecondsMedian: r3(median(result.seq.map((s) => s.proveSeconds))),
+    proveSecondsMedian: r3(median(totals)),
+    proveSecondsAll: totals.map(r3),
+    recordsPerSecond: +(n / median(totals)).toFixed(1),
+    pipelinedSecondsPerProof: r3(result.pipelined),
+    pipelinedRecordsPerSecond: +(n / result.pipelined).toFixed(1),
+    peakRssMB,
+  };
+  log(`${inst.name}: witness ${r.witnessSecondsMedian} s + prover ${r.proverSecondsMedian} s per proof, ${r.recordsPerSecond} rec/s; pipelined ${r.pipelinedRecordsPerSecond} rec/s; peak RSS ${peakRssMB} MB`);
+  return r;
+}
+
+// 2. dev "before": snarkjs fullProve per proof (wasm recompiled, zkey re-read each time)
+const devArt = artifactPaths(DEV_INSTANCE);
+const devBatches = benchBatches(DEV_INSTANCE);
+await groth16.fullProve(devBatches[0]!.input, devArt.wasm, devArt.zkey); // warm-up
+const devBefore = await withPeakRss(async () => {
+  const times: number[] = [];
+  for (let i = 1; i <= RUNS; i++) {
+    const t = performance.now();
+    await groth16.fullProve(devBatches[i]!.input, devArt.wasm, devArt.zkey);
+    times.push((performance.now() - t) / 1000);
+  }
+  return times;
+});
+await releaseSnarkjsThreads();
+const devTimes = devBefore.result;
 const devMedian = median(devTimes);
-log(`dev prove times (s): ${devTimes.map((t) => t.toFixed(2)).join(", ")}`);
+log(`dev fullProve (before) times (s): ${devTimes.map((t) => t.toFixed(2)).join(", ")}`);
+
+// 2b. dev "after": the sdk Prover
+const dev = await measure(DEV_INSTANCE, devArt, "circuits/dev (committed, INSECURE)");
+
+// 2c. prod: the rehearsal's exported artifacts, verified against its manifest
+const prodExport = process.env.BENCH_ZK_PROD ?? join(build, "ceremony/prod-rehearsal/export");
+let prod: InstanceResult | undefined;
+let prodNote = "";
+if (existsSync(join(prodExport, "manifest.json"))) {
+  const manifest = await readArtifactManifest(join(prodExport, "manifest.json"));
+  const a = await loadVerifiedArtifacts(manifest, pathToFileURL(`${prodExport}/`).href);
+  prod = await measure(PROD_INSTANCE, { wasm: a.wasm, zkey: a.zkey }, `${relative(ROOT, prodExport)} (${manifest.insecure ? "rehearsal, unpublished ptau" : "ceremony"}; manifest checked)`);
+} else {
+  prodNote = `no prod artifacts at ${relative(ROOT, prodExport)} (run npm run ceremony:rehearsal): prod not measured`;
+  log(prodNote);
+}
 
 // 3. naive baseline: throwaway INSECURE setup, one record with a depth-20 path
+const ds = buildDataset(P, DEV_INSTANCE, syntheticRecords(P, 900, 21));
+const used = ds.slots.filter((x) => x.record >= 0 && isEligible(decodeWord(x.word), cohort)).map((x) => x.id);
 const naiveZkey = join(naiveDir, "naive_INSECURE.zkey");
 timed("naive setup (INSECURE)", () => devPhase2(join(naiveDir, "naive_record_count.r1cs"), DEV_PTAU, naiveZkey));
 const naiveWord = ds.slots.find((x) => x.record >= 0 && isEligible(decodeWord(x.word), cohort))!.word;
@@ -98,13 +206,14 @@ for (let i = 0; i < RUNS; i++) {
   naiveTimes.push((performance.now() - t) / 1000);
 }
 rmSync(`${naiveZkey}.0`, { force: true });
+await releaseSnarkjsThreads();
 
 // 3b. optional mid-size instantiation (128 records, 2^14 INSECURE setup derived here, ~10 min the
-// first time, reused from circuits/build/mid afterwards): a second point for the prod estimate.
+// first time, reused from circuits/build/mid afterwards): measured when prod is not available.
 const midDir = join(build, "mid");
 const midPtau = join(midDir, "pot14_mid_INSECURE.ptau");
-let mid: { constraints: number; proveSecondsMedian: number; proveSecondsAll: number[]; recordsPerSecond: number } | undefined;
-if (process.env.BENCH_ZK_MID === "1" || existsSync(midPtau)) {
+let mid: (InstanceResult & { constraints: number }) | undefined;
+if (process.env.BENCH_ZK_MID === "1" || (!prod && existsSync(midPtau))) {
   mkdirSync(midDir, { recursive: true });
   if (!existsSync(midPtau)) {
     timed("mid ptau 2^14 (INSECURE beacon)", () => {
@@ -117,18 +226,7 @@ if (process.env.BENCH_ZK_MID === "1" || existsSync(midPtau)) {
   const midZkey = join(midDir, "record_count_mid_INSECURE.zkey");
   if (!existsSync(midZkey)) timed("mid setup (INSECURE)", () => devPhase2(join(midDir, "record_count_mid.r1cs"), midPtau, midZkey));
   const midArt = { wasm: join(midDir, "record_count_mid_js/record_count_mid.wasm"), zkey: midZkey };
-  const mds = buildDataset(P, MID_INSTANCE, syntheticRecords(P, 900, 21));
-  const mused = mds.slots.filter((x) => x.record >= 0 && isEligible(decodeWord(x.word), cohort)).map((x) => x.id);
-  const mb = planBatches(P, mds, { usedIds: mused }, { cohort, jobBinding });
-  await proveBatch(mb[0]!, midArt);
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t = performance.now();
-    await proveBatch(mb[(i + 1) % mb.length]!, midArt);
-    times.push((performance.now() - t) / 1000);
-  }
-  log(`mid prove times (s): ${times.map((t) => t.toFixed(2)).join(", ")}`);
-  mid = { constraints: midConstraints, proveSecondsMedian: +median(times).toFixed(3), proveSecondsAll: times.map((t) => +t.toFixed(3)), recordsPerSecond: +(recordsPerChunk(MID_INSTANCE) / median(times)).toFixed(1) };
+  mid = { ...(await measure(MID_INSTANCE, midArt, "circuits/build/mid (INSECURE local setup)")), constraints: midConstraints };
 }
 
 // 4. gas with the real verifier and JobRegistry
@@ -137,66 +235,70 @@ const stack = await deployProofStack(ethers, ds.root, 900);
 const jobId = await createAcceptedJob(stack, cohort);
 const binding = computeJobBinding(stack.chainId, (await stack.registry.getAddress()) as Address, jobId, stack.node.address as Address);
 const [w0] = planBatches(P, ds, { usedIds: used }, { cohort, jobBinding: binding });
-const bp = await proveBatch(w0!, art);
+const bp = await proveBatch(w0!, devArt);
 const sp = toSolidityProof(bp);
 const verifyGas = Number(await stack.verifier.verifyProof.estimateGas(sp.pA, sp.pB, sp.pC, sp.pubSignals));
 const rc = await (await stack.registry.connect(stack.node).submitBatch(jobId, await toBatch(stack, bp, jobId))).wait();
 const submitBatchGas = Number(rc.gasUsed);
 
 const n = recordsPerChunk(DEV_INSTANCE);
-const usPerConstraint = (devMedian * 1e6) / devConstraints;
-// prod estimate: linear fit t = a + b·constraints through the dev and mid medians when the mid
-// point exists and gives a positive slope, else dev µs/constraint (pessimistic: includes fixed costs)
-let prodEstimate = (usPerConstraint * prodConstraints) / 1e6;
-let estimateMethod = "dev µs/constraint × prod constraints (pessimistic: the fixed per-proof cost is scaled too)";
-if (mid && mid.proveSecondsMedian > devMedian) {
-  const b = (mid.proveSecondsMedian - devMedian) / (mid.constraints - devConstraints);
-  const a = devMedian - b * devConstraints;
-  prodEstimate = a + b * prodConstraints;
-  estimateMethod = `linear fit over dev and mid: ${a.toFixed(2)} s + ${(b * 1e6).toFixed(1)} µs × constraints`;
-}
+const pn = recordsPerChunk(PROD_INSTANCE);
 const report = {
-  machine: "2 shared cores (4 engineers), snarkjs 0.7.6 Groth16, circom2 0.2.23 --O2",
+  machine: `${cpus().length} cores, snarkjs 0.7.6 Groth16 (one worker thread per core), circom2 0.2.23 --O2`,
+  loadAverage1m: { start: +loadAtStart.toFixed(2), end: +loadavg()[0]!.toFixed(2) },
   instance: "dev RecordCount(1, 4, 24), committed INSECURE zkey",
   recordsPerProof: n,
   constraints: devConstraints,
   constraintsPerRecord: +(devConstraints / n).toFixed(1),
   naiveConstraintsPerRecord: naiveConstraints,
   naiveRecordsPerProof: 1,
-  naiveProveSecondsMedian: +median(naiveTimes).toFixed(3),
+  naiveProveSecondsMedian: r3(median(naiveTimes)),
   ratioNaiveOverOurs: +(naiveConstraints / (devConstraints / n)).toFixed(1),
-  proveSecondsMedian: +devMedian.toFixed(3),
-  proveSecondsAll: devTimes.map((t) => +t.toFixed(3)),
-  recordsPerSecond: +(n / devMedian).toFixed(1),
-  microsecondsPerConstraint: +usPerConstraint.toFixed(1),
+  // headline dev figures: the sdk Prover (what the agent and tests use)
+  proveSecondsMedian: dev.proveSecondsMedian,
+  recordsPerSecond: dev.recordsPerSecond,
+  microsecondsPerConstraint: +((dev.proverSecondsMedian * 1e6) / devConstraints).toFixed(1),
+  dev,
+  devBefore: {
+    method: "snarkjs groth16.fullProve per proof (the sdk before the Prover)",
+    proveSecondsMedian: r3(devMedian),
+    proveSecondsAll: devTimes.map(r3),
+    recordsPerSecond: +(n / devMedian).toFixed(1),
+    peakRssMB: devBefore.peakRssMB,
+  },
   verifyGas,
   submitBatchGas,
   prod: {
-    instance: "prod RecordCount(8, 12, 24)",
-    recordsPerProof: recordsPerChunk(PROD_INSTANCE),
+    ...(prod ?? { instance: "prod RecordCount(8, 12, 24)", recordsPerProof: pn, note: prodNote }),
+    measured: !!prod,
     constraints: prodConstraints,
-    constraintsPerRecord: +(prodConstraints / recordsPerChunk(PROD_INSTANCE)).toFixed(1),
-    proveSecondsEstimate: +prodEstimate.toFixed(2),
-    recordsPerSecondEstimate: +(recordsPerChunk(PROD_INSTANCE) / prodEstimate).toFixed(1),
-    note: `estimate: ${estimateMethod}; the 2^16 setup is not run here`,
+    constraintsPerRecord: +(prodConstraints / pn).toFixed(1),
   },
-  mid: mid ? { instance: "mid RecordCount(2, 8, 24), INSECURE local setup", recordsPerProof: recordsPerChunk(MID_INSTANCE), ...mid, constraintsPerRecord: +(mid.constraints / recordsPerChunk(MID_INSTANCE)).toFixed(1) } : null,
+  mid: mid ? { ...mid, constraintsPerRecord: +(mid.constraints / recordsPerChunk(MID_INSTANCE)).toFixed(1) } : null,
 };
 mkdirSync(join(ROOT, "reports/bench"), { recursive: true });
 writeFileSync(join(ROOT, "reports/bench/zk.json"), `${JSON.stringify(report, null, 2)}\n`);
-const rows: [string, string, string][] = [
-  ["", "bucketed (ours)", "naive depth-20/record"],
-  ["records per proof", `${n} (prod: ${report.prod.recordsPerProof})`, "1"],
-  ["constraints", `${devConstraints} (prod: ${prodConstraints})`, `${naiveConstraints}`],
-  ["constraints / record", `${report.constraintsPerRecord} (prod: ${report.prod.constraintsPerRecord})`, `${naiveConstraints}`],
-  ["prove s (median of " + RUNS + ")", `${report.proveSecondsMedian} (prod est.: ${report.prod.proveSecondsEstimate})`, `${report.naiveProveSecondsMedian}`],
-  ["records / s", `${report.recordsPerSecond} (prod est.: ${report.prod.recordsPerSecondEstimate})`, `${(1 / report.naiveProveSecondsMedian).toFixed(2)}`],
-  ...(mid ? [["mid (128 rec/proof): prove s, rec/s", `${mid.proveSecondsMedian} s, ${mid.recordsPerSecond} rec/s (${mid.constraints} constraints)`, ""] as [string, string, string]] : []),
-  ["verifyProof gas", `${verifyGas}`, ""],
-  ["submitBatch gas", `${submitBatchGas}`, ""],
+const col = (r?: InstanceResult) => (r ? [
+  `${r.recordsPerProof}`,
+  `${r.witnessSecondsMedian} + ${r.proverSecondsMedian} = ${r.proveSecondsMedian}`,
+  `${r.recordsPerSecond}`,
+  `${r.pipelinedRecordsPerSecond}`,
+  `${r.peakRssMB}`,
+] : ["", "not measured", "", "", ""]);
+const table: string[][] = [
+  ["", "dev before (fullProve)", "dev (sdk Prover)", prod ? "prod (sdk Prover)" : mid ? "mid (sdk Prover)" : "prod"],
+  ["records / proof", `${n}`, col(dev)[0]!, col(prod ?? mid)[0]!],
+  ["s / proof: witness + prover (median of " + RUNS + ")", `${report.devBefore.proveSecondsMedian} (total)`, col(dev)[1]!, col(prod ?? mid)[1]!],
+  ["records / s (sequential)", `${report.devBefore.recordsPerSecond}`, col(dev)[2]!, col(prod ?? mid)[2]!],
+  ["records / s (witness n+1 ∥ proof n)", "", col(dev)[3]!, col(prod ?? mid)[3]!],
+  ["peak RSS MB", `${report.devBefore.peakRssMB}`, col(dev)[4]!, col(prod ?? mid)[4]!],
+  ["constraints (per record)", `${devConstraints} (${report.constraintsPerRecord})`, "", `${prodConstraints} (${report.prod.constraintsPerRecord})`],
+  ["naive depth-20/record: constraints, prove s", `${naiveConstraints}, ${report.naiveProveSecondsMedian}`, "", ""],
+  ["verifyProof / submitBatch gas", `${verifyGas} / ${submitBatchGas}`, "", ""],
 ];
-const w = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
-for (const r of rows) console.log(r.map((x, c) => x.padEnd(w[c]!)).join(" | "));
+const w = [0, 1, 2, 3].map((c) => Math.max(...table.map((r) => r[c]!.length)));
+for (const r of table) console.log(r.map((x, c) => x.padEnd(w[c]!)).join(" | "));
+if (!prod) console.log(prodNote);
+console.log(`1-min load average: ${report.loadAverage1m.start} at start, ${report.loadAverage1m.end} at the end (${cpus().length} cores)`);
 console.log(`wrote reports/bench/zk.json`);
-void readFileSync;
 process.exit(0);

@@ -11,6 +11,7 @@
  *   --ptau F    (default circuits/build/ptau16/pot16_rehearsal_INSECURE.ptau)
  *   --dir D     (default circuits/build/ceremony/prod-rehearsal)
  *   --record D  (default circuits/prod-rehearsal)
+ *   --wait      compile first, then wait for the ptau file to appear (while it is being generated)
  */
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -24,11 +25,12 @@ const { values: v } = parseArgs({
     ptau: { type: "string", default: join(ROOT, "circuits/build/ptau16/pot16_rehearsal_INSECURE.ptau") },
     dir: { type: "string", default: join(ROOT, "circuits/build/ceremony/prod-rehearsal") },
     record: { type: "string", default: join(ROOT, "circuits/prod-rehearsal") },
+    wait: { type: "boolean", default: false },
   },
 });
 const ptau = v.ptau!;
 const dir = v.dir!;
-if (!existsSync(ptau)) throw new Error(`${ptau} missing: generate a 2^16 rehearsal ptau first (circuits/README.md, "Rehearsal")`);
+if (!v.wait && !existsSync(ptau)) throw new Error(`${ptau} missing: generate a 2^16 rehearsal ptau first (circuits/README.md, "Rehearsal")`);
 rmSync(dir, { recursive: true, force: true });
 
 const timings: { step: string; seconds: number; peakRssMB?: number }[] = [];
@@ -45,6 +47,8 @@ const build = join(dir, "compile");
 try {
   const constraints = await timed("compile record_count_prod.circom (circom2 --O2, r1cs + wasm)", () => compile(join(ROOT, "circuits/main/record_count_prod.circom"), build));
   log(`prod constraints: ${constraints}`);
+  if (!existsSync(ptau)) log(`waiting for ${relative(ROOT, ptau)}…`);
+  while (!existsSync(ptau)) await new Promise((r) => setTimeout(r, 10_000));
   await timed("init: ptau check (blake2b-512) + groth16 setup → rc_0000.zkey", () =>
     init({ dir, instance: "prod", ptau, allowUnpublishedPtau: true, r1cs: join(build, "record_count_prod.r1cs"), wasm: join(build, "record_count_prod_js/record_count_prod.wasm") }),
   );
