@@ -2,14 +2,14 @@
 import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { expect } from "chai";
 import { ArtifactIntegrityError, type ArtifactManifest, loadArtifact, loadVerifiedArtifacts, parseArtifactManifest } from "@rapha/sdk/artifacts";
-import { DEV_INSTANCE, Prover, buildDataset, decodeWord, getPoseidon, isEligible, planBatches, verifyBatchProof } from "@rapha/sdk";
-import { REPO_ROOT, artifactPaths } from "@rapha/sdk/node";
+import { DEV_INSTANCE, PROD_INSTANCE, Prover, buildDataset, decodeWord, getPoseidon, isEligible, planBatches, verifyBatchProof } from "@rapha/sdk";
+import { REPO_ROOT, artifactPaths, loadInstanceArtifacts } from "@rapha/sdk/node";
 import { syntheticRecords } from "./helpers.js";
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
@@ -130,6 +130,16 @@ describe("verified circuit artifacts", function () {
     const b = await loadArtifact(manifest, "vkey", `${base}${manifest.artifacts.vkey.file}`, { cacheDir });
     expect(b.byteLength).to.equal(manifest.artifacts.vkey.bytes);
     expect(statSync(join(cacheDir, cached!)).size).to.equal(manifest.artifacts.vkey.bytes);
+  });
+
+  it("loadInstanceArtifacts reads the instance's committed manifest and refuses one of another instance", async () => {
+    const root = join(dir, "repo");
+    mkdirSync(join(root, "circuits/prod"), { recursive: true });
+    writeFileSync(join(root, "circuits/prod/manifest.json"), JSON.stringify({ ...manifest, instance: "prod" }));
+    const a = await loadInstanceArtifacts(PROD_INSTANCE, base, { root });
+    expect(a.wasm.byteLength).to.equal(manifest.artifacts.wasm.bytes);
+    writeFileSync(join(root, "circuits/prod/manifest.json"), JSON.stringify(manifest));
+    expect((await rejection(loadInstanceArtifacts(PROD_INSTANCE, base, { root }))).message).to.contain('field instance is "dev", expected "prod"');
   });
 
   it("a malformed manifest names the field", () => {
