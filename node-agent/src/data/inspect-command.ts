@@ -5,7 +5,6 @@ import { join, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { loadHome } from "../config.js";
 import { loadDatasetSchema } from "./schema.js";
-import { inspectDataset, defaultInspectSchema, formatInspectReport } from "./inspect.js";
 
 export const isConnectionString = (s: string): boolean => /^postgres(ql)?:\/\//.test(s);
 
@@ -18,6 +17,8 @@ export function registerInspectCommand(group: Command, homeDir: () => string): v
     .option("--db-schema <name>", "OMOP: database schema holding the CDM tables", "public")
     .option("--json", "print the report as JSON", false)
     .action(async (source: string, o: { schema?: string; format?: "fhir" | "csv" | "omop"; dbSchema: string; json: boolean }) => {
+      // the readers (pg, UCUM tables, value sets) load only when the command runs, like the agent in cli.ts
+      const { inspectDataset, defaultInspectSchema, formatInspectReport } = await import("./inspect.js");
       const dir = isConnectionString(source) ? source : resolve(source);
       const schema = o.schema ? loadDatasetSchema(resolve(o.schema)) : defaultInspectSchema();
       const home = resolve(homeDir());
