@@ -117,6 +117,8 @@ interface IJobRegistry {
     error ZeroResultPublicKey();
     /// @notice acceptJob needs a non-zero scan report hash.
     error ZeroScanReportHash();
+    /// @notice settleJob needs a non-zero receipt hash.
+    error ZeroReceiptHash();
     /// @notice The deadline is not in the future.
     error DeadlineInPast(uint256 deadline, uint256 nowTs);
     /// @notice The deadline is later than MAX_JOB_DURATION from now.
@@ -369,7 +371,7 @@ interface IJobRegistry {
     /// treasury, refunds the rest, and records the receipt hash.
     /// @param jobId Job id.
     /// @param terms The job's accepted terms.
-    /// @param receiptHash Hash of the node's receipt (docs/PROTOCOL.md, "Receipt").
+    /// @param receiptHash Hash of the node's receipt (docs/PROTOCOL.md, "Receipt"), non-zero.
     function settleJob(uint256 jobId, JobTerms calldata terms, bytes32 receiptHash) external;
 
     /// @notice Expires a job (anyone): a never-accepted job or an accepted job without batches after

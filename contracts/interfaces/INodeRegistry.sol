@@ -319,6 +319,14 @@ interface INodeRegistry {
     /// @return quoteHash The approved quote hash, or zero when the node is not eligible.
     function eligibleBinding(address operator) external view returns (address enclaveKey, bytes32 quoteHash);
 
+    /// @notice What report_data[0:32] of a node's quote must equal for `enclaveKey`:
+    /// keccak256(abi.encode(keccak256("rapha.enclave-key.v1"), chainid, this registry, operator, enclaveKey)).
+    /// Governance checks it off chain before approveBinding; auditors recompute it here.
+    /// @param operator Node operator.
+    /// @param enclaveKey Enclave key.
+    /// @return The expected report data.
+    function bindingReportData(address operator, address enclaveKey) external view returns (bytes32);
+
     /// @notice What JobRegistry needs at job creation, in one call.
     /// @param datasetId Dataset id.
     /// @return node Owning node operator (zero if unknown).

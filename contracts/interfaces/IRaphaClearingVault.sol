@@ -83,11 +83,14 @@ interface IRaphaClearingVault {
     /// @return amount Amount swept.
     function sweepSurplus(address to) external returns (uint256 amount);
 
+    /// @notice Protocol fee in basis points, locked into each job's terms at creation.
+    /// @return The current rate.
+    function feeBps() external view returns (uint16);
+
     /// @notice Pulls `amount` from `payer` (who approved this vault) into escrow for a job.
     /// @param payer Researcher.
     /// @param amount Amount (> 0, < 2^128).
-    /// @return feeBps The fee rate locked for the job (the current rate).
-    function fund(address payer, uint256 amount) external returns (uint16 feeBps);
+    function fund(address payer, uint256 amount) external;
 
     /// @notice Like `fund`, after an EIP-2612 permit for `amount` to this vault. A permit that fails
     /// (e.g. front-run and already used) is ignored when the allowance already covers `amount`.
@@ -97,10 +100,8 @@ interface IRaphaClearingVault {
     /// @param v Permit signature v.
     /// @param r Permit signature r.
     /// @param s Permit signature s.
-    /// @return feeBps The fee rate locked for the job.
     function fundWithPermit(address payer, uint256 amount, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
-        external
-        returns (uint16 feeBps);
+        external;
 
     /// @notice Closes a job's escrow: credits `payout` minus the fee to `node`, the fee to the
     /// treasury and `escrow - payout` to `researcher`, all as pull balances.

@@ -8,12 +8,12 @@ export const jobRegistryAbi = [
         "type": "address"
       },
       {
-        "internalType": "contract NodeRegistry",
+        "internalType": "contract INodeRegistry",
         "name": "nodeRegistry_",
         "type": "address"
       },
       {
-        "internalType": "contract RaphaClearingVault",
+        "internalType": "contract IRaphaClearingVault",
         "name": "vault_",
         "type": "address"
       },
@@ -55,6 +55,22 @@ export const jobRegistryAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "attestationHash",
+        "type": "bytes32"
+      }
+    ],
+    "name": "AttestationNotApproved",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "datasetId",
         "type": "uint256"
@@ -66,9 +82,20 @@ export const jobRegistryAbi = [
   {
     "inputs": [
       {
-        "internalType": "uint64",
+        "internalType": "uint256",
+        "name": "datasetId",
+        "type": "uint256"
+      }
+    ],
+    "name": "DatasetRootMismatch",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
         "name": "deadline",
-        "type": "uint64"
+        "type": "uint256"
       },
       {
         "internalType": "uint256",
@@ -87,38 +114,33 @@ export const jobRegistryAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "uint64",
-        "name": "deadline",
-        "type": "uint64"
-      }
-    ],
-    "name": "DeadlineNotReached",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
         "internalType": "uint256",
-        "name": "jobId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint64",
         "name": "deadline",
-        "type": "uint64"
+        "type": "uint256"
       }
     ],
     "name": "DeadlinePassed",
     "type": "error"
   },
   {
-    "inputs": [],
-    "name": "EnforcedPause",
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "deadline",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "maxDeadline",
+        "type": "uint256"
+      }
+    ],
+    "name": "DeadlineTooFar",
     "type": "error"
   },
   {
     "inputs": [],
-    "name": "EscrowTooLarge",
+    "name": "EnforcedPause",
     "type": "error"
   },
   {
@@ -199,7 +221,7 @@ export const jobRegistryAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "enum JobRegistry.JobStatus",
+        "internalType": "enum IJobRegistry.JobStatus",
         "name": "status",
         "type": "uint8"
       }
@@ -221,6 +243,28 @@ export const jobRegistryAbi = [
       }
     ],
     "name": "InvalidUsageSignature",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      }
+    ],
+    "name": "JobNotIdle",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
+      }
+    ],
+    "name": "NodeFrozen",
     "type": "error"
   },
   {
@@ -290,12 +334,55 @@ export const jobRegistryAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "closedAt",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementWindowClosed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "string",
         "name": "str",
         "type": "string"
       }
     ],
     "name": "StringTooLong",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      }
+    ],
+    "name": "TermsMismatch",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "notBefore",
+        "type": "uint256"
+      }
+    ],
+    "name": "TooEarly",
     "type": "error"
   },
   {
@@ -342,7 +429,17 @@ export const jobRegistryAbi = [
   },
   {
     "inputs": [],
+    "name": "ZeroReceiptHash",
+    "type": "error"
+  },
+  {
+    "inputs": [],
     "name": "ZeroResultPublicKey",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "ZeroScanReportHash",
     "type": "error"
   },
   {
@@ -435,14 +532,20 @@ export const jobRegistryAbi = [
       },
       {
         "indexed": false,
-        "internalType": "bytes32",
-        "name": "scanReportHash",
-        "type": "bytes32"
+        "internalType": "address",
+        "name": "enclaveKey",
+        "type": "address"
       },
       {
         "indexed": false,
         "internalType": "bytes32",
         "name": "attestationHash",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "scanReportHash",
         "type": "bytes32"
       },
       {
@@ -521,6 +624,11 @@ export const jobRegistryAbi = [
             "type": "uint256"
           },
           {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
             "internalType": "bytes32",
             "name": "modelDigest",
             "type": "bytes32"
@@ -546,9 +654,9 @@ export const jobRegistryAbi = [
             "type": "bytes32"
           },
           {
-            "internalType": "uint128",
+            "internalType": "uint96",
             "name": "pricePerRecord",
-            "type": "uint128"
+            "type": "uint96"
           },
           {
             "internalType": "uint64",
@@ -556,9 +664,9 @@ export const jobRegistryAbi = [
             "type": "uint64"
           },
           {
-            "internalType": "uint64",
+            "internalType": "uint40",
             "name": "deadline",
-            "type": "uint64"
+            "type": "uint40"
           },
           {
             "internalType": "bytes32",
@@ -567,15 +675,21 @@ export const jobRegistryAbi = [
           }
         ],
         "indexed": false,
-        "internalType": "struct JobRegistry.JobSpec",
+        "internalType": "struct IJobRegistry.JobSpec",
         "name": "spec",
         "type": "tuple"
       },
       {
         "indexed": false,
-        "internalType": "uint256",
-        "name": "datasetRoot",
-        "type": "uint256"
+        "internalType": "bytes32",
+        "name": "specHash",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint16",
+        "name": "feeBps",
+        "type": "uint16"
       },
       {
         "indexed": false,
@@ -591,6 +705,43 @@ export const jobRegistryAbi = [
       }
     ],
     "name": "JobCreated",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "researcher",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "refund",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "exitedAt",
+        "type": "uint256"
+      }
+    ],
+    "name": "JobExited",
     "type": "event"
   },
   {
@@ -880,6 +1031,32 @@ export const jobRegistryAbi = [
   },
   {
     "inputs": [],
+    "name": "JOB_SPEC_TYPEHASH",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_JOB_DURATION",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "MAX_REASON_CODE",
     "outputs": [
       {
@@ -893,12 +1070,38 @@ export const jobRegistryAbi = [
   },
   {
     "inputs": [],
+    "name": "NO_BATCH_WINDOW",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "PAUSER_ROLE",
     "outputs": [
       {
         "internalType": "bytes32",
         "name": "",
         "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "SETTLEMENT_GRACE",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
       }
     ],
     "stateMutability": "view",
@@ -938,6 +1141,63 @@ export const jobRegistryAbi = [
         "type": "uint256"
       },
       {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
+      },
+      {
         "internalType": "bytes32",
         "name": "scanReportHash",
         "type": "bytes32"
@@ -949,7 +1209,65 @@ export const jobRegistryAbi = [
       }
     ],
     "name": "acceptJob",
-    "outputs": [],
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "pinned",
+        "type": "tuple"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   },
@@ -959,6 +1277,63 @@ export const jobRegistryAbi = [
         "internalType": "uint256",
         "name": "jobId",
         "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
       }
     ],
     "name": "cancelJob",
@@ -973,6 +1348,11 @@ export const jobRegistryAbi = [
           {
             "internalType": "uint256",
             "name": "datasetId",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
             "type": "uint256"
           },
           {
@@ -1001,9 +1381,9 @@ export const jobRegistryAbi = [
             "type": "bytes32"
           },
           {
-            "internalType": "uint128",
+            "internalType": "uint96",
             "name": "pricePerRecord",
-            "type": "uint128"
+            "type": "uint96"
           },
           {
             "internalType": "uint64",
@@ -1011,9 +1391,9 @@ export const jobRegistryAbi = [
             "type": "uint64"
           },
           {
-            "internalType": "uint64",
+            "internalType": "uint40",
             "name": "deadline",
-            "type": "uint64"
+            "type": "uint40"
           },
           {
             "internalType": "bytes32",
@@ -1021,7 +1401,7 @@ export const jobRegistryAbi = [
             "type": "bytes32"
           }
         ],
-        "internalType": "struct JobRegistry.JobSpec",
+        "internalType": "struct IJobRegistry.JobSpec",
         "name": "spec",
         "type": "tuple"
       }
@@ -1047,6 +1427,11 @@ export const jobRegistryAbi = [
             "type": "uint256"
           },
           {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
             "internalType": "bytes32",
             "name": "modelDigest",
             "type": "bytes32"
@@ -1072,9 +1457,9 @@ export const jobRegistryAbi = [
             "type": "bytes32"
           },
           {
-            "internalType": "uint128",
+            "internalType": "uint96",
             "name": "pricePerRecord",
-            "type": "uint128"
+            "type": "uint96"
           },
           {
             "internalType": "uint64",
@@ -1082,9 +1467,9 @@ export const jobRegistryAbi = [
             "type": "uint64"
           },
           {
-            "internalType": "uint64",
+            "internalType": "uint40",
             "name": "deadline",
-            "type": "uint64"
+            "type": "uint40"
           },
           {
             "internalType": "bytes32",
@@ -1092,7 +1477,7 @@ export const jobRegistryAbi = [
             "type": "bytes32"
           }
         ],
-        "internalType": "struct JobRegistry.JobSpec",
+        "internalType": "struct IJobRegistry.JobSpec",
         "name": "spec",
         "type": "tuple"
       },
@@ -1126,25 +1511,6 @@ export const jobRegistryAbi = [
       }
     ],
     "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "jobId",
-        "type": "uint256"
-      }
-    ],
-    "name": "currentPayout",
-    "outputs": [
-      {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -1196,6 +1562,133 @@ export const jobRegistryAbi = [
         "internalType": "uint256",
         "name": "jobId",
         "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
+      }
+    ],
+    "name": "exitIdleJob",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
       }
     ],
     "name": "expireJob",
@@ -1216,97 +1709,32 @@ export const jobRegistryAbi = [
       {
         "components": [
           {
-            "internalType": "address",
-            "name": "researcher",
-            "type": "address"
-          },
-          {
-            "internalType": "uint64",
-            "name": "deadline",
-            "type": "uint64"
-          },
-          {
-            "internalType": "enum JobRegistry.JobStatus",
+            "internalType": "enum IJobRegistry.JobStatus",
             "name": "status",
             "type": "uint8"
           },
           {
-            "internalType": "address",
-            "name": "node",
-            "type": "address"
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
           },
           {
-            "internalType": "uint64",
-            "name": "maxRecords",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint128",
-            "name": "pricePerRecord",
-            "type": "uint128"
-          },
-          {
-            "internalType": "uint64",
-            "name": "provenCount",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "nextMinId",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "cohortParams",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "createdAt",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
+            "internalType": "uint40",
             "name": "acceptedAt",
-            "type": "uint64"
+            "type": "uint40"
           },
           {
-            "internalType": "uint256",
-            "name": "datasetId",
-            "type": "uint256"
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
           },
           {
-            "internalType": "uint256",
-            "name": "datasetRoot",
-            "type": "uint256"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "modelDigest",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "cohortHash",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "outputPolicyHash",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "resultPublicKey",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "string",
-            "name": "modelURI",
-            "type": "string"
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
           }
         ],
-        "internalType": "struct JobRegistry.Job",
+        "internalType": "struct IJobRegistry.JobState",
         "name": "",
         "type": "tuple"
       }
@@ -1378,9 +1806,90 @@ export const jobRegistryAbi = [
   {
     "inputs": [
       {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "datasetId",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "modelDigest",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "string",
+            "name": "modelURI",
+            "type": "string"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "cohortHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "outputPolicyHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "resultPublicKey",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobSpec",
+        "name": "spec",
+        "type": "tuple"
+      }
+    ],
+    "name": "hashSpec",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "pure",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "jobId",
         "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
       }
     ],
     "name": "jobBinding",
@@ -1408,30 +1917,11 @@ export const jobRegistryAbi = [
     "type": "function"
   },
   {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "jobId",
-        "type": "uint256"
-      }
-    ],
-    "name": "nextMinId",
-    "outputs": [
-      {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
     "inputs": [],
     "name": "nodeRegistry",
     "outputs": [
       {
-        "internalType": "contract NodeRegistry",
+        "internalType": "contract INodeRegistry",
         "name": "",
         "type": "address"
       }
@@ -1467,6 +1957,63 @@ export const jobRegistryAbi = [
         "type": "uint256"
       },
       {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
+      },
+      {
         "internalType": "uint256",
         "name": "chunkIndex",
         "type": "uint256"
@@ -1486,7 +2033,7 @@ export const jobRegistryAbi = [
     "outputs": [
       {
         "internalType": "uint256[5]",
-        "name": "signals",
+        "name": "",
         "type": "uint256[5]"
       }
     ],
@@ -1499,6 +2046,63 @@ export const jobRegistryAbi = [
         "internalType": "uint256",
         "name": "jobId",
         "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
       },
       {
         "internalType": "uint8",
@@ -1555,6 +2159,63 @@ export const jobRegistryAbi = [
         "type": "uint256"
       },
       {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
+      },
+      {
         "internalType": "bytes32",
         "name": "receiptHash",
         "type": "bytes32"
@@ -1571,6 +2232,63 @@ export const jobRegistryAbi = [
         "internalType": "uint256",
         "name": "jobId",
         "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
       },
       {
         "components": [
@@ -1610,7 +2328,7 @@ export const jobRegistryAbi = [
             "type": "bytes"
           }
         ],
-        "internalType": "struct JobRegistry.Batch",
+        "internalType": "struct IJobRegistry.Batch",
         "name": "batch",
         "type": "tuple"
       }
@@ -1634,6 +2352,25 @@ export const jobRegistryAbi = [
         "internalType": "bool",
         "name": "",
         "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      }
+    ],
+    "name": "termsHash",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
       }
     ],
     "stateMutability": "view",
@@ -1680,7 +2417,7 @@ export const jobRegistryAbi = [
     "name": "vault",
     "outputs": [
       {
-        "internalType": "contract RaphaClearingVault",
+        "internalType": "contract IRaphaClearingVault",
         "name": "",
         "type": "address"
       }
