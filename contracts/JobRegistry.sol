@@ -46,8 +46,8 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
     /// @notice Id the next job receives (ids start at 1).
     uint256 public nextJobId = 1;
 
-    mapping(uint256 jobId => JobState) private _states;
-    mapping(uint256 jobId => bytes32) private _termsHashes;
+    /// @dev status << 248 | low 248 bits of keccak256(abi.encode(terms)) (JobCodec.packJob).
+    mapping(uint256 jobId => uint256) private _jobs;
 
     /// @param verifier_ Record-count Groth16 verifier (immutable).
     /// @param nodeRegistry_ Node registry.
@@ -110,23 +110,23 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
 
     /// @inheritdoc IJobRegistry
     function cancelJob(uint256 jobId, JobTerms calldata terms) external nonReentrant {
-        JobState memory s = _load(jobId, terms);
-        if (s.status != JobStatus.Created) revert InvalidStatus(jobId, s.status);
+        (JobStatus status, uint256 commitment) = _load(jobId, terms);
+        if (status != JobStatus.Created) revert InvalidStatus(jobId, status);
         if (msg.sender != terms.researcher) revert NotResearcher(jobId, msg.sender);
-        _states[jobId].status = JobStatus.Cancelled;
+        _jobs[jobId] = JobCodec.packJob(JobStatus.Cancelled, commitment);
         uint256 refund = _refundAll(jobId, terms);
         emit JobCancelled(jobId, terms.researcher, terms.node, refund, block.timestamp);
     }
 
     /// @inheritdoc IJobRegistry
     function exitIdleJob(uint256 jobId, JobTerms calldata terms) external nonReentrant {
-        JobState memory s = _load(jobId, terms);
-        if (s.status != JobStatus.Accepted) revert InvalidStatus(jobId, s.status);
+        (JobStatus status, uint256 commitment) = _load(jobId, terms);
+        if (status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
         if (msg.sender != terms.researcher) revert NotResearcher(jobId, msg.sender);
-        if (s.provenCount != 0) revert JobNotIdle(jobId);
-        uint256 notBefore = uint256(s.acceptedAt) + NO_BATCH_WINDOW;
+        if (terms.provenCount != 0) revert JobNotIdle(jobId);
+        uint256 notBefore = uint256(terms.acceptedAt) + NO_BATCH_WINDOW;
         if (block.timestamp <= notBefore) revert TooEarly(jobId, notBefore);
-        _states[jobId].status = JobStatus.Exited;
+        _jobs[jobId] = JobCodec.packJob(JobStatus.Exited, commitment);
         uint256 refund = _refundAll(jobId, terms);
         emit JobExited(jobId, terms.researcher, terms.node, refund, block.timestamp);
     }
@@ -139,10 +139,10 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
         whenNotPaused
         returns (JobTerms memory pinned)
     {
-        JobState memory s = _load(jobId, terms);
-        if (s.status != JobStatus.Created) revert InvalidStatus(jobId, s.status);
+        (JobStatus status,) = _load(jobId, terms);
+        if (status != JobStatus.Created) revert InvalidStatus(jobId, status);
         if (msg.sender != terms.node) revert NotJobNode(jobId, msg.sender);
-        if (block.timestamp > s.deadline) revert DeadlinePassed(jobId, s.deadline);
+        if (block.timestamp > terms.deadline) revert DeadlinePassed(jobId, terms.deadline);
         if (scanReportHash == bytes32(0)) revert ZeroScanReportHash();
         (address key, bytes32 quoteHash) = nodeRegistry.eligibleBinding(msg.sender);
         if (key == address(0)) revert NodeNotEligible(msg.sender);
@@ -152,32 +152,30 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
         pinned = terms;
         pinned.enclaveKey = key;
         pinned.attestationHash = quoteHash;
-        _termsHashes[jobId] = JobCodec.hashTerms(pinned);
-        s.status = JobStatus.Accepted;
-        s.acceptedAt = uint40(block.timestamp);
-        _states[jobId] = s;
+        pinned.acceptedAt = uint40(block.timestamp);
+        _jobs[jobId] = JobCodec.packJob(JobStatus.Accepted, JobCodec.hashTerms(pinned));
         emit JobAccepted(jobId, terms.researcher, msg.sender, key, quoteHash, scanReportHash, block.timestamp);
     }
 
     /// @inheritdoc IJobRegistry
     function rejectJob(uint256 jobId, JobTerms calldata terms, uint8 reasonCode) external nonReentrant {
-        JobState memory s = _load(jobId, terms);
-        if (s.status != JobStatus.Created && s.status != JobStatus.Accepted) revert InvalidStatus(jobId, s.status);
+        (JobStatus status, uint256 commitment) = _load(jobId, terms);
+        if (status != JobStatus.Created && status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
         if (msg.sender != terms.node) revert NotJobNode(jobId, msg.sender);
         if (reasonCode == 0 || reasonCode > MAX_REASON_CODE) revert InvalidReasonCode(reasonCode);
-        _states[jobId].status = JobStatus.Rejected;
+        _jobs[jobId] = JobCodec.packJob(JobStatus.Rejected, commitment);
         uint256 refund = _refundAll(jobId, terms);
         emit JobRejected(jobId, terms.researcher, msg.sender, reasonCode, refund, block.timestamp);
     }
 
     /// @inheritdoc IJobRegistry
     function submitBatch(uint256 jobId, JobTerms calldata terms, Batch calldata batch) external nonReentrant {
-        JobState memory s = _load(jobId, terms);
-        if (s.status != JobStatus.Accepted) revert InvalidStatus(jobId, s.status);
+        (JobStatus status,) = _load(jobId, terms);
+        if (status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
         if (msg.sender != terms.node) revert NotJobNode(jobId, msg.sender);
-        if (block.timestamp > s.deadline) revert DeadlinePassed(jobId, s.deadline);
+        if (block.timestamp > terms.deadline) revert DeadlinePassed(jobId, terms.deadline);
         if (batch.chunkIndex > JobCodec.MASK32) revert InvalidChunkIndex(batch.chunkIndex);
-        uint256 minId = s.nextMinId;
+        uint256 minId = terms.nextMinId;
         uint256 count = batch.result & JobCodec.MASK32;
         uint256 lastId = batch.result >> 32;
         if (count == 0 || lastId < minId || lastId > JobCodec.MASK32) revert InvalidBatchResult(batch.result);
@@ -185,43 +183,41 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
         _verifyBatch(jobId, terms, minId, batch);
 
         // count <= 2^32 and ids strictly increase below 2^32, so both fit in 40 bits.
-        s.provenCount += uint40(count);
-        s.nextMinId = uint40(lastId + 1);
-        _states[jobId] = s;
+        JobTerms memory next = terms;
+        next.provenCount += uint40(count);
+        next.nextMinId = uint40(lastId + 1);
+        _jobs[jobId] = JobCodec.packJob(JobStatus.Accepted, JobCodec.hashTerms(next));
         emit BatchProven(
-            jobId, terms.researcher, msg.sender, batch.chunkIndex, count, lastId, batch.usage, s.provenCount, block.timestamp
+            jobId, terms.researcher, msg.sender, batch.chunkIndex, count, lastId, batch.usage, next.provenCount, block.timestamp
         );
     }
 
     /// @inheritdoc IJobRegistry
     function settleJob(uint256 jobId, JobTerms calldata terms, bytes32 receiptHash) external nonReentrant {
-        JobState memory s = _load(jobId, terms);
-        if (s.status != JobStatus.Accepted) revert InvalidStatus(jobId, s.status);
+        (JobStatus status, uint256 commitment) = _load(jobId, terms);
+        if (status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
         if (msg.sender != terms.node) revert NotJobNode(jobId, msg.sender);
         if (receiptHash == bytes32(0)) revert ZeroReceiptHash();
-        uint256 closesAt = uint256(s.deadline) + SETTLEMENT_GRACE;
+        uint256 closesAt = uint256(terms.deadline) + SETTLEMENT_GRACE;
         if (block.timestamp > closesAt) revert SettlementWindowClosed(jobId, closesAt);
         if (nodeRegistry.isNodeFrozen(msg.sender)) revert NodeFrozen(msg.sender);
-        _states[jobId].status = JobStatus.Settled;
-        uint256 paid = _min(s.provenCount, terms.maxRecords);
-        (uint256 nodeAmount, uint256 fee, uint256 refund) = _release(jobId, terms, paid);
-        emit JobSettled(
-            jobId, terms.researcher, msg.sender, s.provenCount, paid, nodeAmount, fee, refund, receiptHash, block.timestamp
-        );
+        _jobs[jobId] = JobCodec.packJob(JobStatus.Settled, commitment);
+        _settle(jobId, terms, receiptHash);
     }
 
     // ------------------------------------------------------------------ anyone
 
     /// @inheritdoc IJobRegistry
     function expireJob(uint256 jobId, JobTerms calldata terms) external nonReentrant {
-        JobState memory s = _load(jobId, terms);
-        if (s.status != JobStatus.Created && s.status != JobStatus.Accepted) revert InvalidStatus(jobId, s.status);
-        bool delivered = s.status == JobStatus.Accepted && s.provenCount != 0;
+        (JobStatus status, uint256 commitment) = _load(jobId, terms);
+        if (status != JobStatus.Created && status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
+        bool delivered = status == JobStatus.Accepted && terms.provenCount != 0;
         // A node that proved batches keeps the settlement grace to put its receipt on chain.
-        uint256 notBefore = uint256(s.deadline) + (delivered ? SETTLEMENT_GRACE : 0);
+        uint256 notBefore = uint256(terms.deadline) + (delivered ? SETTLEMENT_GRACE : 0);
         if (block.timestamp <= notBefore) revert TooEarly(jobId, notBefore);
-        _states[jobId].status = JobStatus.Expired;
-        uint256 paid = delivered && !nodeRegistry.isNodeFrozen(terms.node) ? _min(s.provenCount, terms.maxRecords) : 0;
+        _jobs[jobId] = JobCodec.packJob(JobStatus.Expired, commitment);
+        uint256 paid =
+            delivered && !nodeRegistry.isNodeFrozen(terms.node) ? _min(terms.provenCount, terms.maxRecords) : 0;
         (uint256 nodeAmount, uint256 fee, uint256 refund) = _release(jobId, terms, paid);
         emit JobExpired(jobId, terms.researcher, terms.node, paid, nodeAmount, fee, refund, msg.sender, block.timestamp);
     }
@@ -229,13 +225,14 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IJobRegistry
-    function getJob(uint256 jobId) external view returns (JobState memory) {
-        return _states[jobId];
+    function getJob(uint256 jobId) external view returns (JobStatus status, bytes32 termsHash) {
+        uint256 word = _jobs[jobId];
+        return (JobStatus(word >> 248), bytes32(word & JobCodec.HASH_MASK));
     }
 
     /// @inheritdoc IJobRegistry
-    function termsHash(uint256 jobId) external view returns (bytes32) {
-        return _termsHashes[jobId];
+    function hashTerms(JobTerms calldata terms) external pure returns (bytes32) {
+        return bytes32(JobCodec.hashTerms(terms));
     }
 
     /// @inheritdoc IJobRegistry
@@ -249,14 +246,14 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
         view
         returns (uint256[5] memory)
     {
-        JobState memory s = _load(jobId, terms);
+        _load(jobId, terms);
         return JobCodec.publicSignals(
             result,
             usage,
             terms.datasetRoot,
             JobCodec.jobBinding(jobId, terms.node),
             chunkIndex,
-            s.nextMinId,
+            terms.nextMinId,
             terms.cohortParams
         );
     }
@@ -297,36 +294,37 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
         jobId = nextJobId++;
         uint16 feeBps = vault.feeBps();
         bytes32 specHash = JobCodec.hashSpec(spec);
-        _states[jobId] = JobState({
-            status: JobStatus.Created,
-            deadline: spec.deadline,
-            acceptedAt: 0,
-            provenCount: 0,
-            nextMinId: 0
-        });
-        _termsHashes[jobId] = JobCodec.hashTerms(
-            JobTerms({
-                researcher: msg.sender,
-                node: node,
-                enclaveKey: address(0),
-                pricePerRecord: spec.pricePerRecord,
-                maxRecords: spec.maxRecords,
-                cohortParams: spec.cohortParams,
-                feeBps: feeBps,
-                datasetRoot: root,
-                specHash: specHash,
-                attestationHash: bytes32(0)
-            })
+        _jobs[jobId] = JobCodec.packJob(
+            JobStatus.Created,
+            JobCodec.hashTerms(
+                JobTerms({
+                    researcher: msg.sender,
+                    node: node,
+                    enclaveKey: address(0),
+                    pricePerRecord: spec.pricePerRecord,
+                    maxRecords: spec.maxRecords,
+                    cohortParams: spec.cohortParams,
+                    feeBps: feeBps,
+                    deadline: spec.deadline,
+                    acceptedAt: 0,
+                    provenCount: 0,
+                    nextMinId: 0,
+                    datasetRoot: root,
+                    specHash: specHash,
+                    attestationHash: bytes32(0)
+                })
+            )
         );
         emit JobCreated(jobId, msg.sender, node, spec, specHash, feeBps, escrow, block.timestamp);
     }
 
-    /// @dev The job's state, after checking `terms` against its stored commitment.
-    function _load(uint256 jobId, JobTerms calldata terms) private view returns (JobState memory) {
-        bytes32 stored = _termsHashes[jobId];
-        if (stored == bytes32(0)) revert UnknownJob(jobId);
-        if (JobCodec.hashTerms(terms) != stored) revert TermsMismatch(jobId);
-        return _states[jobId];
+    /// @dev The job's status and commitment, after checking `terms` against the commitment.
+    function _load(uint256 jobId, JobTerms calldata terms) private view returns (JobStatus, uint256 commitment) {
+        uint256 word = _jobs[jobId];
+        if (word == 0) revert UnknownJob(jobId);
+        commitment = word & JobCodec.HASH_MASK;
+        if (JobCodec.hashTerms(terms) != commitment) revert TermsMismatch(jobId);
+        return (JobStatus(word >> 248), commitment);
     }
 
     function _release(uint256 jobId, JobTerms calldata t, uint256 paidRecords)
@@ -335,6 +333,14 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
     {
         uint256 escrow = uint256(t.pricePerRecord) * t.maxRecords;
         return vault.release(jobId, t.researcher, t.node, escrow, paidRecords * t.pricePerRecord, t.feeBps);
+    }
+
+    function _settle(uint256 jobId, JobTerms calldata terms, bytes32 receiptHash) private {
+        uint256 paid = _min(terms.provenCount, terms.maxRecords);
+        (uint256 nodeAmount, uint256 fee, uint256 refund) = _release(jobId, terms, paid);
+        emit JobSettled(
+            jobId, terms.researcher, terms.node, terms.provenCount, paid, nodeAmount, fee, refund, receiptHash, block.timestamp
+        );
     }
 
     function _refundAll(uint256 jobId, JobTerms calldata t) private returns (uint256 refund) {

@@ -12,11 +12,12 @@ pragma solidity 0.8.28;
 ///      │                      │                        NO_BATCH_WINDOW of acceptance)
 ///      └─expireJob─▶ Expired     (anyone; see the settlement ordering below)
 ///
-/// Storage is lean: per job one slot of state (JobState) and one slot holding the keccak256 of its
-/// JobTerms (who, price, size, fee, dataset root, cohort, spec hash, and from acceptance the pinned
-/// enclave key and attestation hash). Every call after createJob passes the JobTerms in calldata and
-/// they are checked against that hash (TermsMismatch). Everything else (URIs, digests, the full
-/// spec) is in the events: JobCreated carries the whole JobSpec and its EIP-712 hash.
+/// Storage is lean: one slot per job holding its status (top byte) and the low 248 bits of the
+/// keccak256 of its JobTerms (who, price, size, fee, deadline, progress, dataset root, cohort, spec
+/// hash, and from acceptance the pinned enclave key and attestation hash; 124-bit collision
+/// resistance). Every call after createJob passes the JobTerms in calldata, checked against that
+/// hash (TermsMismatch). Everything else (URIs, digests, the full spec) is in the events: JobCreated
+/// carries the whole JobSpec and its EIP-712 hash.
 ///
 /// Settlement ordering: batches are accepted until the deadline. The node may settle (recording
 /// its receipt hash) until `deadline + SETTLEMENT_GRACE`. expireJob on an accepted job that has
@@ -60,8 +61,11 @@ interface IJobRegistry {
         bytes32 resultPublicKey; // researcher's X25519 key for the weights
     }
 
-    /// @notice What settlement needs, committed by hash at creation and passed back in calldata.
-    /// Field order is the hash preimage: keccak256(abi.encode(terms)) (JobCodec.hashTerms).
+    /// @notice A job's terms and progress: everything settlement needs. Only its hash is stored
+    /// (one slot per job, with the status); every call after createJob passes it in calldata and it
+    /// is checked against that hash (TermsMismatch). Clients rebuild it from the events: JobCreated
+    /// (terms), JobAccepted (enclaveKey, attestationHash, acceptedAt), BatchProven (provenCount,
+    /// nextMinId = lastId + 1). Field order is the hash preimage (JobCodec.hashTerms).
     struct JobTerms {
         address researcher;
         address node; // operator of the dataset's node at creation
@@ -70,18 +74,13 @@ interface IJobRegistry {
         uint64 maxRecords;
         uint64 cohortParams;
         uint16 feeBps; // locked at funding
-        uint256 datasetRoot;
-        bytes32 specHash; // EIP-712 hash of the JobSpec
-        bytes32 attestationHash; // zero until accepted; then the approved quote hash pinned
-    }
-
-    /// @notice A job's mutable state (one storage slot; returned by getJob).
-    struct JobState {
-        JobStatus status;
         uint40 deadline;
         uint40 acceptedAt; // 0 until accepted
         uint40 provenCount; // Σ count of accepted batches
         uint40 nextMinId; // `minId` the next batch must use: 0, then last accepted lastId + 1
+        uint256 datasetRoot;
+        bytes32 specHash; // EIP-712 hash of the JobSpec
+        bytes32 attestationHash; // zero until accepted; then the approved quote hash pinned
     }
 
     /// @notice One batch proof, as produced by the node (snarkjs calldata + enclave signature).
@@ -168,7 +167,7 @@ interface IJobRegistry {
     /// @param specHash EIP-712 hash of `spec` (committed in the terms).
     /// @param feeBps Fee rate locked at funding. With these fields the JobTerms later calls pass are
     /// (researcher, node, 0, spec.pricePerRecord, spec.maxRecords, spec.cohortParams, feeBps,
-    /// spec.datasetRoot, specHash, 0).
+    /// spec.deadline, 0, 0, 0, spec.datasetRoot, specHash, 0).
     /// @param escrow Amount escrowed (= pricePerRecord × maxRecords).
     /// @param createdAt Block time.
     event JobCreated(
@@ -345,7 +344,7 @@ interface IJobRegistry {
     /// @param terms The job's terms as created (enclaveKey and attestationHash zero).
     /// @param scanReportHash Hash of the model scan report (non-zero).
     /// @param attestationHash The node's approved quote hash (must equal it).
-    /// @return pinned The new terms (with enclaveKey and attestationHash) later calls must pass.
+    /// @return pinned The new terms (enclaveKey, attestationHash, acceptedAt set) later calls must pass.
     function acceptJob(uint256 jobId, JobTerms calldata terms, bytes32 scanReportHash, bytes32 attestationHash)
         external
         returns (JobTerms memory pinned);
@@ -387,15 +386,16 @@ interface IJobRegistry {
     /// @param terms The job's accepted terms.
     function exitIdleJob(uint256 jobId, JobTerms calldata terms) external;
 
-    /// @notice Returns a job's state.
+    /// @notice A job's status and the commitment to its current JobTerms.
     /// @param jobId Job id.
-    /// @return The state (status None when unknown).
-    function getJob(uint256 jobId) external view returns (JobState memory);
+    /// @return status The status (None when unknown).
+    /// @return termsHash Low 248 bits of keccak256(abi.encode(terms)) (zero when unknown).
+    function getJob(uint256 jobId) external view returns (JobStatus status, bytes32 termsHash);
 
-    /// @notice The keccak256 of a job's current JobTerms (zero when unknown).
-    /// @param jobId Job id.
-    /// @return The commitment.
-    function termsHash(uint256 jobId) external view returns (bytes32);
+    /// @notice The commitment a JobTerms value must match (low 248 bits of its keccak256).
+    /// @param terms The terms.
+    /// @return The commitment, comparable with getJob's termsHash.
+    function hashTerms(JobTerms calldata terms) external pure returns (bytes32);
 
     /// @notice The `jobBinding` public signal: keccak256(abi.encode(chainid, this, jobId, node)) mod r.
     /// @param jobId Job id.
@@ -409,7 +409,7 @@ interface IJobRegistry {
     /// @param chunkIndex Chunk index.
     /// @param result Public signal 0.
     /// @param usage Public signal 1.
-    /// @return signals [result, usage, datasetRoot, jobBinding, params] for the job's current minId.
+    /// @return signals [result, usage, datasetRoot, jobBinding, params] for terms.nextMinId.
     function publicSignals(uint256 jobId, JobTerms calldata terms, uint256 chunkIndex, uint256 result, uint256 usage)
         external
         view

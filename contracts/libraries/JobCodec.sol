@@ -46,9 +46,17 @@ library JobCodec {
         );
     }
 
-    /// @notice The commitment JobRegistry stores: keccak256(abi.encode(terms)).
-    function hashTerms(IJobRegistry.JobTerms memory t) internal pure returns (bytes32) {
-        return keccak256(abi.encode(t));
+    uint256 internal constant HASH_MASK = (1 << 248) - 1;
+
+    /// @notice The commitment JobRegistry stores: the low 248 bits of keccak256(abi.encode(terms))
+    /// (the top byte of the slot holds the status).
+    function hashTerms(IJobRegistry.JobTerms memory t) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encode(t))) & HASH_MASK;
+    }
+
+    /// @notice One job slot: status in the top byte, the terms commitment below.
+    function packJob(IJobRegistry.JobStatus status, uint256 commitment) internal pure returns (uint256) {
+        return (uint256(status) << 248) | commitment;
     }
 
     /// @notice EIP-712 hashStruct of UsageAttestation(jobId, chunkIndex, usage).

@@ -98,6 +98,10 @@ abstract contract Driver is Test {
             maxRecords: s.maxRecords,
             cohortParams: s.cohortParams,
             feeBps: fee,
+            deadline: s.deadline,
+            acceptedAt: 0,
+            provenCount: 0,
+            nextMinId: 0,
             datasetRoot: s.datasetRoot,
             specHash: reg.hashSpec(s),
             attestationHash: bytes32(0)
@@ -125,6 +129,12 @@ abstract contract Driver is Test {
         IJobRegistry.Batch memory b = _batch(id, chunkIndex, count, lastId);
         vm.prank(_terms[id].node);
         _registry().submitBatch(id, _terms[id], b);
+        _terms[id].provenCount += uint40(count);
+        _terms[id].nextMinId = uint40(lastId + 1);
+    }
+
+    function _status(uint256 id) internal view returns (IJobRegistry.JobStatus status) {
+        (status,) = _registry().getJob(id);
     }
 
     function _settle(uint256 id) internal {

@@ -90,6 +90,10 @@ contract Handler is Driver {
         nodes.setNodeFrozen(node, !frozen, bytes32(0));
     }
 
+    function provenOf(uint256 id) external view returns (uint256) {
+        return _terms[id].provenCount;
+    }
+
     function jobCount() external view returns (uint256) {
         return jobIds.length;
     }
@@ -123,8 +127,9 @@ contract Handler is Driver {
     function accept(uint256 seed) external {
         (uint256 id, bool ok) = _pick(seed);
         if (!ok) return;
-        IJobRegistry.JobState memory j = registry.getJob(id);
-        if (j.status != IJobRegistry.JobStatus.Created || block.timestamp > j.deadline) return;
+        IJobRegistry.JobTerms memory j = _terms[id];
+        IJobRegistry.JobStatus st = _status(id);
+        if (st != IJobRegistry.JobStatus.Created || block.timestamp > j.deadline) return;
         if (registry.nodeRegistry().isNodeFrozen(node)) return;
         _accept(id);
     }
@@ -132,8 +137,9 @@ contract Handler is Driver {
     function prove(uint256 seed, uint32 count, uint32 gap) external {
         (uint256 id, bool ok) = _pick(seed);
         if (!ok) return;
-        IJobRegistry.JobState memory j = registry.getJob(id);
-        if (j.status != IJobRegistry.JobStatus.Accepted || block.timestamp > j.deadline) return;
+        IJobRegistry.JobTerms memory j = _terms[id];
+        IJobRegistry.JobStatus st = _status(id);
+        if (st != IJobRegistry.JobStatus.Accepted || block.timestamp > j.deadline) return;
         count = uint32(_bound(count, 1, 1e5));
         uint256 lastId = uint256(j.nextMinId) + count - 1 + _bound(gap, 0, 1e5);
         if (lastId > type(uint32).max) return;
@@ -153,8 +159,9 @@ contract Handler is Driver {
     function settle(uint256 seed) external {
         (uint256 id, bool ok) = _pick(seed);
         if (!ok) return;
-        IJobRegistry.JobState memory j = registry.getJob(id);
-        if (j.status != IJobRegistry.JobStatus.Accepted) return;
+        IJobRegistry.JobTerms memory j = _terms[id];
+        IJobRegistry.JobStatus st = _status(id);
+        if (st != IJobRegistry.JobStatus.Accepted) return;
         if (registry.nodeRegistry().isNodeFrozen(node)) return;
         if (block.timestamp > uint256(j.deadline) + registry.SETTLEMENT_GRACE()) return;
         _close(id, true);
@@ -163,7 +170,7 @@ contract Handler is Driver {
     function cancel(uint256 seed) external {
         (uint256 id, bool ok) = _pick(seed);
         if (!ok) return;
-        if (registry.getJob(id).status != IJobRegistry.JobStatus.Created) return;
+        if (_status(id) != IJobRegistry.JobStatus.Created) return;
         vm.prank(_terms[id].researcher);
         registry.cancelJob(id, _terms[id]);
         closed++;
@@ -172,7 +179,7 @@ contract Handler is Driver {
     function reject(uint256 seed, uint8 code) external {
         (uint256 id, bool ok) = _pick(seed);
         if (!ok) return;
-        IJobRegistry.JobStatus st = registry.getJob(id).status;
+        IJobRegistry.JobStatus st = _status(id);
         if (st != IJobRegistry.JobStatus.Created && st != IJobRegistry.JobStatus.Accepted) return;
         vm.prank(node);
         registry.rejectJob(id, _terms[id], uint8(_bound(code, 1, 11)));
@@ -182,8 +189,9 @@ contract Handler is Driver {
     function expire(uint256 seed) external {
         (uint256 id, bool ok) = _pick(seed);
         if (!ok) return;
-        IJobRegistry.JobState memory j = registry.getJob(id);
-        if (j.status != IJobRegistry.JobStatus.Created && j.status != IJobRegistry.JobStatus.Accepted) return;
+        IJobRegistry.JobTerms memory j = _terms[id];
+        IJobRegistry.JobStatus st = _status(id);
+        if (st != IJobRegistry.JobStatus.Created && st != IJobRegistry.JobStatus.Accepted) return;
         uint256 notBefore = uint256(j.deadline) + (j.provenCount != 0 ? registry.SETTLEMENT_GRACE() : 0);
         if (block.timestamp <= notBefore) vm.warp(notBefore + 1);
         _close(id, false);
@@ -192,8 +200,9 @@ contract Handler is Driver {
     function exitIdle(uint256 seed) external {
         (uint256 id, bool ok) = _pick(seed);
         if (!ok) return;
-        IJobRegistry.JobState memory j = registry.getJob(id);
-        if (j.status != IJobRegistry.JobStatus.Accepted || j.provenCount != 0) return;
+        IJobRegistry.JobTerms memory j = _terms[id];
+        IJobRegistry.JobStatus st = _status(id);
+        if (st != IJobRegistry.JobStatus.Accepted || j.provenCount != 0) return;
         uint256 notBefore = uint256(j.acceptedAt) + registry.NO_BATCH_WINDOW();
         if (block.timestamp <= notBefore) vm.warp(notBefore + 1);
         vm.prank(_terms[id].researcher);
@@ -250,9 +259,9 @@ contract InvariantTest is Base {
         handler.accept(0);
         handler.prove(0, 40, 0);
         handler.prove(0, 80, 5);
-        assertEq(registry.getJob(1).provenCount, 120);
+        assertEq(handler.provenOf(1), 120);
         handler.settle(0);
-        assertEq(uint8(registry.getJob(1).status), uint8(IJobRegistry.JobStatus.Settled));
+        assertEq(uint8(_statusOf(1)), uint8(IJobRegistry.JobStatus.Settled));
         assertEq(handler.paidOutOf(1), 100 * 1000);
         handler.createJob(1, 7, 9, 1 days); // job 2
         handler.cancel(1);
@@ -277,7 +286,7 @@ contract InvariantTest is Base {
         handler.createJob(1, 7, 9, 1 days); // job 6: accepted, idle, researcher exits
         handler.accept(5);
         handler.exitIdle(5);
-        assertEq(uint8(registry.getJob(6).status), uint8(IJobRegistry.JobStatus.Exited));
+        assertEq(uint8(_statusOf(6)), uint8(IJobRegistry.JobStatus.Exited));
         handler.createJob(1, 7, 9, 1 days); // job 7: proven, node frozen, expires with a full refund
         handler.accept(6);
         handler.prove(6, 3, 0);
@@ -294,13 +303,17 @@ contract InvariantTest is Base {
         invariant_surplusIsDonations();
     }
 
+    function _statusOf(uint256 id) internal view returns (IJobRegistry.JobStatus status) {
+        (status,) = registry.getJob(id);
+    }
+
     /// balance >= totalLiabilities == Σ open escrows + Σ withdrawable balances
     function invariant_vaultSolvency() public view {
         uint256 escrows;
         uint256 n = handler.jobCount();
         for (uint256 i = 0; i < n; i++) {
             uint256 id = handler.jobIds(i);
-            IJobRegistry.JobStatus st = registry.getJob(id).status;
+            IJobRegistry.JobStatus st = _statusOf(id);
             if (st == IJobRegistry.JobStatus.Created || st == IJobRegistry.JobStatus.Accepted) {
                 escrows += handler.escrowOf(id);
             }

@@ -1178,6 +1178,26 @@ export const jobRegistryAbi = [
             "type": "uint16"
           },
           {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
             "internalType": "uint256",
             "name": "datasetRoot",
             "type": "uint256"
@@ -1248,6 +1268,26 @@ export const jobRegistryAbi = [
             "type": "uint16"
           },
           {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
             "internalType": "uint256",
             "name": "datasetRoot",
             "type": "uint256"
@@ -1314,6 +1354,26 @@ export const jobRegistryAbi = [
             "internalType": "uint16",
             "name": "feeBps",
             "type": "uint16"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
           },
           {
             "internalType": "uint256",
@@ -1601,6 +1661,26 @@ export const jobRegistryAbi = [
             "type": "uint16"
           },
           {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
             "internalType": "uint256",
             "name": "datasetRoot",
             "type": "uint256"
@@ -1671,6 +1751,26 @@ export const jobRegistryAbi = [
             "type": "uint16"
           },
           {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
             "internalType": "uint256",
             "name": "datasetRoot",
             "type": "uint256"
@@ -1707,36 +1807,14 @@ export const jobRegistryAbi = [
     "name": "getJob",
     "outputs": [
       {
-        "components": [
-          {
-            "internalType": "enum IJobRegistry.JobStatus",
-            "name": "status",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint40",
-            "name": "deadline",
-            "type": "uint40"
-          },
-          {
-            "internalType": "uint40",
-            "name": "acceptedAt",
-            "type": "uint40"
-          },
-          {
-            "internalType": "uint40",
-            "name": "provenCount",
-            "type": "uint40"
-          },
-          {
-            "internalType": "uint40",
-            "name": "nextMinId",
-            "type": "uint40"
-          }
-        ],
-        "internalType": "struct IJobRegistry.JobState",
-        "name": "",
-        "type": "tuple"
+        "internalType": "enum IJobRegistry.JobStatus",
+        "name": "status",
+        "type": "uint8"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "termsHash",
+        "type": "bytes32"
       }
     ],
     "stateMutability": "view",
@@ -1882,6 +1960,97 @@ export const jobRegistryAbi = [
   {
     "inputs": [
       {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
+      }
+    ],
+    "name": "hashTerms",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "pure",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "jobId",
         "type": "uint256"
@@ -1994,6 +2163,26 @@ export const jobRegistryAbi = [
             "type": "uint16"
           },
           {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
             "internalType": "uint256",
             "name": "datasetRoot",
             "type": "uint256"
@@ -2083,6 +2272,26 @@ export const jobRegistryAbi = [
             "internalType": "uint16",
             "name": "feeBps",
             "type": "uint16"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
           },
           {
             "internalType": "uint256",
@@ -2196,6 +2405,26 @@ export const jobRegistryAbi = [
             "type": "uint16"
           },
           {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
             "internalType": "uint256",
             "name": "datasetRoot",
             "type": "uint256"
@@ -2269,6 +2498,26 @@ export const jobRegistryAbi = [
             "internalType": "uint16",
             "name": "feeBps",
             "type": "uint16"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
           },
           {
             "internalType": "uint256",
@@ -2352,25 +2601,6 @@ export const jobRegistryAbi = [
         "internalType": "bool",
         "name": "",
         "type": "bool"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "jobId",
-        "type": "uint256"
-      }
-    ],
-    "name": "termsHash",
-    "outputs": [
-      {
-        "internalType": "bytes32",
-        "name": "",
-        "type": "bytes32"
       }
     ],
     "stateMutability": "view",
