@@ -17,6 +17,7 @@ export const RECEIPT_TYPES = {
     { name: "node", type: "address" },
     { name: "enclaveKey", type: "address" },
     { name: "attestationHash", type: "bytes32" },
+    { name: "attestationType", type: "uint8" },
     { name: "specHash", type: "bytes32" },
     { name: "modelDigest", type: "bytes32" },
     { name: "datasetRoot", type: "uint256" },
@@ -53,6 +54,8 @@ export const receiptMessageSchema = z
     node: addr,
     enclaveKey: addr,
     attestationHash: b32,
+    /** NodeRegistry.AttestationType of the pinned evidence: 0 SIMULATED (no hardware), 1 SGX_DCAP, 2 TDX */
+    attestationType: z.number().int().min(0).max(255),
     specHash: b32,
     modelDigest: b32,
     datasetRoot: uint(256),

@@ -12,6 +12,7 @@ export const VECTOR: { chainId: number; message: Omit<ReceiptMessage, "metricsHa
     node: "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
     enclaveKey: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
     attestationHash: h("quote"),
+    attestationType: 1,
     specHash: h("spec"),
     modelDigest: h("model"),
     datasetRoot: "12345678901234567890",

@@ -10,7 +10,7 @@ import { encryptResult, generateResultKeyPair } from "@rapha/sdk/model/encryptio
 import { REGISTRY, VECTOR, h } from "./receipt-vector.js";
 
 const VECTOR_METRICS_HASH = "0x7c1a99340f5460eb3672eb9b58c985bedd76fa13cf5cbe020a2ae74d18007038";
-const VECTOR_RECEIPT_HASH = "0xc029189d45d15d4f189988f56cf42c380b5bdc98997e98ee4c8470470a044760";
+const VECTOR_RECEIPT_HASH = "0x173b84c81cdcb36542614afac0172ad64fec68df1002ed4f445abd49690ab319";
 
 describe("receipt (EIP-712)", () => {
   const doc = buildReceiptDocument(VECTOR.chainId, REGISTRY, VECTOR.message, VECTOR.metrics);
@@ -25,14 +25,14 @@ describe("receipt (EIP-712)", () => {
     const fields = RECEIPT_TYPES.Receipt.map((f) => `${f.type} ${f.name}`).join(",");
     const receiptType = `Receipt(${fields})${batchType}`;
     expect(receiptType).to.equal(
-      "Receipt(uint256 jobId,address node,address enclaveKey,bytes32 attestationHash,bytes32 specHash,bytes32 modelDigest,uint256 datasetRoot,uint64 cohortParams,bytes32 cohortHash,bytes32 outputPolicyHash,bytes32 policyHash,bytes32 scanReportHash,string isolationMode,bool isolationVerified,bytes32 weightsSha256,bytes32 encryptedResultSha256,uint64 eligibleCount,uint64 usedCount,uint64 provenCount,bytes32 metricsHash,BatchRef[] batches)BatchRef(uint256 chunkIndex,uint256 result,uint256 usage)",
+      "Receipt(uint256 jobId,address node,address enclaveKey,bytes32 attestationHash,uint8 attestationType,bytes32 specHash,bytes32 modelDigest,uint256 datasetRoot,uint64 cohortParams,bytes32 cohortHash,bytes32 outputPolicyHash,bytes32 policyHash,bytes32 scanReportHash,string isolationMode,bool isolationVerified,bytes32 weightsSha256,bytes32 encryptedResultSha256,uint64 eligibleCount,uint64 usedCount,uint64 provenCount,bytes32 metricsHash,BatchRef[] batches)BatchRef(uint256 chunkIndex,uint256 result,uint256 usage)",
     );
     const m = doc.message;
     const batchHashes = m.batches.map((b) => keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "uint256" }, { type: "uint256" }, { type: "uint256" }], [h(batchType), BigInt(b.chunkIndex), BigInt(b.result), BigInt(b.usage)])));
     const structHash = keccak256(
       encodeAbiParameters(
-        ["bytes32", "uint256", "address", "address", "bytes32", "bytes32", "bytes32", "uint256", "uint64", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "bool", "bytes32", "bytes32", "uint64", "uint64", "uint64", "bytes32", "bytes32"].map((type) => ({ type })),
-        [h(receiptType), BigInt(m.jobId), m.node, m.enclaveKey, m.attestationHash, m.specHash, m.modelDigest, BigInt(m.datasetRoot), BigInt(m.cohortParams), m.cohortHash, m.outputPolicyHash, m.policyHash, m.scanReportHash, h(m.isolationMode), m.isolationVerified, m.weightsSha256, m.encryptedResultSha256, BigInt(m.eligibleCount), BigInt(m.usedCount), BigInt(m.provenCount), m.metricsHash, keccak256(concat(batchHashes))],
+        ["bytes32", "uint256", "address", "address", "bytes32", "uint8", "bytes32", "bytes32", "uint256", "uint64", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "bool", "bytes32", "bytes32", "uint64", "uint64", "uint64", "bytes32", "bytes32"].map((type) => ({ type })),
+        [h(receiptType), BigInt(m.jobId), m.node, m.enclaveKey, m.attestationHash, m.attestationType, m.specHash, m.modelDigest, BigInt(m.datasetRoot), BigInt(m.cohortParams), m.cohortHash, m.outputPolicyHash, m.policyHash, m.scanReportHash, h(m.isolationMode), m.isolationVerified, m.weightsSha256, m.encryptedResultSha256, BigInt(m.eligibleCount), BigInt(m.usedCount), BigInt(m.provenCount), m.metricsHash, keccak256(concat(batchHashes))],
       ),
     );
     const domainType = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";

@@ -1,6 +1,7 @@
 // Attestation evidence: what a node publishes so anyone can check that its enclave key was generated
 // inside an allowlisted measurement. Shared by the (simulated) producer and the (real) verifiers.
 import { keccak256, type Hex } from "viem";
+import { z } from "zod";
 
 /** The TEE kinds NodeRegistry knows (AttestationType on chain: SIMULATED 0, SGX_DCAP 1, TDX 2). */
 export type EvidenceType = "SIMULATED" | "SGX_DCAP" | "TDX";
@@ -11,6 +12,20 @@ export interface Evidence {
   quote: Hex;
   /** DCAP collateral (PCK CRL, TCB info, QE identity, issuer chains) as @phala/dcap-qvl takes it. */
   collateral?: unknown;
+}
+
+/** The published evidence document (JSON at the node's quoteURI), untrusted until verified. */
+export const evidenceSchema = z.object({
+  type: z.enum(["SIMULATED", "SGX_DCAP", "TDX"]),
+  quote: z.string().regex(/^0x([0-9a-fA-F]{2})+$/, "0x-prefixed hex bytes") as z.ZodType<Hex>,
+  collateral: z.unknown().optional(),
+});
+
+/** Parses an evidence document; the error names the field that is wrong. */
+export function parseEvidence(doc: unknown, where: string): Evidence {
+  const r = evidenceSchema.safeParse(doc);
+  if (!r.success) throw new AttestationRefused("MALFORMED_EVIDENCE", `${where}: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
+  return r.data;
 }
 
 /** What a verifier established from a quote. */
