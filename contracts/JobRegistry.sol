@@ -169,7 +169,8 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
     }
 
     /// @inheritdoc IJobRegistry
-    function submitBatch(uint256 jobId, JobTerms calldata terms, Batch calldata batch) external nonReentrant {
+    /// @dev No reentrancy guard: its only external call is a staticcall to the immutable verifier.
+    function submitBatch(uint256 jobId, JobTerms calldata terms, Batch calldata batch) external {
         (JobStatus status,) = _load(jobId, terms);
         if (status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
         if (msg.sender != terms.node) revert NotJobNode(jobId, msg.sender);
@@ -283,7 +284,7 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
         // uint96 × uint64 < 2^160: no overflow; the vault refuses amounts of 2^128 and more.
         escrow = uint256(spec.pricePerRecord) * spec.maxRecords;
 
-        (address node, uint256 root, uint128 floor, bool datasetActive, bool nodeEligible) =
+        (address node, uint256 root, uint80 floor, bool datasetActive, bool nodeEligible) =
             nodeRegistry.datasetTerms(spec.datasetId);
         if (node == address(0)) revert UnknownDataset(spec.datasetId);
         if (!datasetActive) revert DatasetInactive(spec.datasetId);

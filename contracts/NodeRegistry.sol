@@ -127,7 +127,7 @@ contract NodeRegistry is INodeRegistry, AccessControl {
         uint256 root,
         uint64 recordCount,
         bytes32 schemaHash,
-        uint128 priceFloor,
+        uint80 priceFloor,
         string calldata profileURI
     ) external returns (uint256 datasetId) {
         _requireActiveNode(msg.sender);
@@ -144,7 +144,7 @@ contract NodeRegistry is INodeRegistry, AccessControl {
         uint256 root,
         uint64 recordCount,
         bytes32 schemaHash,
-        uint128 priceFloor,
+        uint80 priceFloor,
         string calldata profileURI
     ) external {
         Dataset storage d = _ownedDataset(datasetId);
@@ -203,11 +203,14 @@ contract NodeRegistry is INodeRegistry, AccessControl {
     function datasetTerms(uint256 datasetId)
         external
         view
-        returns (address node, uint256 root, uint128 priceFloor, bool datasetActive, bool nodeEligible)
+        returns (address node, uint256 root, uint80 priceFloor, bool datasetActive, bool nodeEligible)
     {
         Dataset storage d = _datasets[datasetId];
         node = d.node;
-        return (node, d.root, d.priceFloor, d.active, isNodeEligible(node));
+        // One slot of the node: the measurement allowlist is checked again (and the key pinned)
+        // at acceptance, so creation skips those two reads.
+        Node storage n = _nodes[node];
+        return (node, d.root, d.priceFloor, d.active, n.active && !n.frozen && n.bindingApproved);
     }
 
     // ------------------------------------------------------------------ internal
@@ -257,7 +260,7 @@ contract NodeRegistry is INodeRegistry, AccessControl {
         uint256 root,
         uint64 recordCount,
         bytes32 schemaHash,
-        uint128 priceFloor,
+        uint80 priceFloor,
         string calldata profileURI,
         bool isNew
     ) private {

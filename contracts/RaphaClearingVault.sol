@@ -31,6 +31,9 @@ contract RaphaClearingVault is IRaphaClearingVault, AccessControl, ReentrancyGua
     IERC20 public immutable token;
     /// @notice The only contract allowed to fund and release escrow (set once).
     address public jobRegistry;
+    /// @dev Σ open escrows + Σ withdrawable balances. 96 bits (7.9e28 units) sit in the slot
+    /// `onlyJobRegistry` reads anyway, so funding updates a warm slot.
+    uint96 private _liabilities;
     /// @notice Receives protocol fees (as a pull balance).
     address public treasury;
     /// @inheritdoc IRaphaClearingVault
@@ -39,8 +42,6 @@ contract RaphaClearingVault is IRaphaClearingVault, AccessControl, ReentrancyGua
     /// (a slot every settlement reads anyway), so crediting the fee costs one warm write instead
     /// of a separate balance slot. Part of `balanceOf(treasury)`.
     uint80 private _accruedFees;
-    /// @inheritdoc IRaphaClearingVault
-    uint256 public totalLiabilities;
     /// @dev The account that deployed the vault; it alone wires the JobRegistry, once, so the
     /// admin role can sit in a timelock from the first block.
     address private immutable _deployer;
@@ -172,9 +173,14 @@ contract RaphaClearingVault is IRaphaClearingVault, AccessControl, ReentrancyGua
     }
 
     /// @inheritdoc IRaphaClearingVault
+    function totalLiabilities() public view returns (uint256) {
+        return _liabilities;
+    }
+
+    /// @inheritdoc IRaphaClearingVault
     function surplus() public view returns (uint256) {
         uint256 held = token.balanceOf(address(this));
-        uint256 owed = totalLiabilities;
+        uint256 owed = _liabilities;
         return held > owed ? held - owed : 0;
     }
 
@@ -183,7 +189,9 @@ contract RaphaClearingVault is IRaphaClearingVault, AccessControl, ReentrancyGua
     function _fund(address payer, uint256 amount) private {
         if (amount == 0) revert ZeroAmount();
         if (amount > type(uint128).max) revert AmountTooLarge(amount);
-        totalLiabilities += amount;
+        uint256 owed = _liabilities + amount;
+        if (owed > type(uint96).max) revert AmountTooLarge(amount);
+        _liabilities = uint96(owed);
         uint256 before = token.balanceOf(address(this));
         token.safeTransferFrom(payer, address(this), amount);
         uint256 received = token.balanceOf(address(this)) - before;
@@ -207,7 +215,7 @@ contract RaphaClearingVault is IRaphaClearingVault, AccessControl, ReentrancyGua
             }
         }
         if (amount == 0) revert NothingToWithdraw(msg.sender);
-        totalLiabilities -= amount;
+        _liabilities -= uint96(amount); // amount <= what was credited, itself part of _liabilities
         token.safeTransfer(to, amount);
         emit Withdrawn(msg.sender, to, amount, block.timestamp);
     }

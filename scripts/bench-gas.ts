@@ -70,8 +70,10 @@ async function createWithPermit(who: any) {
     ),
   );
   const g = await gas(s.registry.connect(who).createJobWithPermit(spec, spec.deadline, sig.v, sig.r, sig.s));
-  return { gas: g.gas, jobId: (await termsFromCreation(s, g.rc)).jobId };
+  return { gas: g.gas, jobId: termsFromCreation(s, g.rc).jobId };
 }
+
+let verifyGas = 0;
 
 /** One full lifecycle; returns per-step gas and the records the proof carried. */
 async function lifecycle(who: any) {
@@ -80,6 +82,7 @@ async function lifecycle(who: any) {
   const accepted = Number((await acceptJob(s, jobId)).gasUsed);
   const { ws, proofs } = await proveJob(s, jobId, cohort, 1);
   const batch = await toBatch(s, proofs[0]!, jobId);
+  verifyGas = Number(await s.verifier.verifyProof.estimateGas(batch.pA, batch.pB, batch.pC, await s.registry.publicSignals(jobId, s.terms.get(jobId)!, batch.chunkIndex, batch.result, batch.usage)));
   const submitRc = await submitBatch(s, jobId, batch);
   const submit = { gas: Number(submitRc.gasUsed) };
   const settle = await gas(s.registry.connect(s.node).settleJob(jobId, s.terms.get(jobId)!, ethers.id("receipt")));
@@ -113,13 +116,17 @@ r.withdrawResearcher = (await gas(s.vault.connect(researcher2).withdraw())).gas;
 await releaseCurve();
 
 const perRecord64 = Math.round(warm.steps.submitBatch / warm.records);
+const perRecordFull64 = Math.round(warm.steps.submitBatch / 64);
 const perRecord512 = Math.round(warm.steps.submitBatch / 512);
 const result = {
   lifecycleRealProof: cold.total,
   lifecycleRealProofWarm: warm.total,
   steps: { cold: cold.steps, warm: warm.steps },
   recordsInProof: warm.records,
+  verifyProofGas: verifyGas,
+  fixedCostOfLifecycle: { intrinsic: 5 * 21_000, verifyProofExecution: verifyGas - 21_000 },
   submitBatchGasPerProvenRecord64: perRecord64,
+  submitBatchGasPerRecordFullProof64: perRecordFull64,
   submitBatchGasPerProvenRecord512: perRecord512,
   lifecycleGasPerProvenRecord64: Math.round(warm.total / warm.records),
   other: r,
@@ -146,7 +153,9 @@ console.table([
   row("submitBatch (real proof)", `${baseline.submitProof} + verifier`, warm.steps.submitBatch, `${warm.records} records`),
   row("settleJob (cold/warm)", baseline.settle, cold.steps.settleJob, `warm ${warm.steps.settleJob}`),
   row("withdraw (cold/warm)", baseline.withdraw, cold.steps.withdraw, `warm ${warm.steps.withdraw}`),
+  row("verifyProof alone (eth_estimateGas)", undefined, verifyGas, "incl. 21k + calldata"),
   row("gas per proven record, 64/proof", undefined, perRecord64, "submitBatch / count"),
+  row("gas per record, full 64-record proof", undefined, perRecordFull64, "submitBatch / 64"),
   row("gas per proven record, 512/proof", undefined, perRecord512, "same verifier cost / 512"),
   row("cancelJob", baseline.cancelJob, r.cancelJob!),
   row("rejectJob", baseline.rejectJob, r.rejectJob!),

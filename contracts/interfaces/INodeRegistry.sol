@@ -47,9 +47,9 @@ interface INodeRegistry {
     /// @notice A registered dataset.
     struct Dataset {
         address node; // operator of the owning node
-        uint64 recordCount;
         bool active;
-        uint128 priceFloor; // minimum USDC (6 decimals) per record a job must offer
+        uint80 priceFloor; // minimum USDC (6 decimals) per record a job must offer (same slot as node)
+        uint64 recordCount;
         uint256 root; // Poseidon Merkle root of record commitments, 0 < root < SNARK_SCALAR_FIELD
         bytes32 schemaHash;
     }
@@ -165,7 +165,7 @@ interface INodeRegistry {
         uint256 root,
         uint64 recordCount,
         bytes32 schemaHash,
-        uint128 priceFloor,
+        uint80 priceFloor,
         string profileURI,
         bool isNew,
         uint256 timestamp
@@ -260,7 +260,7 @@ interface INodeRegistry {
         uint256 root,
         uint64 recordCount,
         bytes32 schemaHash,
-        uint128 priceFloor,
+        uint80 priceFloor,
         string calldata profileURI
     ) external returns (uint256 datasetId);
 
@@ -277,7 +277,7 @@ interface INodeRegistry {
         uint256 root,
         uint64 recordCount,
         bytes32 schemaHash,
-        uint128 priceFloor,
+        uint80 priceFloor,
         string calldata profileURI
     ) external;
 
@@ -333,9 +333,10 @@ interface INodeRegistry {
     /// @return root Dataset root.
     /// @return priceFloor Price floor.
     /// @return datasetActive Whether the dataset is listed.
-    /// @return nodeEligible Whether the owning node is eligible.
+    /// @return nodeEligible Whether the owning node is active, not frozen and its binding approved
+    /// (the measurement allowlist is checked at acceptance).
     function datasetTerms(uint256 datasetId)
         external
         view
-        returns (address node, uint256 root, uint128 priceFloor, bool datasetActive, bool nodeEligible);
+        returns (address node, uint256 root, uint80 priceFloor, bool datasetActive, bool nodeEligible);
 }

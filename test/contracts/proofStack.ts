@@ -24,6 +24,9 @@ import {
 import { USAGE_ATTESTATION_DOMAIN, USAGE_ATTESTATION_TYPES } from "@rapha/sdk/abi/index";
 import { artifactPaths } from "@rapha/sdk/node";
 import { syntheticRecords } from "../../sdk/test/helpers.js";
+import { type Terms, termsFromAcceptance, termsFromBatch, termsFromCreation } from "./fixture.js";
+
+export { termsFromCreation };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type C = any;
@@ -35,24 +38,6 @@ export const PRICE = 50_000n;
 export const MAX_RECORDS = 1_000n;
 export const FEE_BPS = 250n;
 export const SIMULATED = 0;
-
-/** JobRegistry.JobTerms as the ethers contract takes and returns it. */
-export interface Terms {
-  researcher: string;
-  node: string;
-  enclaveKey: string;
-  pricePerRecord: bigint;
-  maxRecords: bigint;
-  cohortParams: bigint;
-  feeBps: bigint;
-  deadline: bigint;
-  acceptedAt: bigint;
-  provenCount: bigint;
-  nextMinId: bigint;
-  datasetRoot: bigint;
-  specHash: string;
-  attestationHash: string;
-}
 
 export async function deployProofStack(ethers: HardhatEthers, records = 300, seed = 11) {
   const [admin, governor, pauser, feeSetter, treasury, researcher, node, enclave, other] = await ethers.getSigners();
@@ -105,47 +90,6 @@ export async function makeSpec(s: ProofStack, cohort: CohortParams, overrides: R
   };
 }
 
-/** The terms of a job from its JobCreated event (what an agent or auditor reconstructs). */
-export async function termsFromCreation(s: ProofStack, rc: C): Promise<{ jobId: bigint; terms: Terms }> {
-  const ev = rc.logs.map((l: C) => s.registry.interface.parseLog(l)).find((e: C) => e?.name === "JobCreated");
-  const { jobId, researcher, node, spec, specHash, feeBps } = ev.args;
-  const terms: Terms = {
-    researcher,
-    node,
-    enclaveKey: s.ethers.ZeroAddress,
-    pricePerRecord: spec.pricePerRecord,
-    maxRecords: spec.maxRecords,
-    cohortParams: spec.cohortParams,
-    feeBps,
-    deadline: spec.deadline,
-    acceptedAt: 0n,
-    provenCount: 0n,
-    nextMinId: 0n,
-    datasetRoot: spec.datasetRoot,
-    specHash,
-    attestationHash: s.ethers.ZeroHash,
-  };
-  s.terms.set(jobId, terms);
-  return { jobId, terms };
-}
-
-/** The terms after acceptance (key, quote hash and time pinned, as in JobAccepted). */
-export async function termsFromAcceptance(s: ProofStack, jobId: bigint, rc: C): Promise<Terms> {
-  const ev = rc.logs.map((l: C) => s.registry.interface.parseLog(l)).find((e: C) => e?.name === "JobAccepted");
-  const { enclaveKey, attestationHash, acceptedAt } = ev.args;
-  const t = { ...s.terms.get(jobId)!, enclaveKey, attestationHash, acceptedAt };
-  s.terms.set(jobId, t);
-  return t;
-}
-
-/** The terms after a proven batch (provenCount and nextMinId from BatchProven). */
-export function termsFromBatch(s: ProofStack, jobId: bigint, rc: C): Terms {
-  const ev = rc.logs.map((l: C) => s.registry.interface.parseLog(l)).find((e: C) => e?.name === "BatchProven");
-  const t = { ...s.terms.get(jobId)!, provenCount: ev.args.provenCount, nextMinId: ev.args.lastId + 1n };
-  s.terms.set(jobId, t);
-  return t;
-}
-
 /** submitBatch with the job's current terms; tracks the new terms. */
 export async function submitBatch(s: ProofStack, jobId: bigint, batch: C) {
   const rc = await (await s.registry.connect(s.node).submitBatch(jobId, s.terms.get(jobId)!, batch)).wait();
@@ -155,12 +99,12 @@ export async function submitBatch(s: ProofStack, jobId: bigint, batch: C) {
 
 export async function createJob(s: ProofStack, cohort: CohortParams): Promise<bigint> {
   const rc = await (await s.registry.connect(s.researcher).createJob(await makeSpec(s, cohort))).wait();
-  return (await termsFromCreation(s, rc)).jobId;
+  return termsFromCreation(s, rc).jobId;
 }
 
 export async function acceptJob(s: ProofStack, jobId: bigint) {
   const rc = await (await s.registry.connect(s.node).acceptJob(jobId, s.terms.get(jobId)!, SCAN, QUOTE_HASH)).wait();
-  await termsFromAcceptance(s, jobId, rc);
+  termsFromAcceptance(s, jobId, rc);
   return rc;
 }
 

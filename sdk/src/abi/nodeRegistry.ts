@@ -328,9 +328,9 @@ export const nodeRegistryAbi = [
       },
       {
         "indexed": false,
-        "internalType": "uint128",
+        "internalType": "uint80",
         "name": "priceFloor",
-        "type": "uint128"
+        "type": "uint80"
       },
       {
         "indexed": false,
@@ -714,9 +714,9 @@ export const nodeRegistryAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "uint128",
+        "internalType": "uint80",
         "name": "priceFloor",
-        "type": "uint128"
+        "type": "uint80"
       },
       {
         "internalType": "bool",
@@ -774,19 +774,19 @@ export const nodeRegistryAbi = [
             "type": "address"
           },
           {
-            "internalType": "uint64",
-            "name": "recordCount",
-            "type": "uint64"
-          },
-          {
             "internalType": "bool",
             "name": "active",
             "type": "bool"
           },
           {
-            "internalType": "uint128",
+            "internalType": "uint80",
             "name": "priceFloor",
-            "type": "uint128"
+            "type": "uint80"
+          },
+          {
+            "internalType": "uint64",
+            "name": "recordCount",
+            "type": "uint64"
           },
           {
             "internalType": "uint256",
@@ -1022,9 +1022,9 @@ export const nodeRegistryAbi = [
         "type": "bytes32"
       },
       {
-        "internalType": "uint128",
+        "internalType": "uint80",
         "name": "priceFloor",
-        "type": "uint128"
+        "type": "uint80"
       },
       {
         "internalType": "string",
@@ -1254,9 +1254,9 @@ export const nodeRegistryAbi = [
         "type": "bytes32"
       },
       {
-        "internalType": "uint128",
+        "internalType": "uint80",
         "name": "priceFloor",
-        "type": "uint128"
+        "type": "uint80"
       },
       {
         "internalType": "string",
