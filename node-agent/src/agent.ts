@@ -122,8 +122,27 @@ export class Agent {
     return d;
   }
 
+  private perUrl?: PublicClient[];
+  /**
+   * The job rebuilt from its events and checked against the on-chain terms commitment. One RPC URL
+   * may drop or lag logs: then each configured URL is tried in turn (a wrong answer cannot pass the
+   * commitment check).
+   */
   async readJob(id: string): Promise<ChainJob> {
-    return readChainJob(this.client, this.registry, BigInt(id), BigInt(this.home.config.startBlock));
+    const c = this.home.config;
+    try {
+      return await readChainJob(this.client, this.registry, BigInt(id), BigInt(c.startBlock));
+    } catch (first) {
+      this.perUrl ??= c.rpcUrls.length > 1 ? c.rpcUrls.map((u) => createPublicClient({ chain: this.chain, transport: http(u, { timeout: 10_000, retryCount: 0 }), cacheTime: 0 }) as PublicClient) : [];
+      for (const p of this.perUrl) {
+        try {
+          return await readChainJob(p, this.registry, BigInt(id), BigInt(c.startBlock));
+        } catch {
+          /* next URL */
+        }
+      }
+      throw first;
+    }
   }
 
   private to(id: string, stage: Stage, patch: Record<string, unknown> = {}, extra: { reason_code?: number; error?: string | null } = {}) {
