@@ -6,285 +6,48 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IJobRegistry} from "./interfaces/IJobRegistry.sol";
+import {INodeRegistry} from "./interfaces/INodeRegistry.sol";
+import {IRaphaClearingVault} from "./interfaces/IRaphaClearingVault.sol";
 import {IRecordCountVerifier} from "./interfaces/IRecordCountVerifier.sol";
-import {NodeRegistry} from "./NodeRegistry.sol";
-import {RaphaClearingVault} from "./RaphaClearingVault.sol";
+import {JobCodec} from "./libraries/JobCodec.sol";
 
 /// @title JobRegistry
-/// @notice The job state machine and its event log.
-///
-///   Created ──acceptJob──▶ Accepted ──submitBatch*──▶ (proofs accumulate) ──settleJob──▶ Settled
-///      │                      │
-///      ├─cancelJob─▶ Cancelled (researcher, full refund)
-///      ├─rejectJob─▶ Rejected  (node, reason code, full refund; also from Accepted)
-///      └─expireJob─▶ Expired   (anyone after the deadline; also from Accepted: pays what was proven)
-///
-/// Payment = min(proven records, maxRecords) × pricePerRecord, minus the protocol fee (locked at
-/// funding); the rest of the escrow is refunded. All money moves as pull balances in the vault.
-/// Public signals and the usage attestation follow docs/PROTOCOL.md exactly.
-///
-/// Reject reason codes (`rejectJob`): 1 POLICY_DENIED, 2 DIGEST_MISMATCH, 3 SCAN_FAILED,
-/// 4 COHORT_TOO_SMALL, 5 PRICE_TOO_LOW, 6 OUTPUT_POLICY, 7 DATASET_MISMATCH, 8 DEADLINE_TOO_SHORT,
-/// 9 ATTESTATION_FAILED, 10 TRAINING_FAILED, 11 INTERNAL_ERROR. 0 is invalid.
-contract JobRegistry is AccessControl, Pausable, ReentrancyGuardTransient, EIP712 {
+/// @notice The job state machine (see IJobRegistry for the lifecycle, the lean storage layout, the
+/// settlement ordering and the freeze rule).
+contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTransient, EIP712 {
     /// @notice Role allowed to pause and unpause job creation (funding) and acceptance.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
-    /// @notice BN254 scalar field modulus.
-    uint256 public constant SNARK_SCALAR_FIELD =
-        21888242871839275222246405745257275088548364400416459031163510440016186949353;
+    /// @inheritdoc IJobRegistry
+    uint256 public constant SNARK_SCALAR_FIELD = JobCodec.SNARK_SCALAR_FIELD;
     /// @notice EIP-712 type hash of `UsageAttestation(uint256 jobId,uint256 chunkIndex,uint256 usage)`.
-    bytes32 public constant USAGE_ATTESTATION_TYPEHASH =
-        keccak256("UsageAttestation(uint256 jobId,uint256 chunkIndex,uint256 usage)");
+    bytes32 public constant USAGE_ATTESTATION_TYPEHASH = JobCodec.USAGE_ATTESTATION_TYPEHASH;
+    /// @notice EIP-712 type hash of JobSpec (see JobCodec).
+    bytes32 public constant JOB_SPEC_TYPEHASH = JobCodec.JOB_SPEC_TYPEHASH;
     /// @notice Largest valid reject reason code (codes are 1..MAX_REASON_CODE).
     uint8 public constant MAX_REASON_CODE = 11;
+    /// @inheritdoc IJobRegistry
+    uint256 public constant MAX_JOB_DURATION = 90 days;
+    /// @inheritdoc IJobRegistry
+    uint256 public constant NO_BATCH_WINDOW = 2 days;
+    /// @inheritdoc IJobRegistry
+    uint256 public constant SETTLEMENT_GRACE = 2 days;
 
-    uint256 private constant MASK32 = 0xffffffff;
     /// @dev cohortParams bits 29..63 are reserved and must be zero (docs/PROTOCOL.md).
     uint64 private constant COHORT_RESERVED_MASK = ~uint64((1 << 29) - 1);
-
-    /// @notice Job lifecycle state.
-    enum JobStatus {
-        None,
-        Created,
-        Accepted,
-        Settled,
-        Cancelled,
-        Rejected,
-        Expired
-    }
-
-    /// @notice What a researcher asks for (input of createJob).
-    struct JobSpec {
-        uint256 datasetId;
-        bytes32 modelDigest; // sha-256/keccak digest of the model bundle
-        string modelURI; // where the node fetches the bundle
-        bytes32 cohortHash; // keccak256 of the human-readable cohort JSON
-        uint64 cohortParams; // packed cohort predicate, docs/PROTOCOL.md
-        bytes32 outputPolicyHash;
-        uint128 pricePerRecord; // USDC units (6 decimals)
-        uint64 maxRecords;
-        uint64 deadline; // unix seconds
-        bytes32 resultPublicKey; // researcher's X25519 key for the weights
-    }
-
-    /// @notice A stored job (returned by getJob).
-    struct Job {
-        // slot 0
-        address researcher;
-        uint64 deadline;
-        JobStatus status;
-        // slot 1
-        address node; // operator of the dataset's node, snapshotted at creation
-        uint64 maxRecords;
-        // slot 2
-        uint128 pricePerRecord;
-        uint64 provenCount; // Σ count of accepted batches
-        uint64 nextMinId; // `minId` the next batch must use: 0, then last accepted lastId + 1
-        // slot 3
-        uint64 cohortParams;
-        uint64 createdAt;
-        uint64 acceptedAt;
-        // further slots
-        uint256 datasetId;
-        uint256 datasetRoot; // snapshotted at creation
-        bytes32 modelDigest;
-        bytes32 cohortHash;
-        bytes32 outputPolicyHash;
-        bytes32 resultPublicKey;
-        string modelURI;
-    }
-
-    /// @notice One batch proof, as produced by the node (snarkjs calldata + enclave signature).
-    struct Batch {
-        uint256 chunkIndex; // < 2^32
-        uint256 result; // public signal 0: count + lastId * 2^32
-        uint256 usage; // public signal 1: usage commitment
-        uint256[2] pA;
-        uint256[2][2] pB;
-        uint256[2] pC;
-        bytes enclaveSignature; // EIP-712 UsageAttestation(jobId, chunkIndex, usage) by the enclave key
-    }
 
     /// @notice Groth16 verifier of the record-count circuit.
     IRecordCountVerifier public immutable verifier;
     /// @notice Node and dataset registry.
-    NodeRegistry public immutable nodeRegistry;
+    INodeRegistry public immutable nodeRegistry;
     /// @notice Escrow vault.
-    RaphaClearingVault public immutable vault;
+    IRaphaClearingVault public immutable vault;
 
     /// @notice Id the next job receives (ids start at 1).
     uint256 public nextJobId = 1;
 
-    mapping(uint256 jobId => Job) private _jobs;
-
-    /// @notice Unknown job id.
-    error UnknownJob(uint256 jobId);
-    /// @notice The job is not in a state that allows this call.
-    error InvalidStatus(uint256 jobId, JobStatus status);
-    /// @notice The caller is not the job's researcher.
-    error NotResearcher(uint256 jobId, address caller);
-    /// @notice The caller is not the job's node operator.
-    error NotJobNode(uint256 jobId, address caller);
-    /// @notice pricePerRecord is zero.
-    error ZeroPrice();
-    /// @notice maxRecords is zero.
-    error ZeroMaxRecords();
-    /// @notice The model digest is zero.
-    error ZeroModelDigest();
-    /// @notice The result public key is zero.
-    error ZeroResultPublicKey();
-    /// @notice The deadline is not in the future.
-    error DeadlineInPast(uint64 deadline, uint256 nowTs);
-    /// @notice The deadline has passed.
-    error DeadlinePassed(uint256 jobId, uint64 deadline);
-    /// @notice The deadline has not passed yet.
-    error DeadlineNotReached(uint256 jobId, uint64 deadline);
-    /// @notice Unknown dataset id.
-    error UnknownDataset(uint256 datasetId);
-    /// @notice The dataset is delisted.
-    error DatasetInactive(uint256 datasetId);
-    /// @notice The node is deactivated, unregistered, or its measurement is not allowlisted.
-    error NodeNotEligible(address node);
-    /// @notice The price is below the dataset's floor.
-    error PriceBelowFloor(uint256 price, uint256 floor);
-    /// @notice pricePerRecord × maxRecords does not fit in 128 bits.
-    error EscrowTooLarge();
-    /// @notice cohortParams violates docs/PROTOCOL.md (reserved bits, ageMin > ageMax, empty sexMask).
-    error InvalidCohortParams(uint64 cohortParams);
-    /// @notice The reject reason code is not in 1..MAX_REASON_CODE.
-    error InvalidReasonCode(uint8 reasonCode);
-    /// @notice chunkIndex does not fit in 32 bits.
-    error InvalidChunkIndex(uint256 chunkIndex);
-    /// @notice The batch's result is malformed (count 0, or lastId out of range).
-    error InvalidBatchResult(uint256 result);
-    /// @notice The usage attestation does not recover to the node's enclave signer.
-    error InvalidUsageSignature(uint256 jobId, uint256 chunkIndex);
-    /// @notice The Groth16 proof does not verify.
-    error InvalidProof(uint256 jobId, uint256 chunkIndex);
-    /// @notice A zero address was given.
-    error ZeroAddress();
-
-    /// @notice A researcher created and funded a job.
-    /// @param jobId Job id.
-    /// @param researcher Researcher (payer).
-    /// @param node Node operator owning the dataset.
-    /// @param spec The full job specification as submitted.
-    /// @param datasetRoot Dataset root snapshotted for the proofs.
-    /// @param escrow Amount escrowed (= pricePerRecord × maxRecords).
-    /// @param createdAt Block time.
-    event JobCreated(
-        uint256 indexed jobId,
-        address indexed researcher,
-        address indexed node,
-        JobSpec spec,
-        uint256 datasetRoot,
-        uint256 escrow,
-        uint256 createdAt
-    );
-    /// @notice The node accepted a job.
-    /// @param jobId Job id.
-    /// @param researcher Researcher.
-    /// @param node Node operator.
-    /// @param scanReportHash Hash of the model scan report.
-    /// @param attestationHash Hash of the enclave attestation for this job.
-    /// @param acceptedAt Block time.
-    event JobAccepted(
-        uint256 indexed jobId,
-        address indexed researcher,
-        address indexed node,
-        bytes32 scanReportHash,
-        bytes32 attestationHash,
-        uint256 acceptedAt
-    );
-    /// @notice The node rejected a job; the escrow was refunded in full.
-    /// @param jobId Job id.
-    /// @param researcher Researcher.
-    /// @param node Node operator.
-    /// @param reasonCode Reason code (see contract doc).
-    /// @param refund Amount credited to the researcher.
-    /// @param rejectedAt Block time.
-    event JobRejected(
-        uint256 indexed jobId,
-        address indexed researcher,
-        address indexed node,
-        uint8 reasonCode,
-        uint256 refund,
-        uint256 rejectedAt
-    );
-    /// @notice The researcher cancelled a job before acceptance; full refund.
-    /// @param jobId Job id.
-    /// @param researcher Researcher.
-    /// @param node Node operator.
-    /// @param refund Amount credited to the researcher.
-    /// @param cancelledAt Block time.
-    event JobCancelled(
-        uint256 indexed jobId, address indexed researcher, address indexed node, uint256 refund, uint256 cancelledAt
-    );
-    /// @notice A batch proof was accepted.
-    /// @param jobId Job id.
-    /// @param researcher Researcher.
-    /// @param node Node operator.
-    /// @param chunkIndex Dataset chunk proven.
-    /// @param count Records proven in this batch.
-    /// @param lastId Largest pseudonymous id in the batch.
-    /// @param usage Usage commitment.
-    /// @param provenCount Total proven so far.
-    /// @param provenAt Block time.
-    event BatchProven(
-        uint256 indexed jobId,
-        address indexed researcher,
-        address indexed node,
-        uint256 chunkIndex,
-        uint256 count,
-        uint256 lastId,
-        uint256 usage,
-        uint256 provenCount,
-        uint256 provenAt
-    );
-    /// @notice The node settled a job.
-    /// @param jobId Job id.
-    /// @param researcher Researcher.
-    /// @param node Node operator.
-    /// @param provenCount Records proven.
-    /// @param paidRecords min(provenCount, maxRecords).
-    /// @param nodeAmount Credited to the node (payout minus fee).
-    /// @param fee Credited to the treasury.
-    /// @param refund Credited to the researcher.
-    /// @param receiptHash Hash of the node's off-chain receipt (results, metrics).
-    /// @param settledAt Block time.
-    event JobSettled(
-        uint256 indexed jobId,
-        address indexed researcher,
-        address indexed node,
-        uint256 provenCount,
-        uint256 paidRecords,
-        uint256 nodeAmount,
-        uint256 fee,
-        uint256 refund,
-        bytes32 receiptHash,
-        uint256 settledAt
-    );
-    /// @notice A job expired: proven records are paid, the rest refunded.
-    /// @param jobId Job id.
-    /// @param researcher Researcher.
-    /// @param node Node operator.
-    /// @param paidRecords Records paid (0 if never accepted).
-    /// @param nodeAmount Credited to the node.
-    /// @param fee Credited to the treasury.
-    /// @param refund Credited to the researcher.
-    /// @param caller Who triggered the expiry.
-    /// @param expiredAt Block time.
-    event JobExpired(
-        uint256 indexed jobId,
-        address indexed researcher,
-        address indexed node,
-        uint256 paidRecords,
-        uint256 nodeAmount,
-        uint256 fee,
-        uint256 refund,
-        address caller,
-        uint256 expiredAt
-    );
+    /// @dev status << 248 | low 248 bits of keccak256(abi.encode(terms)) (JobCodec.packJob).
+    mapping(uint256 jobId => uint256) private _jobs;
 
     /// @param verifier_ Record-count Groth16 verifier (immutable).
     /// @param nodeRegistry_ Node registry.
@@ -293,8 +56,8 @@ contract JobRegistry is AccessControl, Pausable, ReentrancyGuardTransient, EIP71
     /// @param pauser PAUSER_ROLE holder.
     constructor(
         IRecordCountVerifier verifier_,
-        NodeRegistry nodeRegistry_,
-        RaphaClearingVault vault_,
+        INodeRegistry nodeRegistry_,
+        IRaphaClearingVault vault_,
         address admin,
         address pauser
     ) EIP712("Rapha JobRegistry", "1") {
@@ -326,25 +89,14 @@ contract JobRegistry is AccessControl, Pausable, ReentrancyGuardTransient, EIP71
 
     // ------------------------------------------------------------------ researcher
 
-    /// @notice Creates a job and escrows pricePerRecord × maxRecords USDC from the caller, who
-    /// must have approved the vault for that amount.
-    /// @param spec The job specification.
-    /// @return jobId The new job's id.
+    /// @inheritdoc IJobRegistry
     function createJob(JobSpec calldata spec) external whenNotPaused nonReentrant returns (uint256 jobId) {
         uint256 escrow;
         (jobId, escrow) = _createJob(spec);
-        vault.fund(jobId, msg.sender, escrow);
+        vault.fund(msg.sender, escrow);
     }
 
-    /// @notice Creates a job, escrowing with an EIP-2612 permit (owner = caller, spender = vault,
-    /// value = pricePerRecord × maxRecords). If the permit fails but the allowance already covers
-    /// the escrow (e.g. the permit was front-run), funding still succeeds.
-    /// @param spec The job specification.
-    /// @param permitDeadline Permit deadline.
-    /// @param v Permit signature v.
-    /// @param r Permit signature r.
-    /// @param s Permit signature s.
-    /// @return jobId The new job's id.
+    /// @inheritdoc IJobRegistry
     function createJobWithPermit(JobSpec calldata spec, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
         external
         whenNotPaused
@@ -353,171 +105,168 @@ contract JobRegistry is AccessControl, Pausable, ReentrancyGuardTransient, EIP71
     {
         uint256 escrow;
         (jobId, escrow) = _createJob(spec);
-        vault.fundWithPermit(jobId, msg.sender, escrow, permitDeadline, v, r, s);
+        vault.fundWithPermit(msg.sender, escrow, permitDeadline, v, r, s);
     }
 
-    /// @notice Cancels a job that no node has accepted yet; the escrow is refunded in full.
-    /// @param jobId Job id.
-    function cancelJob(uint256 jobId) external nonReentrant {
-        Job storage job = _job(jobId);
-        if (job.status != JobStatus.Created) revert InvalidStatus(jobId, job.status);
-        if (msg.sender != job.researcher) revert NotResearcher(jobId, msg.sender);
-        job.status = JobStatus.Cancelled;
-        (,, uint256 refund) = vault.release(jobId, job.researcher, job.node, 0);
-        emit JobCancelled(jobId, job.researcher, job.node, refund, block.timestamp);
+    /// @inheritdoc IJobRegistry
+    function cancelJob(uint256 jobId, JobTerms calldata terms) external nonReentrant {
+        (JobStatus status, uint256 commitment) = _load(jobId, terms);
+        if (status != JobStatus.Created) revert InvalidStatus(jobId, status);
+        if (msg.sender != terms.researcher) revert NotResearcher(jobId, msg.sender);
+        _jobs[jobId] = JobCodec.packJob(JobStatus.Cancelled, commitment);
+        uint256 refund = _refundAll(jobId, terms);
+        emit JobCancelled(jobId, terms.researcher, terms.node, refund, block.timestamp);
+    }
+
+    /// @inheritdoc IJobRegistry
+    function exitIdleJob(uint256 jobId, JobTerms calldata terms) external nonReentrant {
+        (JobStatus status, uint256 commitment) = _load(jobId, terms);
+        if (status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
+        if (msg.sender != terms.researcher) revert NotResearcher(jobId, msg.sender);
+        if (terms.provenCount != 0) revert JobNotIdle(jobId);
+        uint256 notBefore = uint256(terms.acceptedAt) + NO_BATCH_WINDOW;
+        if (block.timestamp <= notBefore) revert TooEarly(jobId, notBefore);
+        _jobs[jobId] = JobCodec.packJob(JobStatus.Exited, commitment);
+        uint256 refund = _refundAll(jobId, terms);
+        emit JobExited(jobId, terms.researcher, terms.node, refund, block.timestamp);
     }
 
     // ------------------------------------------------------------------ node
 
-    /// @notice Accepts a job (only the job's node, while eligible, before the deadline).
-    /// @param jobId Job id.
-    /// @param scanReportHash Hash of the model scan report.
-    /// @param attestationHash Hash of the enclave attestation for this job.
-    function acceptJob(uint256 jobId, bytes32 scanReportHash, bytes32 attestationHash) external whenNotPaused {
-        Job storage job = _job(jobId);
-        if (job.status != JobStatus.Created) revert InvalidStatus(jobId, job.status);
-        if (msg.sender != job.node) revert NotJobNode(jobId, msg.sender);
-        if (block.timestamp > job.deadline) revert DeadlinePassed(jobId, job.deadline);
-        if (!nodeRegistry.isNodeEligible(msg.sender)) revert NodeNotEligible(msg.sender);
-        job.status = JobStatus.Accepted;
-        job.acceptedAt = uint64(block.timestamp);
-        emit JobAccepted(jobId, job.researcher, msg.sender, scanReportHash, attestationHash, block.timestamp);
+    /// @inheritdoc IJobRegistry
+    function acceptJob(uint256 jobId, JobTerms calldata terms, bytes32 scanReportHash, bytes32 attestationHash)
+        external
+        whenNotPaused
+        returns (JobTerms memory pinned)
+    {
+        (JobStatus status,) = _load(jobId, terms);
+        if (status != JobStatus.Created) revert InvalidStatus(jobId, status);
+        if (msg.sender != terms.node) revert NotJobNode(jobId, msg.sender);
+        if (block.timestamp > terms.deadline) revert DeadlinePassed(jobId, terms.deadline);
+        if (scanReportHash == bytes32(0)) revert ZeroScanReportHash();
+        (address key, bytes32 quoteHash) = nodeRegistry.eligibleBinding(msg.sender);
+        if (key == address(0)) revert NodeNotEligible(msg.sender);
+        if (attestationHash == bytes32(0) || attestationHash != quoteHash) {
+            revert AttestationNotApproved(msg.sender, attestationHash);
+        }
+        pinned = terms;
+        pinned.enclaveKey = key;
+        pinned.attestationHash = quoteHash;
+        pinned.acceptedAt = uint40(block.timestamp);
+        _jobs[jobId] = JobCodec.packJob(JobStatus.Accepted, JobCodec.hashTerms(pinned));
+        emit JobAccepted(jobId, terms.researcher, msg.sender, key, quoteHash, scanReportHash, block.timestamp);
     }
 
-    /// @notice Rejects a job (only the job's node; from Created or Accepted); the escrow is
-    /// refunded to the researcher in full at once, including anything already proven.
-    /// @param jobId Job id.
-    /// @param reasonCode Reason code, 1..MAX_REASON_CODE (see contract doc).
-    function rejectJob(uint256 jobId, uint8 reasonCode) external nonReentrant {
-        Job storage job = _job(jobId);
-        JobStatus status = job.status;
+    /// @inheritdoc IJobRegistry
+    function rejectJob(uint256 jobId, JobTerms calldata terms, uint8 reasonCode) external nonReentrant {
+        (JobStatus status, uint256 commitment) = _load(jobId, terms);
         if (status != JobStatus.Created && status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
-        if (msg.sender != job.node) revert NotJobNode(jobId, msg.sender);
+        if (msg.sender != terms.node) revert NotJobNode(jobId, msg.sender);
         if (reasonCode == 0 || reasonCode > MAX_REASON_CODE) revert InvalidReasonCode(reasonCode);
-        job.status = JobStatus.Rejected;
-        (,, uint256 refund) = vault.release(jobId, job.researcher, msg.sender, 0);
-        emit JobRejected(jobId, job.researcher, msg.sender, reasonCode, refund, block.timestamp);
+        _jobs[jobId] = JobCodec.packJob(JobStatus.Rejected, commitment);
+        uint256 refund = _refundAll(jobId, terms);
+        emit JobRejected(jobId, terms.researcher, msg.sender, reasonCode, refund, block.timestamp);
     }
 
-    /// @notice Submits one batch proof. Builds the five public signals of docs/PROTOCOL.md from
-    /// the job (snapshotted dataset root, jobBinding, chunkIndex, the job's nextMinId, cohortParams),
-    /// checks the enclave's EIP-712 UsageAttestation, verifies the Groth16 proof and accumulates
-    /// the count; the next batch must start at lastId + 1, so replays, reorders and overlaps fail.
-    /// Only the job's node, while eligible, before the deadline.
-    /// @param jobId Job id.
-    /// @param batch The batch (proof, outputs, enclave signature).
-    function submitBatch(uint256 jobId, Batch calldata batch) external nonReentrant {
-        Job storage job = _job(jobId);
-        if (job.status != JobStatus.Accepted) revert InvalidStatus(jobId, job.status);
-        address node = job.node;
-        if (msg.sender != node) revert NotJobNode(jobId, msg.sender);
-        if (block.timestamp > job.deadline) revert DeadlinePassed(jobId, job.deadline);
-        if (batch.chunkIndex > MASK32) revert InvalidChunkIndex(batch.chunkIndex);
-        uint256 minId = job.nextMinId;
-        uint256 count = batch.result & MASK32;
+    /// @inheritdoc IJobRegistry
+    /// @dev No reentrancy guard: its only external call is a staticcall to the immutable verifier.
+    function submitBatch(uint256 jobId, JobTerms calldata terms, Batch calldata batch) external {
+        (JobStatus status,) = _load(jobId, terms);
+        if (status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
+        if (msg.sender != terms.node) revert NotJobNode(jobId, msg.sender);
+        if (block.timestamp > terms.deadline) revert DeadlinePassed(jobId, terms.deadline);
+        if (batch.chunkIndex > JobCodec.MASK32) revert InvalidChunkIndex(batch.chunkIndex);
+        uint256 minId = terms.nextMinId;
+        uint256 count = batch.result & JobCodec.MASK32;
         uint256 lastId = batch.result >> 32;
-        if (count == 0 || lastId < minId || lastId > MASK32) revert InvalidBatchResult(batch.result);
-        _checkUsageAttestation(jobId, node, batch);
-        _verifyBatch(jobId, job, node, minId, batch);
+        if (count == 0 || lastId < minId || lastId > JobCodec.MASK32) revert InvalidBatchResult(batch.result);
+        _checkUsageAttestation(jobId, terms.enclaveKey, batch);
+        _verifyBatch(jobId, terms, minId, batch);
 
-        uint64 proven = job.provenCount + uint64(count);
-        job.provenCount = proven;
-        job.nextMinId = uint64(lastId + 1);
-        _emitBatchProven(jobId, job, batch, count, lastId, proven);
+        // count <= 2^32 and ids strictly increase below 2^32, so both fit in 40 bits.
+        JobTerms memory next = terms;
+        next.provenCount += uint40(count);
+        next.nextMinId = uint40(lastId + 1);
+        _jobs[jobId] = JobCodec.packJob(JobStatus.Accepted, JobCodec.hashTerms(next));
+        emit BatchProven(
+            jobId, terms.researcher, msg.sender, batch.chunkIndex, count, lastId, batch.usage, next.provenCount, block.timestamp
+        );
     }
 
-    /// @notice Settles an accepted job (only its node): pays min(provenCount, maxRecords) ×
-    /// pricePerRecord minus the fee to the node, the fee to the treasury, and refunds the rest.
-    /// @param jobId Job id.
-    /// @param receiptHash Hash of the node's off-chain receipt.
-    function settleJob(uint256 jobId, bytes32 receiptHash) external nonReentrant {
-        Job storage job = _job(jobId);
-        if (job.status != JobStatus.Accepted) revert InvalidStatus(jobId, job.status);
-        address node = job.node;
-        if (msg.sender != node) revert NotJobNode(jobId, msg.sender);
-        job.status = JobStatus.Settled;
-        uint256 paid = _paidRecords(job);
-        (uint256 nodeAmount, uint256 fee, uint256 refund) =
-            vault.release(jobId, job.researcher, node, paid * job.pricePerRecord);
-        _emitSettled(jobId, job, paid, nodeAmount, fee, refund, receiptHash);
+    /// @inheritdoc IJobRegistry
+    function settleJob(uint256 jobId, JobTerms calldata terms, bytes32 receiptHash) external nonReentrant {
+        (JobStatus status, uint256 commitment) = _load(jobId, terms);
+        if (status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
+        if (msg.sender != terms.node) revert NotJobNode(jobId, msg.sender);
+        if (receiptHash == bytes32(0)) revert ZeroReceiptHash();
+        uint256 closesAt = uint256(terms.deadline) + SETTLEMENT_GRACE;
+        if (block.timestamp > closesAt) revert SettlementWindowClosed(jobId, closesAt);
+        if (nodeRegistry.isNodeFrozen(msg.sender)) revert NodeFrozen(msg.sender);
+        _jobs[jobId] = JobCodec.packJob(JobStatus.Settled, commitment);
+        _settle(jobId, terms, receiptHash);
     }
 
     // ------------------------------------------------------------------ anyone
 
-    /// @notice Expires a job after its deadline (anyone): an accepted job pays what was proven,
-    /// a never-accepted job pays nothing; the rest is refunded.
-    /// @param jobId Job id.
-    function expireJob(uint256 jobId) external nonReentrant {
-        Job storage job = _job(jobId);
-        JobStatus status = job.status;
+    /// @inheritdoc IJobRegistry
+    function expireJob(uint256 jobId, JobTerms calldata terms) external nonReentrant {
+        (JobStatus status, uint256 commitment) = _load(jobId, terms);
         if (status != JobStatus.Created && status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
-        if (block.timestamp <= job.deadline) revert DeadlineNotReached(jobId, job.deadline);
-        job.status = JobStatus.Expired;
-        uint256 paid = status == JobStatus.Accepted ? _paidRecords(job) : 0;
-        (uint256 nodeAmount, uint256 fee, uint256 refund) =
-            vault.release(jobId, job.researcher, job.node, paid * job.pricePerRecord);
-        emit JobExpired(jobId, job.researcher, job.node, paid, nodeAmount, fee, refund, msg.sender, block.timestamp);
+        bool delivered = status == JobStatus.Accepted && terms.provenCount != 0;
+        // A node that proved batches keeps the settlement grace to put its receipt on chain.
+        uint256 notBefore = uint256(terms.deadline) + (delivered ? SETTLEMENT_GRACE : 0);
+        if (block.timestamp <= notBefore) revert TooEarly(jobId, notBefore);
+        _jobs[jobId] = JobCodec.packJob(JobStatus.Expired, commitment);
+        uint256 paid =
+            delivered && !nodeRegistry.isNodeFrozen(terms.node) ? _min(terms.provenCount, terms.maxRecords) : 0;
+        (uint256 nodeAmount, uint256 fee, uint256 refund) = _release(jobId, terms, paid);
+        emit JobExpired(jobId, terms.researcher, terms.node, paid, nodeAmount, fee, refund, msg.sender, block.timestamp);
     }
 
     // ------------------------------------------------------------------ views
 
-    /// @notice Returns a job.
-    /// @param jobId Job id.
-    /// @return The job (status None when unknown).
-    function getJob(uint256 jobId) external view returns (Job memory) {
-        return _jobs[jobId];
+    /// @inheritdoc IJobRegistry
+    function getJob(uint256 jobId) external view returns (JobStatus status, bytes32 termsHash) {
+        uint256 word = _jobs[jobId];
+        return (JobStatus(word >> 248), bytes32(word & JobCodec.HASH_MASK));
     }
 
-    /// @notice The `jobBinding` public signal: keccak256(abi.encode(chainid, this, jobId, node)) mod p.
-    /// @param jobId Job id (must exist).
-    /// @return The binding.
-    function jobBinding(uint256 jobId) external view returns (uint256) {
-        return _jobBinding(jobId, _job(jobId).node);
+    /// @inheritdoc IJobRegistry
+    function hashTerms(JobTerms calldata terms) external pure returns (bytes32) {
+        return bytes32(JobCodec.hashTerms(terms));
     }
 
-    /// @notice The `minId` the next batch of a job must use (0 for the first batch).
-    /// @param jobId Job id (must exist).
-    /// @return The next minId (2^32 once a batch ended at id 2^32 - 1).
-    function nextMinId(uint256 jobId) external view returns (uint256) {
-        return _job(jobId).nextMinId;
+    /// @inheritdoc IJobRegistry
+    function jobBinding(uint256 jobId, address node) external view returns (uint256) {
+        return JobCodec.jobBinding(jobId, node);
     }
 
-    /// @notice The five public signals submitBatch would verify, for the agent and auditors.
-    /// @param jobId Job id (must exist).
-    /// @param chunkIndex Chunk index.
-    /// @param result Public signal 0.
-    /// @param usage Public signal 1.
-    /// @return signals [result, usage, datasetRoot, jobBinding, params] for the job's current minId.
-    function publicSignals(uint256 jobId, uint256 chunkIndex, uint256 result, uint256 usage)
+    /// @inheritdoc IJobRegistry
+    function publicSignals(uint256 jobId, JobTerms calldata terms, uint256 chunkIndex, uint256 result, uint256 usage)
         external
         view
-        returns (uint256[5] memory signals)
+        returns (uint256[5] memory)
     {
-        Job storage job = _job(jobId);
-        signals = [
+        _load(jobId, terms);
+        return JobCodec.publicSignals(
             result,
             usage,
-            job.datasetRoot,
-            _jobBinding(jobId, job.node),
-            chunkIndex | (uint256(job.nextMinId) << 32) | (uint256(job.cohortParams) << 96)
-        ];
+            terms.datasetRoot,
+            JobCodec.jobBinding(jobId, terms.node),
+            chunkIndex,
+            terms.nextMinId,
+            terms.cohortParams
+        );
     }
 
-    /// @notice The EIP-712 digest the enclave signs for a batch.
-    /// @param jobId Job id.
-    /// @param chunkIndex Chunk index.
-    /// @param usage Usage commitment.
-    /// @return The digest.
+    /// @inheritdoc IJobRegistry
     function usageAttestationDigest(uint256 jobId, uint256 chunkIndex, uint256 usage) external view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(USAGE_ATTESTATION_TYPEHASH, jobId, chunkIndex, usage)));
+        return _hashTypedDataV4(JobCodec.hashUsage(jobId, chunkIndex, usage));
     }
 
-    /// @notice The gross amount a job would pay its node if settled now.
-    /// @param jobId Job id.
-    /// @return min(provenCount, maxRecords) × pricePerRecord.
-    function currentPayout(uint256 jobId) external view returns (uint256) {
-        Job storage job = _jobs[jobId];
-        return _paidRecords(job) * job.pricePerRecord;
+    /// @inheritdoc IJobRegistry
+    function hashSpec(JobSpec calldata spec) external pure returns (bytes32) {
+        return JobCodec.hashSpec(spec);
     }
 
     // ------------------------------------------------------------------ internal
@@ -528,88 +277,96 @@ contract JobRegistry is AccessControl, Pausable, ReentrancyGuardTransient, EIP71
         if (spec.modelDigest == bytes32(0)) revert ZeroModelDigest();
         if (spec.resultPublicKey == bytes32(0)) revert ZeroResultPublicKey();
         if (spec.deadline <= block.timestamp) revert DeadlineInPast(spec.deadline, block.timestamp);
+        if (spec.deadline > block.timestamp + MAX_JOB_DURATION) {
+            revert DeadlineTooFar(spec.deadline, block.timestamp + MAX_JOB_DURATION);
+        }
         _checkCohortParams(spec.cohortParams);
+        // uint96 × uint64 < 2^160: no overflow; the vault refuses amounts of 2^128 and more.
         escrow = uint256(spec.pricePerRecord) * spec.maxRecords;
-        if (escrow > type(uint128).max) revert EscrowTooLarge();
 
-        (address node, uint256 root, uint128 floor, bool datasetActive, bool nodeEligible) =
+        (address node, uint256 root, uint80 floor, bool datasetActive, bool nodeEligible) =
             nodeRegistry.datasetTerms(spec.datasetId);
         if (node == address(0)) revert UnknownDataset(spec.datasetId);
         if (!datasetActive) revert DatasetInactive(spec.datasetId);
+        if (root != spec.datasetRoot) revert DatasetRootMismatch(spec.datasetId);
         if (!nodeEligible) revert NodeNotEligible(node);
         if (spec.pricePerRecord < floor) revert PriceBelowFloor(spec.pricePerRecord, floor);
 
         jobId = nextJobId++;
-        Job storage job = _jobs[jobId];
-        job.researcher = msg.sender;
-        job.deadline = spec.deadline;
-        job.status = JobStatus.Created;
-        job.node = node;
-        job.maxRecords = spec.maxRecords;
-        job.pricePerRecord = spec.pricePerRecord;
-        job.cohortParams = spec.cohortParams;
-        job.createdAt = uint64(block.timestamp);
-        job.datasetId = spec.datasetId;
-        job.datasetRoot = root;
-        job.modelDigest = spec.modelDigest;
-        job.cohortHash = spec.cohortHash;
-        job.outputPolicyHash = spec.outputPolicyHash;
-        job.resultPublicKey = spec.resultPublicKey;
-        job.modelURI = spec.modelURI;
-        emit JobCreated(jobId, msg.sender, node, spec, root, escrow, block.timestamp);
+        uint16 feeBps = vault.feeBps();
+        bytes32 specHash = JobCodec.hashSpec(spec);
+        _jobs[jobId] = JobCodec.packJob(
+            JobStatus.Created,
+            JobCodec.hashTerms(
+                JobTerms({
+                    researcher: msg.sender,
+                    node: node,
+                    enclaveKey: address(0),
+                    pricePerRecord: spec.pricePerRecord,
+                    maxRecords: spec.maxRecords,
+                    cohortParams: spec.cohortParams,
+                    feeBps: feeBps,
+                    deadline: spec.deadline,
+                    acceptedAt: 0,
+                    provenCount: 0,
+                    nextMinId: 0,
+                    datasetRoot: root,
+                    specHash: specHash,
+                    attestationHash: bytes32(0)
+                })
+            )
+        );
+        emit JobCreated(jobId, msg.sender, node, spec, specHash, feeBps, escrow, block.timestamp);
     }
 
-    function _checkUsageAttestation(uint256 jobId, address node, Batch calldata batch) private view {
-        address signer = nodeRegistry.eligibleSigner(node);
-        if (signer == address(0)) revert NodeNotEligible(node);
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(USAGE_ATTESTATION_TYPEHASH, jobId, batch.chunkIndex, batch.usage))
+    /// @dev The job's status and commitment, after checking `terms` against the commitment.
+    function _load(uint256 jobId, JobTerms calldata terms) private view returns (JobStatus, uint256 commitment) {
+        uint256 word = _jobs[jobId];
+        if (word == 0) revert UnknownJob(jobId);
+        commitment = word & JobCodec.HASH_MASK;
+        if (JobCodec.hashTerms(terms) != commitment) revert TermsMismatch(jobId);
+        return (JobStatus(word >> 248), commitment);
+    }
+
+    function _release(uint256 jobId, JobTerms calldata t, uint256 paidRecords)
+        private
+        returns (uint256 nodeAmount, uint256 fee, uint256 refund)
+    {
+        uint256 escrow = uint256(t.pricePerRecord) * t.maxRecords;
+        return vault.release(jobId, t.researcher, t.node, escrow, paidRecords * t.pricePerRecord, t.feeBps);
+    }
+
+    function _settle(uint256 jobId, JobTerms calldata terms, bytes32 receiptHash) private {
+        uint256 paid = _min(terms.provenCount, terms.maxRecords);
+        (uint256 nodeAmount, uint256 fee, uint256 refund) = _release(jobId, terms, paid);
+        emit JobSettled(
+            jobId, terms.researcher, terms.node, terms.provenCount, paid, nodeAmount, fee, refund, receiptHash, block.timestamp
         );
+    }
+
+    function _refundAll(uint256 jobId, JobTerms calldata t) private returns (uint256 refund) {
+        (,, refund) = _release(jobId, t, 0);
+    }
+
+    function _checkUsageAttestation(uint256 jobId, address enclaveKey, Batch calldata batch) private view {
+        bytes32 digest = _hashTypedDataV4(JobCodec.hashUsage(jobId, batch.chunkIndex, batch.usage));
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, batch.enclaveSignature);
-        if (err != ECDSA.RecoverError.NoError || recovered != signer) {
+        if (err != ECDSA.RecoverError.NoError || recovered != enclaveKey) {
             revert InvalidUsageSignature(jobId, batch.chunkIndex);
         }
     }
 
-    function _verifyBatch(uint256 jobId, Job storage job, address node, uint256 minId, Batch calldata batch)
-        private
-        view
-    {
-        uint256[5] memory signals = [
+    function _verifyBatch(uint256 jobId, JobTerms calldata terms, uint256 minId, Batch calldata batch) private view {
+        uint256[5] memory signals = JobCodec.publicSignals(
             batch.result,
             batch.usage,
-            job.datasetRoot,
-            _jobBinding(jobId, node),
-            batch.chunkIndex | (minId << 32) | (uint256(job.cohortParams) << 96)
-        ];
+            terms.datasetRoot,
+            JobCodec.jobBinding(jobId, terms.node),
+            batch.chunkIndex,
+            minId,
+            terms.cohortParams
+        );
         if (!verifier.verifyProof(batch.pA, batch.pB, batch.pC, signals)) revert InvalidProof(jobId, batch.chunkIndex);
-    }
-
-    function _emitBatchProven(
-        uint256 jobId,
-        Job storage job,
-        Batch calldata batch,
-        uint256 count,
-        uint256 lastId,
-        uint256 proven
-    ) private {
-        emit BatchProven(
-            jobId, job.researcher, job.node, batch.chunkIndex, count, lastId, batch.usage, proven, block.timestamp
-        );
-    }
-
-    function _emitSettled(
-        uint256 jobId,
-        Job storage job,
-        uint256 paid,
-        uint256 nodeAmount,
-        uint256 fee,
-        uint256 refund,
-        bytes32 receiptHash
-    ) private {
-        emit JobSettled(
-            jobId, job.researcher, job.node, job.provenCount, paid, nodeAmount, fee, refund, receiptHash, block.timestamp
-        );
     }
 
     function _checkCohortParams(uint64 p) private pure {
@@ -619,18 +376,7 @@ contract JobRegistry is AccessControl, Pausable, ReentrancyGuardTransient, EIP71
         if (p & COHORT_RESERVED_MASK != 0 || ageMin > ageMax || sexMask == 0) revert InvalidCohortParams(p);
     }
 
-    function _job(uint256 jobId) private view returns (Job storage job) {
-        job = _jobs[jobId];
-        if (job.status == JobStatus.None) revert UnknownJob(jobId);
-    }
-
-    function _paidRecords(Job storage job) private view returns (uint256) {
-        uint256 proven = job.provenCount;
-        uint256 max = job.maxRecords;
-        return proven < max ? proven : max;
-    }
-
-    function _jobBinding(uint256 jobId, address node) private view returns (uint256) {
-        return uint256(keccak256(abi.encode(block.chainid, address(this), jobId, node))) % SNARK_SCALAR_FIELD;
+    function _min(uint256 a, uint256 b) private pure returns (uint256) {
+        return a < b ? a : b;
     }
 }

@@ -6,15 +6,12 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IRaphaClearingVault} from "./interfaces/IRaphaClearingVault.sol";
 
 /// @title RaphaClearingVault
-/// @notice Holds the USDC escrow of every job and the pull balances of hospitals, the treasury
-/// and researchers. Escrow is funded and released only on JobRegistry's call; everything it
-/// releases becomes a withdrawable balance, so no recipient (blacklisted, reverting) can block
-/// anyone else. Invariant: `token.balanceOf(vault) == totalLiabilities == Σ open escrows +
-/// Σ withdrawable balances` (plus any tokens sent to the vault directly, which no one can claim).
+/// @notice Escrow and pull balances (see IRaphaClearingVault for the invariant and trust model).
 /// @dev The researcher approves (or permits) THIS contract as spender for the escrow amount.
-contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
+contract RaphaClearingVault is IRaphaClearingVault, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @notice Role allowed to set the protocol fee and the treasury.
@@ -22,12 +19,6 @@ contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
     /// @notice Upper bound of the protocol fee: 10%.
     uint16 public constant MAX_FEE_BPS = 1_000;
     uint256 private constant BPS = 10_000;
-
-    /// @notice One job's escrow. The fee rate is fixed when the job is funded.
-    struct Escrow {
-        uint128 amount;
-        uint16 feeBps;
-    }
 
     /// @dev Pull balance kept as two monotonic counters in one slot, so crediting an account that
     /// has withdrawn before costs a warm non-zero write instead of a fresh one.
@@ -40,93 +31,22 @@ contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
     IERC20 public immutable token;
     /// @notice The only contract allowed to fund and release escrow (set once).
     address public jobRegistry;
+    /// @dev Σ open escrows + Σ withdrawable balances. 96 bits (7.9e28 units) sit in the slot
+    /// `onlyJobRegistry` reads anyway, so funding updates a warm slot.
+    uint96 private _liabilities;
     /// @notice Receives protocol fees (as a pull balance).
     address public treasury;
-    /// @notice Protocol fee in basis points, applied to payouts of jobs funded from now on.
+    /// @inheritdoc IRaphaClearingVault
     uint16 public feeBps;
     /// @dev Fees not yet withdrawn by the current treasury. Packed with `treasury` and `feeBps`
     /// (a slot every settlement reads anyway), so crediting the fee costs one warm write instead
     /// of a separate balance slot. Part of `balanceOf(treasury)`.
     uint80 private _accruedFees;
-    /// @notice Σ open escrows + Σ withdrawable balances.
-    uint256 public totalLiabilities;
     /// @dev The account that deployed the vault; it alone wires the JobRegistry, once, so the
     /// admin role can sit in a timelock from the first block.
     address private immutable _deployer;
 
-    mapping(uint256 jobId => Escrow) private _escrows;
     mapping(address account => Account) private _accounts;
-
-    /// @notice A zero address was given.
-    error ZeroAddress();
-    /// @notice The caller is not the JobRegistry.
-    error NotJobRegistry(address caller);
-    /// @notice The JobRegistry was already set.
-    error JobRegistryAlreadySet();
-    /// @notice Only the deployer may wire the JobRegistry (once).
-    error NotDeployer(address caller);
-    /// @notice The fee exceeds MAX_FEE_BPS.
-    error FeeTooHigh(uint256 feeBps, uint256 maxFeeBps);
-    /// @notice Funding amount is zero.
-    error ZeroAmount();
-    /// @notice Amount does not fit the escrow's 128 bits.
-    error AmountTooLarge(uint256 amount);
-    /// @notice The job already has an escrow.
-    error EscrowExists(uint256 jobId);
-    /// @notice The job has no open escrow.
-    error NoEscrow(uint256 jobId);
-    /// @notice The payout exceeds the job's escrow.
-    error PayoutExceedsEscrow(uint256 jobId, uint256 payout, uint256 escrow);
-    /// @notice The vault received a different amount than requested (fee-on-transfer token).
-    error UnexpectedBalanceChange(uint256 expected, uint256 received);
-    /// @notice The permit failed and the allowance does not cover the amount.
-    error PermitFailed(address owner, uint256 allowance, uint256 amount);
-    /// @notice Nothing to withdraw.
-    error NothingToWithdraw(address account);
-
-    /// @notice Escrow was funded for a job.
-    /// @param jobId Job id.
-    /// @param payer Researcher who paid.
-    /// @param amount Amount escrowed.
-    /// @param feeBps Fee rate locked for this job.
-    /// @param timestamp Block time.
-    event EscrowFunded(uint256 indexed jobId, address indexed payer, uint256 amount, uint16 feeBps, uint256 timestamp);
-    /// @notice A job's escrow was released into pull balances.
-    /// @param jobId Job id.
-    /// @param researcher Researcher credited with the refund.
-    /// @param node Node operator credited with the payout net of fee.
-    /// @param nodeAmount Credited to the node.
-    /// @param fee Credited to the treasury.
-    /// @param refund Credited to the researcher.
-    /// @param timestamp Block time.
-    event EscrowReleased(
-        uint256 indexed jobId,
-        address indexed researcher,
-        address indexed node,
-        uint256 nodeAmount,
-        uint256 fee,
-        uint256 refund,
-        uint256 timestamp
-    );
-    /// @notice An account withdrew its balance.
-    /// @param account Account whose balance was withdrawn.
-    /// @param to Recipient of the tokens.
-    /// @param amount Amount.
-    /// @param timestamp Block time.
-    event Withdrawn(address indexed account, address indexed to, uint256 amount, uint256 timestamp);
-    /// @notice The fee rate changed.
-    /// @param oldFeeBps Previous rate.
-    /// @param newFeeBps New rate.
-    /// @param timestamp Block time.
-    event FeeSet(uint16 oldFeeBps, uint16 newFeeBps, uint256 timestamp);
-    /// @notice The treasury changed.
-    /// @param oldTreasury Previous treasury.
-    /// @param newTreasury New treasury.
-    /// @param timestamp Block time.
-    event TreasurySet(address indexed oldTreasury, address indexed newTreasury, uint256 timestamp);
-    /// @notice The JobRegistry was set (once).
-    /// @param jobRegistry The registry.
-    event JobRegistrySet(address indexed jobRegistry);
 
     /// @param token_ The escrow token (USDC).
     /// @param admin DEFAULT_ADMIN_ROLE holder (a timelock or multisig in production).
@@ -142,6 +62,9 @@ contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
         feeBps = feeBps_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(FEE_SETTER_ROLE, feeSetter);
+        // The treasury and fee are visible from events from the first block on.
+        emit TreasurySet(address(0), treasury_, block.timestamp);
+        emit FeeSet(0, feeBps_, block.timestamp);
     }
 
     modifier onlyJobRegistry() {
@@ -151,8 +74,7 @@ contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ admin
 
-    /// @notice Sets the JobRegistry, once (it is deployed after the vault). Deployer only.
-    /// @param registry The JobRegistry.
+    /// @inheritdoc IRaphaClearingVault
     function setJobRegistry(address registry) external {
         if (msg.sender != _deployer) revert NotDeployer(msg.sender);
         if (registry == address(0)) revert ZeroAddress();
@@ -161,17 +83,14 @@ contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
         emit JobRegistrySet(registry);
     }
 
-    /// @notice Sets the protocol fee for jobs funded from now on.
-    /// @param newFeeBps Fee in basis points (<= MAX_FEE_BPS).
+    /// @inheritdoc IRaphaClearingVault
     function setFeeBps(uint16 newFeeBps) external onlyRole(FEE_SETTER_ROLE) {
         if (newFeeBps > MAX_FEE_BPS) revert FeeTooHigh(newFeeBps, MAX_FEE_BPS);
         emit FeeSet(feeBps, newFeeBps, block.timestamp);
         feeBps = newFeeBps;
     }
 
-    /// @notice Sets the treasury that is credited with future fees. Fees accrued so far stay
-    /// withdrawable by the previous treasury.
-    /// @param newTreasury New treasury.
+    /// @inheritdoc IRaphaClearingVault
     function setTreasury(address newTreasury) external onlyRole(FEE_SETTER_ROLE) {
         if (newTreasury == address(0)) revert ZeroAddress();
         address old = treasury;
@@ -184,63 +103,46 @@ contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
         treasury = newTreasury;
     }
 
-    // ------------------------------------------------------------------ JobRegistry
-
-    /// @notice Pulls `amount` from `payer` (who approved this vault) into the job's escrow.
-    /// @param jobId Job id (must have no escrow yet).
-    /// @param payer Researcher.
-    /// @param amount Amount (> 0).
-    function fund(uint256 jobId, address payer, uint256 amount) external onlyJobRegistry nonReentrant {
-        _fund(jobId, payer, amount);
+    /// @inheritdoc IRaphaClearingVault
+    function sweepSurplus(address to) external onlyRole(DEFAULT_ADMIN_ROLE) nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert ZeroAddress();
+        amount = surplus();
+        if (amount == 0) revert NoSurplus();
+        token.safeTransfer(to, amount);
+        emit SurplusSwept(to, amount, block.timestamp);
     }
 
-    /// @notice Like `fund`, after an EIP-2612 permit for `amount` to this vault. A permit that fails
-    /// (e.g. front-run and already used) is ignored when the allowance already covers `amount`.
-    /// @param jobId Job id.
-    /// @param payer Researcher (permit owner).
-    /// @param amount Amount (also the permit value).
-    /// @param permitDeadline Permit deadline.
-    /// @param v Permit signature v.
-    /// @param r Permit signature r.
-    /// @param s Permit signature s.
-    function fundWithPermit(
-        uint256 jobId,
-        address payer,
-        uint256 amount,
-        uint256 permitDeadline,
-        uint8 v,
-        bytes32 r,
-        bytes32 s
-    ) external onlyJobRegistry nonReentrant {
+    // ------------------------------------------------------------------ JobRegistry
+
+    /// @inheritdoc IRaphaClearingVault
+    function fund(address payer, uint256 amount) external onlyJobRegistry nonReentrant {
+        _fund(payer, amount);
+    }
+
+    /// @inheritdoc IRaphaClearingVault
+    function fundWithPermit(address payer, uint256 amount, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        onlyJobRegistry
+        nonReentrant
+    {
         try IERC20Permit(address(token)).permit(payer, address(this), amount, permitDeadline, v, r, s) {}
         catch {
             uint256 allowance = token.allowance(payer, address(this));
             if (allowance < amount) revert PermitFailed(payer, allowance, amount);
         }
-        _fund(jobId, payer, amount);
+        _fund(payer, amount);
     }
 
-    /// @notice Closes a job's escrow: credits `payout` minus the fee to `node`, the fee to the
-    /// treasury and the rest of the escrow to `researcher`, all as pull balances.
-    /// @param jobId Job id.
-    /// @param researcher Refund recipient.
-    /// @param node Payout recipient (ignored when `payout` is 0).
-    /// @param payout Gross payout (<= escrow).
-    /// @return nodeAmount Credited to the node.
-    /// @return fee Credited to the treasury.
-    /// @return refund Credited to the researcher.
-    function release(uint256 jobId, address researcher, address node, uint256 payout)
+    /// @inheritdoc IRaphaClearingVault
+    function release(uint256 jobId, address researcher, address node, uint256 escrow, uint256 payout, uint16 jobFeeBps)
         external
         onlyJobRegistry
         returns (uint256 nodeAmount, uint256 fee, uint256 refund)
     {
-        Escrow memory e = _escrows[jobId];
-        if (e.amount == 0) revert NoEscrow(jobId);
-        if (payout > e.amount) revert PayoutExceedsEscrow(jobId, payout, e.amount);
-        delete _escrows[jobId];
-        fee = payout * e.feeBps / BPS;
+        if (payout > escrow) revert PayoutExceedsEscrow(jobId, payout, escrow);
+        fee = payout * jobFeeBps / BPS;
         nodeAmount = payout - fee;
-        refund = e.amount - payout;
+        refund = escrow - payout;
         if (nodeAmount != 0) _credit(node, nodeAmount);
         if (fee != 0) {
             uint256 accrued = _accruedFees + fee;
@@ -249,56 +151,51 @@ contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
             else _credit(treasury, fee);
         }
         if (refund != 0) _credit(researcher, refund);
-        emit EscrowReleased(jobId, researcher, node, nodeAmount, fee, refund, block.timestamp);
     }
 
     // ------------------------------------------------------------------ everyone
 
-    /// @notice Withdraws the caller's whole balance to the caller. Never paused.
-    /// @return amount Amount sent.
+    /// @inheritdoc IRaphaClearingVault
     function withdraw() external returns (uint256 amount) {
         return _withdraw(msg.sender);
     }
 
-    /// @notice Withdraws the caller's whole balance to `to` (e.g. when the caller is blacklisted).
-    /// @param to Recipient.
-    /// @return amount Amount sent.
+    /// @inheritdoc IRaphaClearingVault
     function withdrawTo(address to) external returns (uint256 amount) {
         if (to == address(0)) revert ZeroAddress();
         return _withdraw(to);
     }
 
-    /// @notice Withdrawable balance of an account.
-    /// @param account Account.
-    /// @return Amount.
+    /// @inheritdoc IRaphaClearingVault
     function balanceOf(address account) external view returns (uint256) {
         Account memory a = _accounts[account];
         return a.credited - a.withdrawn + (account == treasury ? _accruedFees : 0);
     }
 
-    /// @notice Open escrow of a job.
-    /// @param jobId Job id.
-    /// @return amount Escrowed amount (0 when closed or never funded).
-    /// @return jobFeeBps Fee rate locked for the job.
-    function escrowOf(uint256 jobId) external view returns (uint256 amount, uint16 jobFeeBps) {
-        Escrow memory e = _escrows[jobId];
-        return (e.amount, e.feeBps);
+    /// @inheritdoc IRaphaClearingVault
+    function totalLiabilities() public view returns (uint256) {
+        return _liabilities;
+    }
+
+    /// @inheritdoc IRaphaClearingVault
+    function surplus() public view returns (uint256) {
+        uint256 held = token.balanceOf(address(this));
+        uint256 owed = _liabilities;
+        return held > owed ? held - owed : 0;
     }
 
     // ------------------------------------------------------------------ internal
 
-    function _fund(uint256 jobId, address payer, uint256 amount) private {
+    function _fund(address payer, uint256 amount) private {
         if (amount == 0) revert ZeroAmount();
         if (amount > type(uint128).max) revert AmountTooLarge(amount);
-        if (_escrows[jobId].amount != 0) revert EscrowExists(jobId);
-        uint16 rate = feeBps;
-        _escrows[jobId] = Escrow({amount: uint128(amount), feeBps: rate});
-        totalLiabilities += amount;
+        uint256 owed = _liabilities + amount;
+        if (owed > type(uint96).max) revert AmountTooLarge(amount);
+        _liabilities = uint96(owed);
         uint256 before = token.balanceOf(address(this));
         token.safeTransferFrom(payer, address(this), amount);
         uint256 received = token.balanceOf(address(this)) - before;
         if (received != amount) revert UnexpectedBalanceChange(amount, received);
-        emit EscrowFunded(jobId, payer, amount, rate, block.timestamp);
     }
 
     function _credit(address account, uint256 amount) private {
@@ -318,7 +215,7 @@ contract RaphaClearingVault is AccessControl, ReentrancyGuardTransient {
             }
         }
         if (amount == 0) revert NothingToWithdraw(msg.sender);
-        totalLiabilities -= amount;
+        _liabilities -= uint96(amount); // amount <= what was credited, itself part of _liabilities
         token.safeTransfer(to, amount);
         emit Withdrawn(msg.sender, to, amount, block.timestamp);
     }

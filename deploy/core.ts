@@ -17,6 +17,8 @@ export interface CoreRoles {
   feeSetter: Addr;
   treasury: Addr;
   feeBps: ArgumentType;
+  /** NodeRegistry accepts SIMULATED attestation: true on local chains only (the constructor refuses it elsewhere) */
+  allowSimulated: boolean;
 }
 
 /** The dev verifier for local chains. */
@@ -30,7 +32,7 @@ export function ceremonyVerifier(m: IgnitionModuleBuilder) {
 }
 
 export function deployCore(m: IgnitionModuleBuilder, verifier: ContractFuture<string>, usdc: Addr, roles: CoreRoles) {
-  const nodeRegistry = m.contract("NodeRegistry", [roles.admin, roles.governor]);
+  const nodeRegistry = m.contract("NodeRegistry", [roles.admin, roles.governor, roles.allowSimulated]);
   const vault = m.contract("RaphaClearingVault", [usdc, roles.admin, roles.feeSetter, roles.treasury, roles.feeBps]);
   const jobRegistry = m.contract("JobRegistry", [verifier, nodeRegistry, vault, roles.admin, roles.pauser]);
   // The deployer (the vault's constructor caller) wires the registry once.

@@ -18,7 +18,7 @@ import { createBundle } from "@rapha/sdk/model/bundle";
 import { initHome } from "../node-agent/src/config.js";
 import { Agent } from "../node-agent/src/agent.js";
 import { makeLogger } from "../node-agent/src/log.js";
-import { startChain, allowMeasurement, fundResearcher, writeBundle, createJob, KEYS } from "../node-agent/test/chain-harness.js";
+import { startChain, allowMeasurement, approveNode, fundResearcher, writeBundle, createJob, KEYS } from "../node-agent/test/chain-harness.js";
 
 const { values } = parseArgs({ options: { jobs: { type: "string", default: "3" }, records: { type: "string", default: "100000" }, epochs: { type: "string", default: "5" } } });
 const nJobs = Number(values.jobs);
@@ -62,7 +62,7 @@ const settled: number[] = [];
 let jobsDone = 0;
 try {
   await allowMeasurement(chain, agent.attest.measurement());
-  await agent.registerNode("ipfs://bench");
+  await approveNode(chain, agent.account.address, (await agent.registerNode("ipfs://bench")).quoteURI);
   const dsDir = mkdtempSync(join(tmpdir(), "rapha-bench-ds-"));
   generateSynthetic(dsDir, { seed: 7, patients: 300 });
   writeFileSync(join(dsDir, "schema.json"), JSON.stringify(syntheticSchema()));

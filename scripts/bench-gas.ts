@@ -1,186 +1,167 @@
 /**
- * Gas benchmark of the settlement core on Hardhat's in-process chain.
+ * Gas benchmark of the settlement core on Hardhat's in-process chain, with the REAL snarkjs
+ * RecordCountVerifier and REAL Groth16 proofs (dev instantiation, 64 records per proof).
  *
  *   npm run bench:gas     (= hardhat run scripts/bench-gas.ts)
  *
- * Runs one job through every path and writes reports/bench/gas.json (gas used per transaction,
- * including the 21k intrinsic cost). `submitProof` uses the TEST verifier (test/solidity/mocks),
- * so it EXCLUDES Groth16 verification (≈230k more with the snarkjs verifier; the circuits
- * benchmark reports the real-verifier figure). The bench deploys the test verifier itself; no
- * deploy module ever does.
- *
- * Cold vs warm: the first credit of a pull balance writes a fresh storage slot (≈22k each for
- * node and researcher); later settlements update existing slots (≈5k each), because balances are
- * kept as monotonic credited/withdrawn counters. Treasury fees accrue in the slot that already
- * holds the treasury address and fee rate. Both cases are reported.
+ * Lifecycle = createJobWithPermit + acceptJob + submitBatch (one real proof) + settleJob + node
+ * withdraw: five transactions, gas used including the 21k intrinsic cost of each.
+ *  - cold: the first job of a fresh deployment: the researcher's permit nonce, every pull balance,
+ *    the vault's and the node's token balances are written from zero.
+ *  - warm: the same researcher and node again: those slots already exist (the per-job slots are
+ *    fresh in both cases, as they are for every job).
+ * Ocean Protocol's compute-to-data Escrow.sol lifecycle (deposit, authorize, createLock, claimLock,
+ * withdraw; solc 0.8.28), measured in one Hardhat run for issue 11: 812,948 cold / 530,479 warm.
+ * Per proven record: submitBatch gas / records proven by the proof. The 512-record production
+ * instantiation has the same five public signals, so the same verifier cost and calldata: its
+ * per-record figure is the same submitBatch gas divided by 512.
+ * Writes reports/bench/gas.json. The "before" column is `main` before contracts v2 (commit 68eed30,
+ * old bench: TEST verifier, so its submitProof excludes Groth16 verification; its real-proof
+ * lifecycle, 963,484 / 877,972, is the issue 11 measurement).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { network } from "hardhat";
-import { PERMIT_TYPES } from "../sdk/src/permit.js";
+import { type CohortParams, PERMIT_TYPES } from "@rapha/sdk";
+import {
+  acceptJob,
+  createAcceptedJob,
+  createJob,
+  deployProofStack,
+  makeSpec,
+  proveJob,
+  releaseCurve,
+  submitBatch,
+  termsFromCreation,
+  toBatch,
+} from "../test/contracts/proofStack.js";
+
+const OCEAN = { lifecycle: 812_948, lifecycleWarm: 530_479 };
+/** `npm run bench:gas` on main at 68eed30 (before contracts v2), TEST verifier. */
+const BASELINE: Record<string, number> = {
+  createJob: 464337, acceptJob: 50440, submitProof: 66220, submitProofNext: 66256, settle: 97259, withdraw: 69218,
+  createJobWithPermit: 462119, createJobWarm: 430137, settleWarm: 63059, settleNewResearcher: 80159, cancelJob: 47626,
+  rejectJob: 48043, refundExpired: 51245, expireAccepted: 62260, withdrawResearcher: 52118, lifecycle: 678256,
+  lifecycleWarm: 609856, lifecycleRealProof: 963484, lifecycleRealProofWarm: 877972,
+};
 
 const { ethers, networkHelpers } = await network.create();
-const [admin, researcher, researcher2, node, enclave, treasury] = await ethers.getSigners();
+const s = await deployProofStack(ethers, 300, 11);
+const [, , , , , , , , , researcher2] = await ethers.getSigners();
+// every record eligible, so a proof carries a full chunk
+const cohort: CohortParams = { ageMin: 0, ageMax: 127, sexMask: 0b111, conditionAnyMask: 0, observationAllMask: 0 };
+const registryAddr = await s.registry.getAddress();
+const vaultAddr = await s.vault.getAddress();
 
-const usdc: any = await ethers.deployContract("MockUSDC", [admin.address]);
-const verifier: any = await ethers.deployContract("TestRecordCountVerifier");
-const nodes: any = await ethers.deployContract("NodeRegistry", [admin.address, admin.address]);
-const vault: any = await ethers.deployContract("RaphaClearingVault", [
-  await usdc.getAddress(),
-  admin.address,
-  admin.address,
-  treasury.address,
-  250,
-]);
-const registry: any = await ethers.deployContract("JobRegistry", [
-  await verifier.getAddress(),
-  await nodes.getAddress(),
-  await vault.getAddress(),
-  admin.address,
-  admin.address,
-]);
-await vault.setJobRegistry(await registry.getAddress());
-const M = ethers.id("measurement");
-await nodes.setMeasurementAllowed(0, M, true);
-await nodes.connect(node).registerNode(enclave.address, 0, M, "ipfs://node");
-await nodes.connect(node).registerDataset(123n, 100_000, ethers.ZeroHash, 1_000n, "ipfs://dataset");
-for (const r of [researcher, researcher2]) await usdc.mint(r.address, 10n ** 12n);
-await usdc.connect(researcher).approve(await vault.getAddress(), ethers.MaxUint256);
-const chainId = (await ethers.provider.getNetwork()).chainId;
-const vaultAddr = await vault.getAddress();
-
-async function spec() {
-  const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
-  return {
-    datasetId: 1n,
-    modelDigest: ethers.id("model"),
-    modelURI: "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/model.onnx",
-    cohortHash: ethers.id("cohort"),
-    cohortParams: 18n | (90n << 7n) | (7n << 14n),
-    outputPolicyHash: ethers.id("policy"),
-    pricePerRecord: 50_000n,
-    maxRecords: 1_000n,
-    deadline: now + 7n * 86_400n,
-    resultPublicKey: ethers.id("x25519"),
-  };
-}
-
-async function gas(tx: Promise<any>): Promise<number> {
+async function gas(tx: Promise<any>): Promise<{ gas: number; rc: any }> {
   const rc = await (await tx).wait();
-  return Number(rc.gasUsed);
+  return { gas: Number(rc.gasUsed), rc };
 }
 
-async function batch(jobId: bigint, chunkIndex: bigint, count: bigint, lastId: bigint) {
-  const usage = 777n + chunkIndex;
-  const signature = await enclave.signTypedData(
-    { name: "Rapha JobRegistry", version: "1", chainId, verifyingContract: await registry.getAddress() },
-    {
-      UsageAttestation: [
-        { name: "jobId", type: "uint256" },
-        { name: "chunkIndex", type: "uint256" },
-        { name: "usage", type: "uint256" },
-      ],
-    },
-    { jobId, chunkIndex, usage },
-  );
-  return {
-    chunkIndex,
-    result: count + (lastId << 32n),
-    usage,
-    pA: [1n, 2n],
-    pB: [
-      [3n, 4n],
-      [5n, 6n],
-    ],
-    pC: [7n, 8n],
-    enclaveSignature: signature,
-  };
-}
-
-const r: Record<string, number> = {};
-const SCAN = ethers.id("scan");
-const ATT = ethers.id("attestation");
-
-// Job 1: happy path with cold pull balances.
-r.createJob = await gas(registry.connect(researcher).createJob(await spec()));
-r.acceptJob = await gas(registry.connect(node).acceptJob(1n, SCAN, ATT));
-r.submitProof = await gas(registry.connect(node).submitBatch(1n, await batch(1n, 0n, 64n, 200n)));
-r.submitProofNext = await gas(registry.connect(node).submitBatch(1n, await batch(1n, 1n, 64n, 400n)));
-r.settle = await gas(registry.connect(node).settleJob(1n, ethers.id("receipt")));
-r.withdraw = await gas(vault.connect(node).withdraw());
-
-// Job 2: createJobWithPermit (no prior allowance).
-{
-  const s = await spec();
-  const value = s.pricePerRecord * s.maxRecords;
-  const deadline = s.deadline;
+/** createJobWithPermit by `who` (permit for exactly the escrow), returns gas and job id. */
+async function createWithPermit(who: any) {
+  const spec = await makeSpec(s, cohort);
+  const value = spec.pricePerRecord * spec.maxRecords;
+  const nonce: bigint = await s.usdc.nonces(who.address);
   const sig = ethers.Signature.from(
-    await researcher2.signTypedData(
-      { name: await usdc.name(), version: "1", chainId, verifyingContract: await usdc.getAddress() },
+    await who.signTypedData(
+      { name: await s.usdc.name(), version: "1", chainId: s.chainId, verifyingContract: await s.usdc.getAddress() },
       { Permit: [...PERMIT_TYPES.Permit] },
-      { owner: researcher2.address, spender: vaultAddr, value, nonce: 0n, deadline },
+      { owner: who.address, spender: vaultAddr, value, nonce, deadline: spec.deadline },
     ),
   );
-  r.createJobWithPermit = await gas(registry.connect(researcher2).createJobWithPermit(s, deadline, sig.v, sig.r, sig.s));
+  const g = await gas(s.registry.connect(who).createJobWithPermit(spec, spec.deadline, sig.v, sig.r, sig.s));
+  return { gas: g.gas, jobId: termsFromCreation(s, g.rc).jobId };
 }
 
-// Job 3: the same happy path again, warm balances (node withdrew; treasury and researcher hold credits).
-r.createJobWarm = await gas(registry.connect(researcher).createJob(await spec()));
-await registry.connect(node).acceptJob(3n, SCAN, ATT);
-await registry.connect(node).submitBatch(3n, await batch(3n, 0n, 64n, 200n));
-r.settleWarm = await gas(registry.connect(node).settleJob(3n, ethers.id("receipt")));
+let verifyGas = 0;
 
-// Job 4: a researcher's first settlement with a node and treasury that already hold balances.
-await usdc.connect(researcher2).approve(vaultAddr, ethers.MaxUint256);
-await registry.connect(researcher2).createJob(await spec());
-await registry.connect(node).acceptJob(4n, SCAN, ATT);
-await registry.connect(node).submitBatch(4n, await batch(4n, 0n, 64n, 200n));
-r.settleNewResearcher = await gas(registry.connect(node).settleJob(4n, ethers.id("receipt")));
+/** One full lifecycle; returns per-step gas and the records the proof carried. */
+async function lifecycle(who: any) {
+  const created = await createWithPermit(who);
+  const jobId = created.jobId;
+  const accepted = Number((await acceptJob(s, jobId)).gasUsed);
+  const { ws, proofs } = await proveJob(s, jobId, cohort, 1);
+  const batch = await toBatch(s, proofs[0]!, jobId);
+  verifyGas = Number(await s.verifier.verifyProof.estimateGas(batch.pA, batch.pB, batch.pC, await s.registry.publicSignals(jobId, s.terms.get(jobId)!, batch.chunkIndex, batch.result, batch.usage)));
+  const submitRc = await submitBatch(s, jobId, batch);
+  const submit = { gas: Number(submitRc.gasUsed) };
+  const settle = await gas(s.registry.connect(s.node).settleJob(jobId, s.terms.get(jobId)!, ethers.id("receipt")));
+  const withdraw = await gas(s.vault.connect(s.node).withdraw());
+  const steps = { createJobWithPermit: created.gas, acceptJob: accepted, submitBatch: submit.gas, settleJob: settle.gas, withdraw: withdraw.gas };
+  return { steps, total: Object.values(steps).reduce((a, b) => a + b, 0), records: ws[0]!.count };
+}
 
-// Job 5 / 6: cancel and reject.
-await registry.connect(researcher).createJob(await spec());
-r.cancelJob = await gas(registry.connect(researcher).cancelJob(5n));
-await registry.connect(researcher).createJob(await spec());
-r.rejectJob = await gas(registry.connect(node).rejectJob(6n, 1));
+// researcher2 starts with USDC but no allowance: the permit path is the only way in.
+await s.usdc.connect(s.admin).mint(researcher2!.address, 1_000_000n * 10n ** 6n);
+const cold = await lifecycle(researcher2);
+const warm = await lifecycle(researcher2);
 
-// Job 2 never accepted → expires; job 7 accepted with a proof → expires paying what was proven.
-await registry.connect(researcher).createJob(await spec());
-await registry.connect(node).acceptJob(7n, SCAN, ATT);
-await registry.connect(node).submitBatch(7n, await batch(7n, 0n, 10n, 10n));
+// Other paths (not part of the lifecycle).
+const r: Record<string, number> = {};
+{
+  const id = await createJob(s, cohort); // plain createJob, allowance path
+  r.cancelJob = (await gas(s.registry.connect(s.researcher).cancelJob(id, s.terms.get(id)!))).gas;
+}
+{
+  const id = await createJob(s, cohort);
+  r.rejectJob = (await gas(s.registry.connect(s.node).rejectJob(id, s.terms.get(id)!, 1))).gas;
+}
+const idle = await createAcceptedJob(s, cohort);
+const never = await createJob(s, cohort);
+await networkHelpers.time.increase(2 * 86_400 + 1);
+r.exitIdleJob = (await gas(s.registry.connect(s.researcher).exitIdleJob(idle, s.terms.get(idle)!))).gas;
 await networkHelpers.time.increase(8 * 86_400);
-r.refundExpired = await gas(registry.connect(admin).expireJob(2n));
-r.expireAccepted = await gas(registry.connect(admin).expireJob(7n));
-r.withdrawResearcher = await gas(vault.connect(researcher).withdraw());
+r.expireNeverAccepted = (await gas(s.registry.connect(s.other).expireJob(never, s.terms.get(never)!))).gas;
+r.withdrawResearcher = (await gas(s.vault.connect(researcher2).withdraw())).gas;
+await releaseCurve();
 
-r.lifecycle = r.createJob + r.acceptJob + r.submitProof + r.settle;
-r.lifecycleWarm = r.createJobWarm + r.acceptJob + r.submitProof + r.settleWarm;
-
-const notes: Record<string, string> = {
-  createJob: "first job of this researcher (stores spec incl. modelURI, pulls USDC)",
-  createJobWithPermit: "EIP-2612 permit + create in one tx",
-  acceptJob: "",
-  submitProof: "one batch, TEST verifier: EXCLUDES Groth16 verification (~230k with snarkjs verifier)",
-  submitProofNext: "second batch of the same job (chained minId)",
-  settle: "first settlement ever: node and researcher balances credited from zero (fees accrue in a packed slot)",
-  settleWarm: "later settlement: those balances already exist",
-  settleNewResearcher: "a researcher's first refund; node and treasury already have balances",
-  refundExpired: "never-accepted job expired by anyone: full refund",
-  expireAccepted: "accepted job expired: pays the proven count, refunds the rest",
-  cancelJob: "",
-  rejectJob: "",
-  withdraw: "node withdraws its pull balance",
-  withdrawResearcher: "",
-  createJobWarm: "",
-  lifecycle: "createJob + acceptJob + submitProof + settle (cold), proof verification excluded",
-  lifecycleWarm: "same with warm balances",
+const perRecord64 = Math.round(warm.steps.submitBatch / warm.records);
+const perRecordFull64 = Math.round(warm.steps.submitBatch / 64);
+const perRecord512 = Math.round(warm.steps.submitBatch / 512);
+const result = {
+  lifecycleRealProof: cold.total,
+  lifecycleRealProofWarm: warm.total,
+  steps: { cold: cold.steps, warm: warm.steps },
+  recordsInProof: warm.records,
+  verifyProofGas: verifyGas,
+  fixedCostOfLifecycle: { intrinsic: 5 * 21_000, verifyProofExecution: verifyGas - 21_000 },
+  submitBatchGasPerProvenRecord64: perRecord64,
+  submitBatchGasPerRecordFullProof64: perRecordFull64,
+  submitBatchGasPerProvenRecord512: perRecord512,
+  lifecycleGasPerProvenRecord64: Math.round(warm.total / warm.records),
+  other: r,
+  ocean: OCEAN,
+  belowOcean: { cold: cold.total < OCEAN.lifecycle, warm: warm.total < OCEAN.lifecycleWarm },
+  _notes: {
+    verifier: "contracts/RecordCountVerifier.sol (snarkjs export, dev setup) with real Groth16 proofs",
+    lifecycle: "createJobWithPermit + acceptJob + submitBatch (1 real proof) + settleJob + node withdraw, gas used incl. 21k intrinsic each",
+    cold: "first job of a fresh deployment: permit nonce, pull balances, vault and node token balances written from zero",
+    warm: "second job of the same researcher and node",
+    perRecord512:
+      "production instantiation (512 records/proof) has the same 5 public signals, hence the same verifier cost and calldata: same submitBatch gas / 512",
+    ocean: "Ocean Protocol compute-to-data Escrow.sol lifecycle, issue 11 measurement (solc 0.8.28, Hardhat)",
+  },
 };
-console.table(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { gas: v, note: notes[k] ?? "" }])));
+
+const baseline = BASELINE;
+const row = (name: string, before: number | string | undefined, after: number, note = "") => ({ name, before: before ?? "", after, note });
+console.table([
+  row("lifecycle cold (real proof)", baseline.lifecycleRealProof, cold.total, `Ocean ${OCEAN.lifecycle}`),
+  row("lifecycle warm (real proof)", baseline.lifecycleRealProofWarm, warm.total, `Ocean ${OCEAN.lifecycleWarm}`),
+  row("createJobWithPermit (cold/warm)", baseline.createJobWithPermit, cold.steps.createJobWithPermit, `warm ${warm.steps.createJobWithPermit}`),
+  row("acceptJob", baseline.acceptJob, warm.steps.acceptJob),
+  row("submitBatch (real proof)", `${baseline.submitProof} + verifier`, warm.steps.submitBatch, `${warm.records} records`),
+  row("settleJob (cold/warm)", baseline.settle, cold.steps.settleJob, `warm ${warm.steps.settleJob}`),
+  row("withdraw (cold/warm)", baseline.withdraw, cold.steps.withdraw, `warm ${warm.steps.withdraw}`),
+  row("verifyProof alone (eth_estimateGas)", undefined, verifyGas, "incl. 21k + calldata"),
+  row("gas per proven record, 64/proof", undefined, perRecord64, "submitBatch / count"),
+  row("gas per record, full 64-record proof", undefined, perRecordFull64, "submitBatch / 64"),
+  row("gas per proven record, 512/proof", undefined, perRecord512, "same verifier cost / 512"),
+  row("cancelJob", baseline.cancelJob, r.cancelJob!),
+  row("rejectJob", baseline.rejectJob, r.rejectJob!),
+  row("exitIdleJob", undefined, r.exitIdleJob!),
+  row("expireJob (never accepted)", baseline.refundExpired, r.expireNeverAccepted!),
+]);
 await mkdir("reports/bench", { recursive: true });
-await writeFile(
-  "reports/bench/gas.json",
-  JSON.stringify(
-    { ...r, _notes: { ...notes, verifier: "TestRecordCountVerifier (no proof verification)" } },
-    null,
-    2,
-  ) + "\n",
-);
+await writeFile("reports/bench/gas.json", JSON.stringify({ ...result, baselineMain: BASELINE }, null, 2) + "\n");
 console.log("wrote reports/bench/gas.json");

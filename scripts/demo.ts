@@ -100,7 +100,7 @@ async function main() {
   const agentPort = await freePort();
   const agentUrl = `http://127.0.0.1:${agentPort}`;
   const init = JSON.parse(await run("rapha-node init", RAPHA_NODE, ["--home", home, "init", "--chain-id", "31337", "--rpc", rpcUrl, "--job-registry", C.jobRegistry, "--node-registry", C.nodeRegistry, "--vault", C.vault,
-    "--confirmations", "1", "--start-block", String(startBlock), "--port", String(agentPort), "--domain", `127.0.0.1:${agentPort}`, "--operator-key", pk(2)], { log: join(logs, "agent-init.log") })) as { operator: Address; enclaveSigner: Address; attestation: string; measurement: Hex };
+    "--confirmations", "1", "--start-block", String(startBlock), "--port", String(agentPort), "--domain", `127.0.0.1:${agentPort}`, "--operator-key", pk(2), "--allow-insecure-origin", "http://127.0.0.1"], { log: join(logs, "agent-init.log") })) as { operator: Address; enclaveSigner: Address; attestation: string; measurement: Hex };
   // local chain: poll fast (the default 2 s suits public RPCs)
   const cfgPath = join(home, "config.json");
   const cfg = JSON.parse(readFileSync(cfgPath, "utf8"));
@@ -115,8 +115,11 @@ async function main() {
   // the node-agent answers CORS preflights itself (config http.corsOrigins, default "*"), so the dApp downloads from it directly
   const resultEndpoint = agentUrl;
   const meta = { institution: "St. Example University Hospital (demo)", resultEndpoint };
-  await run("rapha-node register", RAPHA_NODE, ["--home", home, "register", "--metadata", `data:application/json,${encodeURIComponent(JSON.stringify(meta))}`], { log: join(logs, "agent-register.log") });
-  say(`rapha-node register: node ${init.operator} registered (result endpoint ${resultEndpoint})`);
+  const reg = JSON.parse((await run("rapha-node register", RAPHA_NODE, ["--home", home, "register", "--metadata", `data:application/json,${encodeURIComponent(JSON.stringify(meta))}`], { log: join(logs, "agent-register.log") })).trim().split("\n").pop()!) as { quoteHash: Hex; quoteURI: string };
+  say(`rapha-node register: node ${init.operator} registered (result endpoint ${resultEndpoint}), evidence ${reg.quoteURI} (quote hash ${reg.quoteHash}); binding pending`);
+  // governance verifies the published evidence against the pending binding, then approves it (scripts/governance.ts)
+  await run("governance approve", BIN("tsx"), ["scripts/governance.ts", "approve", "--rpc", rpcUrl, "--node-registry", C.nodeRegistry, "--operator", init.operator], { log: join(logs, "governance-approve.log"), env: { RAPHA_GOVERNOR_KEY: pk(0) } });
+  say(`governance: evidence verified (SIMULATED, allowed on this local chain only) and binding approved for enclave key ${init.enclaveSigner}`);
   const schema = JSON.parse(readFileSync(join(data, "schema.json"), "utf8")) as { features: ({ name?: string } | string)[] };
   const profile = { name: "Cardiometabolic outpatients (synthetic FHIR R4)", institution: meta.institution, modality: "EHR (FHIR R4)", codingSystems: ["ICD-10", "SNOMED CT", "LOINC"], features: schema.features.map((f) => (typeof f === "string" ? f : f.name)) };
   const ds = JSON.parse((await run("rapha-node dataset add", RAPHA_NODE, ["--home", home, "dataset", "add", data, "--schema", join(data, "schema.json"), "--price-floor", "10000", "--profile", `data:application/json,${encodeURIComponent(JSON.stringify(profile))}`], { log: join(logs, "agent-dataset-add.log") })).trim().split("\n").pop()!) as { datasetId: number | string; recordCount: number; root?: string };
@@ -156,7 +159,7 @@ async function main() {
 == Rapha headless demo: job #${r.jobId} settled in ${(r.settledMs / 1000).toFixed(1)} s after creation ==
 contracts (chain 31337, ${rpcUrl}):
 ${addrText}
-receipt (public, ${`${agentUrl}/jobs/${r.jobId}/receipt`}; keccak256 of its canonical JSON = JobSettled.receiptHash ${r.S.receiptHash}: ${r.receiptOk ? "MATCH" : "MISMATCH"}):
+receipt (public, ${`${agentUrl}/jobs/${r.jobId}/receipt`}; its EIP-712 digest (docs/PROTOCOL.md "Receipt") = JobSettled.receiptHash ${r.S.receiptHash}: ${r.receiptOk ? "MATCH" : "MISMATCH"}):
 ${JSON.stringify(rc, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2).split("\n").map((l) => "  " + l).join("\n")}
 settlement:
   proof batches              ${r.batches}

@@ -23,6 +23,7 @@ export default buildModule("RaphaLocal", (m) => {
     feeSetter: deployer,
     treasury: deployer,
     feeBps,
+    allowSimulated: true, // local development chain: the simulated enclave is allowed
   });
   return { usdc, timelock, ...core };
 });

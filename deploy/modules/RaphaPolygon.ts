@@ -22,6 +22,7 @@ export default buildModule("RaphaPolygon", (m) => {
     feeSetter: m.getParameter<string>("feeSetter"),
     treasury: m.getParameter<string>("treasury"),
     feeBps: m.getParameter("feeBps", 250),
+    allowSimulated: false, // SIMULATED attestation is refused on public chains, fixed at deployment
   });
   return core;
 });

@@ -14,6 +14,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { createPublicClient, erc20Abi, http, toHex, type Address, type Hex } from "viem";
 import { hardhat } from "viem/chains";
 import { jobRegistryAbi } from "../../sdk/src/abi/index.ts";
+import { readChainJob } from "@rapha/sdk/calldata";
 import { createBundle, serializeBundle } from "../../sdk/src/model/bundle.ts";
 import { initHome } from "../../node-agent/src/config.ts";
 import { Agent } from "../../node-agent/src/agent.ts";
@@ -72,12 +73,14 @@ async function main() {
       contracts: { jobRegistry: S.contracts.jobRegistry, nodeRegistry: S.contracts.nodeRegistry, vault: S.contracts.vault },
       http: { host: "127.0.0.1", port: agentPort, domain: `127.0.0.1:${agentPort}` },
       tx: { stuckAfterMs: 5000, gasHeadroomPct: 25 },
+      // the test serves the bundle over plain http on loopback: an operator setting, never a job's
+      fetch: { allowInsecureOrigins: ["http://127.0.0.1"] },
     }, { operatorKey: toHex(S.roles.hospital.getHdKey().privateKey!) });
     agentLogFile = join(ROOT, "reports/e2e-node-agent.log");
     agent = Agent.open(home, { log: makeLogger("info", createWriteStream(agentLogFile)) });
     await S.allowMeasurement(agent.attest.typeId, agent.attest.measurement() as Hex);
     const meta = { institution: "St. Example University Hospital", resultEndpoint: agentUrl };
-    await agent.registerNode(`data:application/json,${encodeURIComponent(JSON.stringify(meta))}`);
+    await S.approveNode(agent.account.address, (await agent.registerNode(`data:application/json,${encodeURIComponent(JSON.stringify(meta))}`)).quoteURI);
     const profile = { name: "Cardiometabolic outpatients (synthetic FHIR R4)", institution: meta.institution, modality: "EHR (FHIR R4)", codingSystems: ["ICD-10", "SNOMED CT", "LOINC"], features: schema.features.map((f: { name?: string } | string) => (typeof f === "string" ? f : f.name)) };
     const ds = await agent.addDataset({ dir: dataDir, schemaPath: join(tmp, "schema.json"), priceFloor: 10_000n, profileURI: `data:application/json,${encodeURIComponent(JSON.stringify(profile))}` });
     console.log(`e2e: agent ${agentUrl}, dataset ${ds.datasetId} with ${ds.recordCount} records`);
@@ -116,7 +119,10 @@ async function main() {
     }
     const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
-    const getJob = (id: bigint) => pc.readContract({ address: S.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "getJob", args: [id] }) as Promise<{ resultPublicKey: Hex; researcher: Address; status: number }>;
+    const getJob = async (id: bigint) => {
+      const j = await readChainJob(pc as never, S.contracts.jobRegistry, id, BigInt(S.startBlock));
+      return { researcher: j.researcher, resultPublicKey: j.spec.resultPublicKey, status: j.status };
+    };
     const usdcOf = (a: Address) => pc.readContract({ address: S.contracts.usdc, abi: erc20Abi, functionName: "balanceOf", args: [a] });
 
     const researcher: WalletState = { account: S.roles.researcher, chainId: 1, connected: false, rejectNext: false, log: [] };

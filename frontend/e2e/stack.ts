@@ -6,6 +6,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, http, type Abi, type Address, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
+import { loadEvidence, reviewBinding } from "@rapha/node-agent/attest";
 import { hardhat } from "viem/chains";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
@@ -62,6 +63,8 @@ export interface Stack {
   roles: { deployer: ReturnType<typeof acct>; researcher: ReturnType<typeof acct>; hospital: ReturnType<typeof acct> };
   /** governance: allowlist an enclave measurement (the node-agent's simulated attestation) */
   allowMeasurement: (attestationType: number, measurement: Hex) => Promise<void>;
+  /** governance: verify a registered node's published evidence and approve its enclave binding */
+  approveNode: (operator: Address, quoteURI: string) => Promise<void>;
 }
 
 /**
@@ -97,7 +100,7 @@ export async function startStack(): Promise<Stack> {
   const D = roles.deployer.address;
   const usdc = await deploy("contracts/MockUSDC.sol/MockUSDC.json", [D]);
   const verifier = await deploy("contracts/RecordCountVerifier.sol/RecordCountVerifier.json", []);
-  const nodeRegistry = await deploy("contracts/NodeRegistry.sol/NodeRegistry.json", [D, D]);
+  const nodeRegistry = await deploy("contracts/NodeRegistry.sol/NodeRegistry.json", [D, D, true]); // local chain: SIMULATED allowed
   const vault = await deploy("contracts/RaphaClearingVault.sol/RaphaClearingVault.json", [usdc, D, D, D, 100]);
   const jobRegistry = await deploy("contracts/JobRegistry.sol/JobRegistry.json", [verifier, nodeRegistry, vault, D, D]);
   await send(vault, "contracts/RaphaClearingVault.sol/RaphaClearingVault.json", "setJobRegistry", [jobRegistry]);
@@ -105,5 +108,9 @@ export async function startStack(): Promise<Stack> {
   return {
     rpcUrl, node, contracts: { jobRegistry, nodeRegistry, vault, usdc, verifier }, startBlock, roles,
     allowMeasurement: (t, m) => send(nodeRegistry, "contracts/NodeRegistry.sol/NodeRegistry.json", "setMeasurementAllowed", [t, m, true]),
+    approveNode: async (operator, quoteURI) => {
+      const r = await reviewBinding(pc as never, nodeRegistry, operator, await loadEvidence(quoteURI), { nowSecs: Math.floor(Date.now() / 1000) });
+      await send(nodeRegistry, "contracts/NodeRegistry.sol/NodeRegistry.json", "approveBinding", [operator, r.enclaveKey, r.verified.quoteHash, r.verified.measurement]);
+    },
   };
 }

@@ -6,7 +6,7 @@ import { JobForm } from "../src/components/JobForm";
 import { COHORT_LABELS, encodeCohortSync } from "../src/lib/cohortCodec";
 import type { JobDraft } from "../src/lib/jobForm";
 
-const datasets = [{ id: 3n, label: "#3 · Cardio cohort", recordCount: 5000n, priceFloor: 10_000n, active: true }];
+const datasets = [{ id: 3n, label: "#3 · Cardio cohort", recordCount: 5000n, priceFloor: 10_000n, active: true, root: 77n }];
 const now = () => 1_800_000_000;
 
 function setup(balance?: bigint) {
@@ -38,6 +38,7 @@ describe("JobForm", () => {
     expect(onSubmit).toHaveBeenCalledTimes(1);
     const d = onSubmit.mock.calls[0][0];
     expect(d.datasetId).toBe(3n);
+    expect(d.datasetRoot).toBe(77n); // the root shown when the researcher picked the dataset is pinned
     expect(d.budget).toBe(50_000_000n);
     expect(d.bundleDigest).toBe(keccak256(toBytes('{"manifest":{}}')));
     expect(d.deadline).toBeGreaterThan(BigInt(now()));

@@ -6,9 +6,9 @@ import { jobRegistryAbi } from "@rapha/sdk/abi";
 import { humanizeError } from "../src/lib/errors";
 import { deriveResultKey, resultKeyMessage } from "../src/lib/resultKey";
 import { bytesToHex } from "viem";
-import { canonicalJson } from "@rapha/sdk/model/bundle";
 import { keccak256, toBytes } from "viem";
-import { receiptHashOf } from "../src/lib/receipt";
+import { buildReceiptDocument, type ReceiptMessage } from "@rapha/sdk/receipt";
+import { auditReceipt } from "../src/lib/receipt";
 
 const acct = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
 
@@ -43,12 +43,40 @@ describe("errors a person can act on", () => {
   });
 });
 
-describe("receipt hash", () => {
-  it("equals the node's keccak256(sdk canonicalJson(receipt)), ignoring the served receiptHash field", () => {
-    const receipt = { version: 1, jobId: "4", metrics: { trainLossCurve: [0.7, 0.5], auc: 0.8 }, counts: { used: 3, eligible: 5 }, proofs: [{ chunkIndex: 0, usage: "9" }] };
-    const h = keccak256(toBytes(canonicalJson(receipt)));
-    expect(receiptHashOf(receipt)).toBe(h);
-    expect(receiptHashOf({ ...receipt, receiptHash: h })).toBe(h);
-    expect(receiptHashOf({ ...receipt, counts: { used: 4, eligible: 5 } })).not.toBe(h);
+describe("receipt audit (EIP-712 receipt re-checked against the chain)", () => {
+  const REG = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0" as const;
+  const h = (x: string) => keccak256(toBytes(x));
+  const message: Omit<ReceiptMessage, "metricsHash"> = {
+    jobId: "4", node: "0x90F79bf6EB2c4f870365E785982E1f101E93b906", enclaveKey: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", attestationHash: h("quote"), attestationType: 0,
+    specHash: h("spec"), modelDigest: h("model"), datasetRoot: "5", cohortParams: "0", cohortHash: h("c"), outputPolicyHash: h("o"), policyHash: h("p"), scanReportHash: h("s"),
+    isolationMode: "bwrap", isolationVerified: true, weightsSha256: h("w"), encryptedResultSha256: h("e"), eligibleCount: "5", usedCount: "3", provenCount: "3",
+    batches: [{ chunkIndex: "0", result: "3", usage: "9" }],
+  };
+  const doc = buildReceiptDocument(31337, REG, message, { auc: 0.8, trainLossCurve: [0.7, 0.5] });
+  const ev = (eventName: string, args: Record<string, unknown>) => ({ eventName, args, blockNumber: 1n, transactionHash: null, logIndex: 0 });
+  const chain = [
+    ev("JobCreated", { jobId: 4n, node: message.node, specHash: message.specHash }),
+    ev("JobAccepted", { jobId: 4n, enclaveKey: message.enclaveKey, attestationHash: message.attestationHash }),
+    ev("JobSettled", { jobId: 4n, provenCount: 3n, receiptHash: doc.receiptHash }),
+  ];
+  const dep = { chainId: 31337, jobRegistry: REG };
+
+  it("passes when the digest is the settled hash and every field matches the chain", () => {
+    const a = auditReceipt(JSON.parse(JSON.stringify(doc)), chain, dep);
+    expect(a.ok).toBe(true);
+    expect(a.receiptHash).toBe(doc.receiptHash);
+  });
+  it("fails on altered metrics, a different pinned key, or another deployment, saying which check failed", () => {
+    expect(auditReceipt({ ...doc, metrics: { auc: 0.99 } }, chain, dep).checks.find((c) => !c.ok)?.text).toMatch(/metrics/);
+    const otherKey = buildReceiptDocument(31337, REG, { ...message, enclaveKey: "0x0000000000000000000000000000000000000001" }, { auc: 0.8, trainLossCurve: [0.7, 0.5] });
+    const a = auditReceipt(otherKey, [...chain.slice(0, 2), ev("JobSettled", { jobId: 4n, provenCount: 3n, receiptHash: otherKey.receiptHash })], dep);
+    expect(a.ok).toBe(false);
+    expect(a.checks.filter((c) => !c.ok).map((c) => c.text).join()).toMatch(/Enclave key/);
+    expect(auditReceipt(doc, chain, { ...dep, chainId: 1 }).ok).toBe(false);
+  });
+  it("refuses the v1 JSON receipt format with a readable reason", () => {
+    const a = auditReceipt({ version: 1, jobId: "4", metrics: {} }, chain, dep);
+    expect(a.ok).toBe(false);
+    expect(a.checks[0]!.text).toMatch(/Not a Rapha v2 receipt/);
   });
 });

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createHash } from "node:crypto";
 import {
-  createPublicClient, fallback, http, encodeFunctionData, encodeAbiParameters, keccak256, defineChain,
+  createPublicClient, fallback, http, encodeFunctionData, keccak256, defineChain,
   type Address, type Hex, type PublicClient, type Chain,
 } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
@@ -33,37 +33,25 @@ import { shortError } from "./chain/retry.js";
 import { fetchBundle, BundleFetchError, BundleRefused } from "./fetch/index.js";
 import { PolicyEngine } from "./policy/engine.js";
 import { scanBundle } from "./scan/scanner.js";
-import { SimulatedAttestationProvider, attestationHash, type AttestationProvider, type Attestation } from "./attest/provider.js";
+import { SimulatedAttestationProvider, type AttestationProvider } from "./attest/provider.js";
+import { verifyEvidence } from "./attest/verify.js";
+import { quoteHash } from "./attest/evidence.js";
+import { readChainJob, encodeSubmitBatch, type ChainJob } from "@rapha/sdk/calldata";
+import { enclaveKeyReportData } from "@rapha/sdk/binding";
+import { cohortHashOf, outputPolicyHashOf, RELEASED_OUTPUTS } from "@rapha/sdk/documents";
+import { resultAad } from "@rapha/sdk/result";
 import { runTraining, countDataset, OutputPolicyError } from "./train/run.js";
 import { planSandbox } from "./train/sandbox.js";
 import { loadDatasetSchema } from "./data/schema.js";
 import { inspectDataset, type InspectReport } from "./data/inspect.js";
 import { AgentHttpServer } from "./deliver/server.js";
-import { receiptHash, type Receipt } from "./deliver/receipt.js";
+import { buildReceipt } from "./deliver/receipt.js";
 import { makeLogger } from "./log.js";
 import { makeMetrics, type Metrics } from "./metrics.js";
 import { REASON, type ReasonName } from "./reasons.js";
 
-export interface ChainJob {
-  researcher: Address;
-  deadline: bigint;
-  status: number;
-  node: Address;
-  maxRecords: bigint;
-  pricePerRecord: bigint;
-  provenCount: bigint;
-  nextMinId: bigint;
-  cohortParams: bigint;
-  createdAt: bigint;
-  acceptedAt: bigint;
-  datasetId: bigint;
-  datasetRoot: bigint;
-  modelDigest: Hex;
-  cohortHash: Hex;
-  outputPolicyHash: Hex;
-  resultPublicKey: Hex;
-  modelURI: string;
-}
+/** A job as the agent reads it: state, spec (from JobCreated) and the terms the next call must pass. */
+export type { ChainJob };
 
 class Reject extends Error {
   constructor(readonly reason: ReasonName, detail: string) {
@@ -136,8 +124,27 @@ export class Agent {
     return d;
   }
 
+  private perUrl?: PublicClient[];
+  /**
+   * The job rebuilt from its events and checked against the on-chain terms commitment. One RPC URL
+   * may drop or lag logs: then each configured URL is tried in turn (a wrong answer cannot pass the
+   * commitment check).
+   */
   async readJob(id: string): Promise<ChainJob> {
-    return (await this.client.readContract({ address: this.registry, abi: jobRegistryAbi, functionName: "getJob", args: [BigInt(id)] })) as unknown as ChainJob;
+    const c = this.home.config;
+    try {
+      return await readChainJob(this.client, this.registry, BigInt(id), BigInt(c.startBlock));
+    } catch (first) {
+      this.perUrl ??= c.rpcUrls.length > 1 ? c.rpcUrls.map((u) => createPublicClient({ chain: this.chain, transport: http(u, { timeout: 10_000, retryCount: 0 }), cacheTime: 0 }) as PublicClient) : [];
+      for (const p of this.perUrl) {
+        try {
+          return await readChainJob(p, this.registry, BigInt(id), BigInt(c.startBlock));
+        } catch {
+          /* next URL */
+        }
+      }
+      throw first;
+    }
   }
 
   private to(id: string, stage: Stage, patch: Record<string, unknown> = {}, extra: { reason_code?: number; error?: string | null } = {}) {
@@ -329,15 +336,16 @@ export class Agent {
     if (cj.status !== JobStatus.Created) return this.to(j.job_id, "gone", { why: `status ${cj.status}` });
     const base = {
       researcher: cj.researcher,
-      datasetId: cj.datasetId.toString(),
-      datasetRoot: cj.datasetRoot.toString(),
-      modelDigest: cj.modelDigest,
-      modelURI: cj.modelURI,
-      cohortParams: cj.cohortParams.toString(),
-      maxRecords: cj.maxRecords.toString(),
-      pricePerRecord: cj.pricePerRecord.toString(),
+      datasetId: cj.spec.datasetId.toString(),
+      datasetRoot: cj.spec.datasetRoot.toString(),
+      modelDigest: cj.spec.modelDigest,
+      modelURI: cj.spec.modelURI,
+      cohortParams: cj.spec.cohortParams.toString(),
+      maxRecords: cj.spec.maxRecords.toString(),
+      pricePerRecord: cj.spec.pricePerRecord.toString(),
       deadline: Number(cj.deadline),
-      resultPublicKey: cj.resultPublicKey,
+      resultPublicKey: cj.spec.resultPublicKey,
+      outputPolicyHash: cj.spec.outputPolicyHash,
       seenAtMs: j.seen_at,
     };
     this.db.advance(j.job_id, "seen", base);
@@ -345,13 +353,15 @@ export class Agent {
     if (!ds) throw new Reject("DATASET_MISMATCH", "dataset not offered by this node");
     let cohort;
     try {
-      cohort = decodeCohortParams(cj.cohortParams);
+      cohort = decodeCohortParams(cj.spec.cohortParams);
     } catch {
       throw new Reject("POLICY_DENIED", "invalid cohort parameters");
     }
+    // cohortHash must be the hash of the cohort document cohortParams encodes (docs/PROTOCOL.md "Job documents")
+    if (cohortHashOf(cj.spec.cohortParams) !== cj.spec.cohortHash.toLowerCase()) throw new Reject("POLICY_DENIED", "cohortHash is not the hash of the cohort document cohortParams encodes");
     // everything that could fail after the proofs are on chain is checked now: the result key must
     // be usable (a small-order X25519 key would make encryption fail, or be readable by anyone)
-    const keyProblem = resultKeyProblem(cj.resultPublicKey);
+    const keyProblem = resultKeyProblem(cj.spec.resultPublicKey);
     if (keyProblem) throw new Reject("OUTPUT_POLICY", keyProblem);
     // a node that cannot sandbox training (bubblewrap missing, no operator opt-in) refuses before accepting
     try {
@@ -361,14 +371,14 @@ export class Agent {
     }
     // count eligible records + recompute the dataset root with the hospital's own loader (no model code runs)
     const dir = this.jobDir(j.job_id);
-    const counted = await countDataset({ instance: this.home.config.prover.instance, datasetDir: ds.dir, format: (ds.format as "fhir" | "csv" | null) ?? undefined, schemaPath: ds.schema_path, hospitalSecretHex: this.home.hospitalSecret(), cohort, maxRecords: Number(cj.maxRecords), outDir: join(dir, "count") });
-    if (counted.datasetRoot !== cj.datasetRoot.toString()) throw new Reject("DATASET_MISMATCH", "local dataset no longer matches the registered root");
+    const counted = await countDataset({ instance: this.home.config.prover.instance, datasetDir: ds.dir, format: (ds.format as "fhir" | "csv" | null) ?? undefined, schemaPath: ds.schema_path, hospitalSecretHex: this.home.hospitalSecret(), cohort, maxRecords: Number(cj.spec.maxRecords), outDir: join(dir, "count") });
+    if (counted.datasetRoot !== cj.spec.datasetRoot.toString()) throw new Reject("DATASET_MISMATCH", "local dataset no longer matches the registered root");
     const d = this.policy.evaluate({
       researcher: cj.researcher,
       datasetId: base.datasetId,
       offeredDatasets: this.db.datasets().filter((x) => x.offered).map((x) => x.dataset_id),
-      pricePerRecord: cj.pricePerRecord,
-      maxRecords: cj.maxRecords,
+      pricePerRecord: cj.spec.pricePerRecord,
+      maxRecords: cj.spec.maxRecords,
       eligibleRecords: counted.eligibleCount,
       consentRequired: true,
       outputKinds: ["weights", "metrics"],
@@ -410,6 +420,9 @@ export class Agent {
     const dir = this.jobDir(j.job_id);
     writeFileSync(join(dir, "scan-report.json"), JSON.stringify(report, null, 2));
     if (!report.ok || !bundle) throw new Reject(report.reason ?? "SCAN_FAILED", report.findings.map((f) => `${f.code}: ${f.detail}`).join("; "));
+    // outputPolicyHash must be the hash of the output policy this node releases for a declarative
+    // bundle: encrypted weights + aggregate metrics (docs/PROTOCOL.md "Job documents")
+    if (outputPolicyHashOf(RELEASED_OUTPUTS) !== d.outputPolicyHash!.toLowerCase()) throw new Reject("OUTPUT_POLICY", "outputPolicyHash is not the hash of the output policy this node releases (weights, metrics)");
     const bundlePath = join(dir, "bundle.json");
     writeFileSync(bundlePath, bytes);
     // output policy with the real output size (weights = params x 4 bytes)
@@ -433,16 +446,12 @@ export class Agent {
 
   // ------------------------------------------------------------------ attest
   private async attestJob(j: JobRow): Promise<void> {
-    const d = j.data as Record<string, string>;
-    const reportData = keccak256(
-      encodeAbiParameters(
-        [{ type: "uint256" }, { type: "address" }, { type: "uint256" }, { type: "bytes32" }, { type: "uint256" }, { type: "bytes32" }],
-        [BigInt(this.home.config.chainId), this.registry, BigInt(j.job_id), d.modelDigest as Hex, BigInt(d.datasetRoot!), d.scanReportHash as Hex],
-      ),
-    );
-    const att = await this.attest.attest(reportData);
-    writeFileSync(join(this.jobDir(j.job_id), "attestation.json"), JSON.stringify(att, null, 2));
-    this.to(j.job_id, "attested", { attestationHash: attestationHash(att) });
+    // the evidence is per node (verified by governance at registration); a job pins the approved
+    // binding at acceptance, so check it is ours and approved before sending acceptJob
+    const [key, qh] = await this.client.readContract({ address: this.home.config.contracts.nodeRegistry as Address, abi: nodeRegistryAbi, functionName: "eligibleBinding", args: [this.account.address] });
+    if (/^0x0{40}$/.test(key)) throw new Reject("ATTESTATION_FAILED", "this node is not eligible (binding not approved, measurement revoked, frozen or inactive)");
+    if (key.toLowerCase() !== this.attest.enclaveSigner().toLowerCase()) throw new Reject("ATTESTATION_FAILED", "the approved enclave key is not this node's enclave key (re-register and have the binding approved)");
+    this.to(j.job_id, "attested", { attestationHash: qh });
   }
 
   // ------------------------------------------------------------------ accept (on chain)
@@ -453,7 +462,7 @@ export class Agent {
       const key = `accept:${j.job_id}`;
       if (!this.db.txByKey(key) && Number(cj.deadline) <= Math.floor(Date.now() / 1000)) return this.to(j.job_id, "gone", { why: "deadline passed" });
       try {
-        await this.txm.send(key, { to: this.registry, data: encodeFunctionData({ abi: jobRegistryAbi, functionName: "acceptJob", args: [BigInt(j.job_id), d.scanReportHash as Hex, d.attestationHash as Hex] }) });
+        await this.txm.send(key, { to: this.registry, data: encodeFunctionData({ abi: jobRegistryAbi, functionName: "acceptJob", args: [BigInt(j.job_id), cj.terms, d.scanReportHash as Hex, d.attestationHash as Hex] }) });
       } catch (e) {
         const again = await this.readJob(j.job_id);
         if (again.status !== JobStatus.Accepted) {
@@ -547,7 +556,7 @@ export class Agent {
     // usage signatures come from the training child (the enclave), computed from what it fed to training
     const sigs = new Map((JSON.parse(readFileSync(d.usageSignaturesPath!, "utf8")) as { chunkIndex: number; usage: string; signature: Hex }[]).map((s) => [s.chunkIndex, s]));
     if (sigs.size !== proofs.length) throw new Error("usage signatures do not cover exactly the proven batches");
-    const refs: Receipt["proofs"] = [];
+    const refs: { chunkIndex: number; txHash?: string; usage: string; result: string }[] = [];
     for (const p of proofs) {
       const sp = toSolidityProof(p.proof);
       const key = `batch:${j.job_id}:${p.chunkIndex}`;
@@ -560,14 +569,7 @@ export class Agent {
         const s = sigs.get(p.chunkIndex);
         if (!s || BigInt(s.usage) !== sp.pubSignals[1]) throw new Error(`batch ${p.chunkIndex}: proof usage differs from what the training enclave signed`);
         const sig = s.signature;
-        const rc = await this.txm.send(key, {
-          to: this.registry,
-          data: encodeFunctionData({
-            abi: jobRegistryAbi,
-            functionName: "submitBatch",
-            args: [BigInt(j.job_id), { chunkIndex: BigInt(p.chunkIndex), result: sp.pubSignals[0], usage: sp.pubSignals[1], pA: sp.pA as [bigint, bigint], pB: sp.pB as [[bigint, bigint], [bigint, bigint]], pC: sp.pC as [bigint, bigint], enclaveSignature: sig }],
-          }),
-        });
+        const rc = await this.txm.send(key, { to: this.registry, data: encodeSubmitBatch(BigInt(j.job_id), cj.terms, p.proof, sig) });
         txHash = rc.transactionHash;
       }
       refs.push({ chunkIndex: p.chunkIndex, txHash, usage: sp.pubSignals[1].toString(), result: sp.pubSignals[0].toString() });
@@ -588,7 +590,7 @@ export class Agent {
     if (weights.length !== expected) throw new Error("output policy: weights size differs from the declared parameters");
     const metrics = JSON.parse(readFileSync(d.metricsPath as string, "utf8")) as Record<string, unknown>;
     const curve = new Uint8Array(readFileSync(d.curvePath as string));
-    const aad = `rapha:${this.home.config.chainId}:${this.registry.toLowerCase()}:${j.job_id}`;
+    const aad = resultAad(this.home.config.chainId, this.registry, j.job_id);
     let enc, encCurve;
     try {
       enc = encryptResult(d.resultPublicKey as string, weights, aad);
@@ -600,32 +602,25 @@ export class Agent {
     }
     const result = { format: "rapha-result/1", jobId: j.job_id, modelDigest: d.modelDigest, params: bundle.params, weights: enc, metrics, trainingCurve: encCurve };
     const resultBytes = Buffer.from(JSON.stringify(result));
-    const attestation = JSON.parse(readFileSync(join(dir, "attestation.json"), "utf8")) as Attestation;
     const counts = d.counts as { eligible: number; used: number };
-    const receipt: Receipt = {
-      version: 1,
+    const receipt = buildReceipt({
       chainId: this.home.config.chainId,
       jobRegistry: this.registry,
-      jobId: j.job_id,
       node: this.account.address,
-      modelDigest: d.modelDigest as Hex,
-      datasetId: d.datasetId as string,
-      datasetRoot: d.datasetRoot as string,
-      cohortParams: d.cohortParams as string,
+      job: await this.readJob(j.job_id),
+      attestationType: this.attest.typeId,
       policyHash: d.policyHash as Hex,
       scanReportHash: d.scanReportHash as Hex,
-      attestation,
-      attestationHash: d.attestationHash as Hex,
-      isolation: d.isolation as Receipt["isolation"],
+      isolation: d.isolation as { mode: string; verified: boolean },
       weightsSha256: d.weightsSha256 as string,
       encryptedResultSha256: createHash("sha256").update(resultBytes).digest("hex"),
       counts: { eligible: counts.eligible, used: counts.used, proven: Number(d.provenCount) },
       metrics,
-      proofs: d.proofRefs as Receipt["proofs"],
-    };
-    const rh = receiptHash(receipt);
+      proofs: d.proofRefs as { chunkIndex: number; result: string; usage: string }[],
+    });
+    const rh = receipt.receiptHash;
     writeFileSync(join(dir, "result.json"), resultBytes);
-    writeFileSync(join(dir, "receipt.json"), JSON.stringify({ ...receipt, receiptHash: rh }, null, 2));
+    writeFileSync(join(dir, "receipt.json"), JSON.stringify(receipt, null, 2));
     this.to(j.job_id, "delivered", { receiptHash: rh });
   }
 
@@ -636,7 +631,7 @@ export class Agent {
     const key = `settle:${j.job_id}`;
     if (cj.status === JobStatus.Accepted || this.db.txByKey(key)) {
       try {
-        await this.txm.send(key, { to: this.registry, data: encodeFunctionData({ abi: jobRegistryAbi, functionName: "settleJob", args: [BigInt(j.job_id), d.receiptHash as Hex] }) });
+        await this.txm.send(key, { to: this.registry, data: encodeFunctionData({ abi: jobRegistryAbi, functionName: "settleJob", args: [BigInt(j.job_id), cj.terms, d.receiptHash as Hex] }) });
       } catch (e) {
         const again = await this.readJob(j.job_id);
         if (again.status !== JobStatus.Settled) {
@@ -656,7 +651,7 @@ export class Agent {
     const key = `reject:${j.job_id}`;
     if (cj.status === JobStatus.Created || cj.status === JobStatus.Accepted || this.db.txByKey(key)) {
       try {
-        await this.txm.send(key, { to: this.registry, data: encodeFunctionData({ abi: jobRegistryAbi, functionName: "rejectJob", args: [BigInt(j.job_id), code] }) });
+        await this.txm.send(key, { to: this.registry, data: encodeFunctionData({ abi: jobRegistryAbi, functionName: "rejectJob", args: [BigInt(j.job_id), cj.terms, code] }) });
       } catch (e) {
         const again = await this.readJob(j.job_id);
         if (again.status !== JobStatus.Rejected) {
@@ -673,12 +668,27 @@ export class Agent {
   }
 
   // ------------------------------------------------------------------ operator actions
-  async registerNode(metadataURI = this.home.config.metadataURI): Promise<Hex> {
-    const rc = await this.txm.send(`register-node:${this.attest.enclaveSigner()}`, {
-      to: this.home.config.contracts.nodeRegistry as Address,
-      data: encodeFunctionData({ abi: nodeRegistryAbi, functionName: "registerNode", args: [this.attest.enclaveSigner(), this.attest.typeId, this.attest.measurement(), metadataURI] }),
+  /**
+   * Registers the node with evidence binding its enclave key (docs/PROTOCOL.md "Enclave key binding"):
+   * the quote is written to <home>/attestation/evidence.json, which the operator publishes at quoteURI;
+   * the binding stays pending until governance verifies it and calls approveBinding.
+   */
+  async registerNode(metadataURI = this.home.config.metadataURI, quoteURI?: string): Promise<{ txHash: Hex; quoteHash: Hex; quoteURI: string; evidencePath: string }> {
+    const c = this.home.config;
+    const claim = { chainId: c.chainId, nodeRegistry: c.contracts.nodeRegistry as Address, operator: this.account.address, enclaveKey: this.attest.enclaveSigner() };
+    const evidence = await this.attest.evidence(enclaveKeyReportData(claim));
+    // self-check with the verifier governance will use, so a misconfigured node fails here, not after review
+    await verifyEvidence(evidence, claim, { nowSecs: Math.floor(Date.now() / 1000), isAllowed: (m) => m === this.attest.measurement(), allowSimulated: true });
+    mkdirSync(this.home.path("attestation"), { recursive: true });
+    const evidencePath = this.home.path(join("attestation", "evidence.json"));
+    writeFileSync(evidencePath, JSON.stringify(evidence, null, 2));
+    const uri = quoteURI ?? `file://${evidencePath}`;
+    const qh = quoteHash(evidence.quote);
+    const rc = await this.txm.send(`register-node:${this.attest.enclaveSigner()}:${qh}`, {
+      to: c.contracts.nodeRegistry as Address,
+      data: encodeFunctionData({ abi: nodeRegistryAbi, functionName: "registerNode", args: [this.attest.enclaveSigner(), this.attest.typeId, this.attest.measurement(), qh, uri, metadataURI] }),
     });
-    return rc.transactionHash;
+    return { txHash: rc.transactionHash, quoteHash: qh, quoteURI: uri, evidencePath };
   }
 
   /** Loads the dataset in the isolated child, computes its root, registers it on chain. */

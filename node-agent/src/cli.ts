@@ -91,12 +91,13 @@ program
 
 program
   .command("register")
-  .description("register this node (enclave key + attestation type + measurement) in NodeRegistry")
+  .description("register this node in NodeRegistry: enclave key, attestation type, measurement and the hash of its quote (pending until governance approves the binding)")
   .option("--metadata <uri>", "public metadata URI", "")
+  .option("--quote-uri <uri>", "where you publish <home>/attestation/evidence.json for governance and auditors (default: its file:// path)")
   .action(async (o) => {
     const a = await openAgent(program.opts().home);
-    const tx = await a.registerNode(o.metadata);
-    console.log(JSON.stringify({ txHash: tx, enclaveSigner: a.attest.enclaveSigner(), attestation: a.attest.type, measurement: a.attest.measurement() }));
+    const r = await a.registerNode(o.metadata, o.quoteUri);
+    console.log(JSON.stringify({ ...r, enclaveSigner: a.attest.enclaveSigner(), attestation: a.attest.type, measurement: a.attest.measurement(), next: "publish the evidence at quoteURI; governance runs `npm run governance -- approve` before this node can accept jobs" }));
     a.db.close();
   });
 

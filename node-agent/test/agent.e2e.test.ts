@@ -18,8 +18,10 @@ import { parseDatasetSchema } from "../src/data/schema.js";
 import { syntheticSchema } from "../src/data/synth.js";
 import { binaryMetrics } from "../src/train/onnx-trainer.js";
 import { decryptResult, decodeParams, parseBundle, buildModel } from "../../sdk/src/model/index.js";
+import { checkReceiptDocument } from "@rapha/sdk/receipt";
+import { openResult, resultAad } from "@rapha/sdk/result";
 import { REASON } from "../src/reasons.js";
-import { startChain, allowMeasurement, fundResearcher, writeBundle, createJob, events, KEYS, ROOT, type Chain } from "./chain-harness.js";
+import { startChain, allowMeasurement, approveNode, fundResearcher, writeBundle, createJob, events, KEYS, ROOT, type Chain } from "./chain-harness.js";
 import { makeDataset, CANARY_STRINGS, SECRET } from "./helpers.js";
 
 const ALL = { ageMin: 18, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 };
@@ -68,7 +70,7 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
     const sink = new Writable({ write: (c, _e, cb) => (logs.push(c.toString()), cb()) });
     agent = Agent.open(home, { log: makeLogger("info", sink) });
     await allowMeasurement(chain, agent.attest.measurement());
-    await agent.registerNode("ipfs://hospital-a");
+    await approveNode(chain, agent.account.address, (await agent.registerNode("ipfs://hospital-a")).quoteURI);
     const r = await agent.addDataset({ dir: ds.dir, schemaPath: ds.schemaPath, priceFloor: 500n, profileURI: "ipfs://profile" });
     datasetId = BigInt(r.datasetId);
     expect(r.recordCount).to.equal(300);
@@ -97,8 +99,11 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
     // receipt hash on chain = hash of the receipt the node serves
     const receipt = await (await fetch(`http://127.0.0.1:${(agent.server!.server.address() as { port: number }).port}/jobs/${job.jobId}/receipt`)).json() as Record<string, unknown>;
     expect(settled.receiptHash).to.equal(receipt.receiptHash);
-    expect((receipt.attestation as { simulated: boolean }).simulated).to.equal(true);
-    expect((receipt.isolation as { verified: boolean }).verified).to.equal(true);
+    expect(checkReceiptDocument(receipt).receiptHash).to.equal(settled.receiptHash);
+    const rm = receipt.message as { attestationType: number; isolationVerified: boolean; enclaveKey: string };
+    expect(rm.attestationType).to.equal(0); // SIMULATED, and the receipt says so
+    expect(rm.enclaveKey).to.equal(agent.attest.enclaveSigner());
+    expect(rm.isolationVerified).to.equal(true);
 
     // researcher: SIWE, fetch, decrypt, load into onnxruntime, beat the trivial baseline on held-out records
     const base = `http://127.0.0.1:${(agent.server!.server.address() as { port: number }).port}`;
@@ -108,9 +113,10 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
     const { token } = (await (await fetch(`${base}/auth/verify`, { method: "POST", body: JSON.stringify({ message, signature: await researcher.signMessage({ message }) }) })).json()) as { token: string };
     const resBody = await (await fetch(`${base}/jobs/${job.jobId}/result`, { headers: { authorization: `Bearer ${token}` } })).text();
     const result = JSON.parse(resBody);
-    const weights = decryptResult(job.secretKey, result.weights);
+    const weights = openResult(job.secretKey, result.weights, { chainId: 31337, jobRegistry: chain.contracts.jobRegistry, jobId: job.jobId });
     const b = parseBundle(bundle.bytes);
     const params = decodeParams(b.params, weights);
+    expect(result.trainingCurve.aad, "the encrypted curve is bound to this job too").to.equal(`${resultAad(31337, chain.contracts.jobRegistry, job.jobId)}:curve`);
     const curve = JSON.parse(new TextDecoder().decode(decryptResult(job.secretKey, result.trainingCurve))) as { trainLossCurve: number[] };
     expect(curve.trainLossCurve).to.have.length(MLP.epochs);
     // the public receipt (and the plaintext part of the result) carry rounded aggregates only
@@ -150,6 +156,8 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
       { name: "digest mismatch", code: REASON.DIGEST_MISMATCH, make: () => createJob(chain, { datasetId, bundle: { ...writeBundle(MLP), digest: ("0x" + "ab".repeat(32)) as Hex }, cohort: ALL, price: 10_000n, maxRecords: 100n }) },
       { name: "a researcher-authored graph + code bundle (v1)", code: REASON.SCAN_FAILED, make: () => createJob(chain, { datasetId, bundle: writeBundle(new TextEncoder().encode(JSON.stringify({ manifest: { format: "rapha-model-bundle/1" }, files: { "prep.py": "aW1wb3J0IHJlcXVlc3Rz" } }))), cohort: ALL, price: 10_000n, maxRecords: 100n }) },
       { name: "epochs above the node's maxEpochs", code: REASON.OUTPUT_POLICY, make: () => createJob(chain, { datasetId, bundle: writeBundle({ ...MLP, epochs: 120 }), cohort: ALL, price: 10_000n, maxRecords: 100n }) },
+      { name: "cohortHash not the hash of the cohort cohortParams encodes", code: REASON.POLICY_DENIED, make: () => createJob(chain, { datasetId, bundle: writeBundle(MLP), cohort: ALL, price: 10_000n, maxRecords: 100n, cohortHash: ("0x" + "11".repeat(32)) as Hex }) },
+      { name: "outputPolicyHash not the hash of the output policy the node releases", code: REASON.OUTPUT_POLICY, make: () => createJob(chain, { datasetId, bundle: writeBundle(MLP), cohort: ALL, price: 10_000n, maxRecords: 100n, outputPolicyHash: ("0x" + "22".repeat(32)) as Hex }) },
     ];
     const jobs = [];
     for (const c of cases) jobs.push({ ...c, jobId: (await c.make()).jobId });

@@ -9,8 +9,12 @@ import { tmpdir } from "node:os";
 import { createPublicClient, createWalletClient, http, defineChain, parseEventLogs, type Address, type Hex, type PublicClient, type WalletClient, type Abi } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { jobRegistryAbi, nodeRegistryAbi, mockUsdcAbi } from "../../sdk/src/abi/index.js";
-import { createBundle, serializeBundle, bundleDigest, generateResultKeyPair, type ModelSpec } from "../../sdk/src/model/index.js";
-import { encodeCohortParams, type CohortParams } from "../../sdk/src/cohort.js";
+import { createBundle, serializeBundle, bundleDigest, generateResultKeyPair, type ModelSpec } from "@rapha/sdk/model/index";
+import { encodeCohortParams, type CohortParams } from "@rapha/sdk/cohort";
+import { cohortHashOf, outputPolicyHashOf, RELEASED_OUTPUTS } from "@rapha/sdk/documents";
+import { readChainJob, type JobTerms } from "@rapha/sdk/calldata";
+import { loadEvidence, reviewBinding, quoteHash, SimulatedAttestationProvider } from "@rapha/node-agent/attest";
+import { enclaveKeyReportData } from "@rapha/sdk/binding";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const KEYS = {
@@ -76,7 +80,8 @@ export async function startChain(): Promise<Chain> {
   }
   const usdc = await deploy("MockUSDC", [adminAddr]);
   const verifier = await deploy("RecordCountVerifier", []);
-  const nodeRegistry = await deploy("NodeRegistry", [adminAddr, adminAddr]);
+  // local development chain: SIMULATED attestation allowed (the constructor refuses it elsewhere)
+  const nodeRegistry = await deploy("NodeRegistry", [adminAddr, adminAddr, true]);
   const vault = await deploy("RaphaClearingVault", [usdc, adminAddr, adminAddr, privateKeyToAccount(KEYS.treasury).address, 250]);
   const jobRegistry = await deploy("JobRegistry", [verifier, nodeRegistry, vault, adminAddr, adminAddr]);
   await client.waitForTransactionReceipt({ hash: await admin.writeContract({ address: vault, abi: artifact("RaphaClearingVault").abi, functionName: "setJobRegistry", args: [jobRegistry], account: admin.account!, chain }) });
@@ -92,6 +97,27 @@ export async function startChain(): Promise<Chain> {
 export async function allowMeasurement(c: Chain, measurement: Hex) {
   const admin = c.wallet(KEYS.admin);
   await c.client.waitForTransactionReceipt({ hash: await admin.writeContract({ address: c.contracts.nodeRegistry, abi: nodeRegistryAbi, functionName: "setMeasurementAllowed", args: [0, measurement, true], account: admin.account!, chain: admin.chain }) });
+}
+
+/**
+ * Governance approval of a registered node's enclave binding, the real way: load the evidence the
+ * node published, verify it against the pending binding on chain, then send approveBinding.
+ */
+export async function approveNode(c: Chain, operator: Address, quoteURI: string) {
+  const admin = c.wallet(KEYS.admin);
+  const review = await reviewBinding(c.client, c.contracts.nodeRegistry, operator, await loadEvidence(quoteURI), { nowSecs: Math.floor(Date.now() / 1000) });
+  await c.client.waitForTransactionReceipt({ hash: await admin.sendTransaction({ to: c.contracts.nodeRegistry, data: review.approveCalldata, account: admin.account!, chain: admin.chain }) });
+}
+
+/** Registers `operatorKey`'s node with SIMULATED evidence for `enclaveKey` and has governance approve it. */
+export async function registerSimulatedNode(c: Chain, operatorKey: Hex, enclaveKey: Hex, measurement: Hex, metadataURI = "") {
+  const op = c.wallet(operatorKey);
+  const p = new SimulatedAttestationProvider(enclaveKey, measurement);
+  const ev = await p.evidence(enclaveKeyReportData({ chainId: 31337, nodeRegistry: c.contracts.nodeRegistry, operator: op.account!.address, enclaveKey: p.enclaveSigner() }));
+  const path = join(mkdtempSync(join(tmpdir(), "rapha-evidence-")), "evidence.json");
+  writeFileSync(path, JSON.stringify(ev));
+  await c.client.waitForTransactionReceipt({ hash: await op.writeContract({ address: c.contracts.nodeRegistry, abi: nodeRegistryAbi, functionName: "registerNode", args: [p.enclaveSigner(), 0, measurement, quoteHash(ev.quote), `file://${path}`, metadataURI], account: op.account!, chain: op.chain }) });
+  await approveNode(c, op.account!.address, `file://${path}`);
 }
 
 export async function fundResearcher(c: Chain, amount: bigint) {
@@ -111,27 +137,35 @@ export function writeBundle(spec: ModelSpec | Uint8Array, dir = mkdtempSync(join
 
 export async function createJob(
   c: Chain,
-  a: { datasetId: bigint; bundle: { path: string; digest: Hex }; cohort: CohortParams; price: bigint; maxRecords: bigint; deadlineIn?: number; resultPublicKey?: Hex },
+  a: { datasetId: bigint; bundle: { path: string; digest: Hex }; cohort: CohortParams; price: bigint; maxRecords: bigint; deadlineIn?: number; resultPublicKey?: Hex; cohortHash?: Hex; outputPolicyHash?: Hex },
 ): Promise<{ jobId: bigint; secretKey: Hex; publicKey: Hex; hash: Hex }> {
   const r = c.wallet(KEYS.researcher);
   const kp = a.resultPublicKey ? { secretKey: "0x" as Hex, publicKey: a.resultPublicKey } : generateResultKeyPair();
   const now = (await c.client.getBlock()).timestamp;
+  const ds = await c.client.readContract({ address: c.contracts.nodeRegistry, abi: nodeRegistryAbi, functionName: "getDataset", args: [a.datasetId] });
+  const cohortParams = encodeCohortParams(a.cohort);
   const spec = {
     datasetId: a.datasetId,
+    datasetRoot: ds.root, // the root the researcher looked at (pinned by createJob)
     modelDigest: a.bundle.digest,
     modelURI: `file://${a.bundle.path}`,
-    cohortHash: ("0x" + "11".repeat(32)) as Hex,
-    cohortParams: encodeCohortParams(a.cohort),
-    outputPolicyHash: ("0x" + "22".repeat(32)) as Hex,
+    cohortHash: a.cohortHash ?? cohortHashOf(cohortParams),
+    cohortParams,
+    outputPolicyHash: a.outputPolicyHash ?? outputPolicyHashOf(RELEASED_OUTPUTS),
     pricePerRecord: a.price,
     maxRecords: a.maxRecords,
-    deadline: now + BigInt(a.deadlineIn ?? 86400),
+    deadline: Number(now) + (a.deadlineIn ?? 86400),
     resultPublicKey: kp.publicKey,
   };
   const hash = await r.writeContract({ address: c.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "createJob", args: [spec], account: r.account!, chain: r.chain });
   const rc = await c.client.waitForTransactionReceipt({ hash });
   const ev = parseEventLogs({ abi: jobRegistryAbi, logs: rc.logs, eventName: "JobCreated" })[0] as unknown as { args: { jobId: bigint } };
   return { jobId: ev.args.jobId, secretKey: kp.secretKey as Hex, publicKey: kp.publicKey as Hex, hash };
+}
+
+/** The job's current terms (what cancel/expire/exit calls pass), rebuilt from its events and checked on chain. */
+export async function termsOf(c: Chain, jobId: bigint): Promise<JobTerms> {
+  return (await readChainJob(c.client, c.contracts.jobRegistry, jobId)).terms;
 }
 
 export async function events(c: Chain, eventName: string, jobId?: bigint) {

@@ -9,7 +9,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { StateDb } from "../src/state/db.js";
 import { Watcher } from "../src/chain/watcher.js";
 import { nodeRegistryAbi } from "../../sdk/src/abi/index.js";
-import { startChain, allowMeasurement, fundResearcher, writeBundle, createJob, KEYS, type Chain } from "./chain-harness.js";
+import { startChain, allowMeasurement, registerSimulatedNode, fundResearcher, writeBundle, createJob, KEYS, type Chain } from "./chain-harness.js";
 
 describe("JobCreated watcher (Hardhat node)", function () {
   this.timeout(120_000);
@@ -26,7 +26,7 @@ describe("JobCreated watcher (Hardhat node)", function () {
     const m = ("0x" + "cd".repeat(32)) as `0x${string}`;
     await allowMeasurement(chain, m);
     const op = chain.wallet(KEYS.operator);
-    await chain.client.waitForTransactionReceipt({ hash: await op.writeContract({ address: chain.contracts.nodeRegistry, abi: nodeRegistryAbi, functionName: "registerNode", args: [privateKeyToAccount(KEYS.treasury).address, 0, m, ""], account: op.account!, chain: op.chain }) });
+    await registerSimulatedNode(chain, KEYS.operator, KEYS.treasury, m);
     await chain.client.waitForTransactionReceipt({ hash: await op.writeContract({ address: chain.contracts.nodeRegistry, abi: nodeRegistryAbi, functionName: "registerDataset", args: [123n, 100n, ("0x" + "00".repeat(32)) as `0x${string}`, 1n, ""], account: op.account!, chain: op.chain }) });
     datasetId = 1n;
     await fundResearcher(chain, 10n ** 12n);

@@ -9,25 +9,28 @@ import { tmpdir } from "node:os";
 import { bytesToHex, createPublicClient, createWalletClient, http, keccak256, parseEventLogs, parseSignature, toBytes, type Address, type Hex, type HDAccount } from "viem";
 import { createSiweMessage } from "viem/siwe";
 import { hardhat } from "viem/chains";
-import { jobRegistryAbi, mockUsdcAbi, JobStatus } from "../../sdk/src/abi/index.js";
-import { bundleDigest, createBundle, decodeParams, decryptResult, initParams, buildModel, serializeBundle, type ModelSpec } from "../../sdk/src/model/index.js";
+import { jobRegistryAbi, nodeRegistryAbi, mockUsdcAbi, JobStatus } from "../../sdk/src/abi/index.js";
+import { bundleDigest, createBundle, decodeParams, initParams, buildModel, serializeBundle, type ModelSpec } from "../../sdk/src/model/index.js";
 import { PERMIT_TYPES } from "../../sdk/src/permit.js";
 import { canonicalCohortJson, cohortFromDefinition, encodeCohortParams } from "../../sdk/src/cohort.js";
 import { deriveResultKey, resultKeyMessage } from "../../frontend/src/lib/resultKey.js";
-import { receiptHashOf } from "../../frontend/src/lib/receipt.js";
+import { checkReceiptDocument } from "@rapha/sdk/receipt";
+import { openResult } from "@rapha/sdk/result";
+import { cohortHashOf, outputPolicyHashOf, RELEASED_OUTPUTS } from "@rapha/sdk/documents";
+import { readChainJob } from "@rapha/sdk/calldata";
 import { generateSynthetic, syntheticSchema } from "../../node-agent/src/data/synth.js";
 import { RaphaDataLoader } from "../../node-agent/src/data/loader.js";
 import { parseDatasetSchema } from "../../node-agent/src/data/schema.js";
 import { freePort } from "./procs.js";
 
 const usd = (v: bigint) => `${(Number(v) / 1e6).toFixed(6).replace(/0{1,4}$/, "")} USDC`;
-// the output policy the dApp asks for (frontend/src/lib/createJob.ts): weights and aggregate metrics only
-const OUTPUT_POLICY_HASH = keccak256(toBytes(JSON.stringify({ outputs: ["metrics", "weights"] })));
+// the output policy the dApp asks for (docs/PROTOCOL.md "Job documents"): weights and aggregate metrics only
+const OUTPUT_POLICY_HASH = outputPolicyHashOf(RELEASED_OUTPUTS);
 const STATUS = Object.fromEntries(Object.entries(JobStatus).map(([k, v]) => [v, k])) as Record<number, string>;
 
 export interface HeadlessOpts {
   rpcUrl: string;
-  contracts: { jobRegistry: Address; usdc: Address; vault: Address };
+  contracts: { jobRegistry: Address; nodeRegistry: Address; usdc: Address; vault: Address };
   researcher: HDAccount;
   hospital: Address;
   treasury: Address;
@@ -63,11 +66,14 @@ export async function runHeadlessJob(o: HeadlessOpts) {
     const def = { ageMin: 18, ageMax: 127, sex: ["female", "male", "other"] };
     const cohortParams = encodeCohortParams(cohortFromDefinition(def));
     const cohortHash = keccak256(toBytes(canonicalCohortJson(def)));
+    if (cohortHash !== cohortHashOf(cohortParams)) throw new Error("cohortHash differs from the hash of the cohort cohortParams encodes");
     const pricePerRecord = 20_000n; // 0.02 USDC
     const maxRecords = 250n; // more than the cohort holds: the unproven part is refunded
     const budget = pricePerRecord * maxRecords;
     const now = (await pc.getBlock()).timestamp;
-    const jobSpec = { datasetId: o.datasetId, modelDigest: digest, modelURI, cohortHash, cohortParams, outputPolicyHash: OUTPUT_POLICY_HASH, pricePerRecord, maxRecords, deadline: now + 86_400n, resultPublicKey: key.publicKeyHex };
+    // the root the researcher looked at is pinned: a node changing its dataset afterwards cannot change the job
+    const { root: datasetRoot } = await pc.readContract({ address: o.contracts.nodeRegistry, abi: nodeRegistryAbi, functionName: "getDataset", args: [o.datasetId] });
+    const jobSpec = { datasetId: o.datasetId, datasetRoot, modelDigest: digest, modelURI, cohortHash, cohortParams, outputPolicyHash: OUTPUT_POLICY_HASH, pricePerRecord, maxRecords, deadline: Number(now) + 86_400, resultPublicKey: key.publicKeyHex };
     const [, name, version, chainId] = await pc.readContract({ address: o.contracts.usdc, abi: mockUsdcAbi, functionName: "eip712Domain" }) as unknown as [Hex, string, string, bigint];
     const nonce = await pc.readContract({ address: o.contracts.usdc, abi: mockUsdcAbi, functionName: "nonces", args: [R] }) as bigint;
     const permitDeadline = now + 3600n;
@@ -88,7 +94,7 @@ export async function runHeadlessJob(o: HeadlessOpts) {
     const t0 = Date.now();
     let status = -1;
     for (;;) {
-      const j = await pc.readContract({ address: o.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "getJob", args: [jobId] }) as unknown as { status: number };
+      const j = await readChainJob(pc as never, o.contracts.jobRegistry, jobId);
       if (j.status !== status) { status = j.status; o.say(`chain: job #${jobId} ${STATUS[status]} (${((Date.now() - t0) / 1000).toFixed(1)} s)`); }
       if (status === JobStatus.Settled) break;
       if (status !== JobStatus.Created && status !== JobStatus.Accepted) {
@@ -112,12 +118,15 @@ export async function runHeadlessJob(o: HeadlessOpts) {
     const res = await fetch(`${o.agentUrl}/jobs/${jobId}/result`, { headers: { authorization: `Bearer ${token}` } });
     if (!res.ok) throw new Error(`result download: HTTP ${res.status} ${await res.text()}`);
     const result = await res.json() as { params: { name: string; shape: number[] }[]; weights: never; metrics: Record<string, unknown> };
-    const plain = decryptResult(bytesToHex(key.secretKey), result.weights);
+    // bound to (chain id, JobRegistry, job id): a result made for another job is refused here
+    const plain = openResult(bytesToHex(key.secretKey), result.weights, { chainId: hardhat.id, jobRegistry: o.contracts.jobRegistry, jobId });
     const weights = decodeParams(result.params, plain);
     o.say(`SIWE ok; downloaded and decrypted ${plain.length} bytes of weights (${result.params.map((p) => `${p.name}[${p.shape.join("×")}]`).join(", ")})`);
     const receipt = await (await fetch(`${o.agentUrl}/jobs/${jobId}/receipt`)).json() as Record<string, unknown>;
-    const receiptOk = receiptHashOf(receipt) === S.receiptHash;
-    if (!receiptOk) throw new Error(`receipt hash ${receiptHashOf(receipt)} differs from the settled ${S.receiptHash}`);
+    // EIP-712 receipt (docs/PROTOCOL.md "Receipt"): recomputed from its fields, never taken from the node's claim
+    const check = checkReceiptDocument(receipt);
+    const receiptOk = check.receiptHash === S.receiptHash.toLowerCase() && check.metricsMatch;
+    if (!receiptOk) throw new Error(`receipt hash ${check.receiptHash} differs from the settled ${S.receiptHash} (or its metrics were altered)`);
 
     // 6. evaluate on the researcher's own held-out synthetic set (different seed), trained vs initial weights
     const evalDir = mkdtempSync(join(tmpdir(), "rapha-demo-eval-"));

@@ -1,5 +1,5 @@
 /** Job binding, params packing and the usage commitment (docs/PROTOCOL.md). Browser-safe. */
-import { encodeAbiParameters, keccak256, type Address } from "viem";
+import { encodeAbiParameters, keccak256, toBytes, type Address, type Hex } from "viem";
 import { type CohortParams, encodeCohortParams } from "./cohort.js";
 import { FIELD_P, USAGE_LIMB_BITS } from "./constants.js";
 import type { PoseidonFn } from "./poseidon.js";
@@ -67,4 +67,22 @@ export function usageAttestationTypedData(args: { chainId: number; jobRegistry: 
     primaryType: "UsageAttestation" as const,
     message: { jobId: args.jobId, chunkIndex: BigInt(args.chunkIndex), usage: args.usage },
   };
+}
+
+/** Domain tag of the enclave-key binding: keccak256("rapha.enclave-key.v1"). */
+export const ENCLAVE_KEY_BINDING_TAG: Hex = keccak256(toBytes("rapha.enclave-key.v1"));
+
+/**
+ * What report_data[0:32] of a node's quote must equal for its enclave key to be accepted
+ * (docs/PROTOCOL.md "Attestation binding"): keccak256(abi.encode(tag, chainId, nodeRegistry,
+ * operator, enclaveKey)). Chain id and registry stop a quote being replayed on another deployment,
+ * the operator stops another operator claiming the same enclave. report_data[32:64] is not interpreted.
+ */
+export function enclaveKeyReportData(a: { chainId: bigint | number; nodeRegistry: Address; operator: Address; enclaveKey: Address }): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: "bytes32" }, { type: "uint256" }, { type: "address" }, { type: "address" }, { type: "address" }],
+      [ENCLAVE_KEY_BINDING_TAG, BigInt(a.chainId), a.nodeRegistry, a.operator, a.enclaveKey],
+    ),
+  );
 }

@@ -1,7 +1,10 @@
 /** Protocol constants shared with the circuit and the contracts (see docs/PROTOCOL.md). */
 
-/** BN254 scalar field modulus (SNARK_SCALAR_FIELD). */
-export const FIELD_P = 21888242871839275222246405745257275088548364400416459031163510440016186949353n;
+/**
+ * BN254 scalar field order r (SNARK_SCALAR_FIELD): the `r` of the snarkjs verifier and of circom's
+ * bn128 field, equal to JobRegistry.SNARK_SCALAR_FIELD() (test/contracts/FieldConstant.test.ts).
+ */
+export const FIELD_P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
 /** Records per bucket (4 words per field element × 16 elements per Poseidon(16)). */
 export const RECORDS_PER_BUCKET = 64;

@@ -13,3 +13,5 @@ export * from "./proof.js";
 export * from "./prove.js";
 export * from "./calldata.js";
 export * from "./permit.js";
+export * from "./documents.js";
+export * from "./receipt.js";

@@ -216,11 +216,13 @@ describe("sdk: proof encoding and untrusted input", () => {
 
   it("encodes JobRegistry.submitBatch calldata", () => {
     const sig = `0x${"11".repeat(65)}` as const;
-    const data = encodeSubmitBatch(7n, { proof: proof as never, publicSignals: signals as never }, sig);
+    const terms = { researcher: `0x${"aa".repeat(20)}`, node: `0x${"bb".repeat(20)}`, enclaveKey: `0x${"cc".repeat(20)}`, pricePerRecord: 5n, maxRecords: 9n, cohortParams: 1n, feeBps: 250, deadline: 1_800_000_000, acceptedAt: 1_700_000_000, provenCount: 5, nextMinId: 10, datasetRoot: 3n, specHash: `0x${"dd".repeat(32)}`, attestationHash: `0x${"ee".repeat(32)}` } as const;
+    const data = encodeSubmitBatch(7n, terms, { proof: proof as never, publicSignals: signals as never }, sig);
     const d = decodeFunctionData({ abi: jobRegistryAbi, data });
     expect(d.functionName).to.equal("submitBatch");
-    const [jobId, batch] = d.args as unknown as [bigint, { chunkIndex: bigint; result: bigint; usage: bigint; pB: readonly (readonly bigint[])[]; enclaveSignature: string }];
+    const [jobId, t, batch] = d.args as unknown as [bigint, { feeBps: number; attestationHash: string }, { chunkIndex: bigint; result: bigint; usage: bigint; pB: readonly (readonly bigint[])[]; enclaveSignature: string }];
     expect(jobId).to.equal(7n);
+    expect(t).to.include({ feeBps: 250, attestationHash: terms.attestationHash });
     expect(batch.chunkIndex).to.equal(2n);
     expect(batch.result).to.equal(5n + (9n << 32n));
     expect(batch.usage).to.equal(11n);

@@ -54,6 +54,7 @@ describe("deploy (Hardhat Ignition)", () => {
     expect(await d.jobRegistry.nodeRegistry()).to.equal(await d.nodeRegistry.getAddress());
     expect(await d.jobRegistry.hasRole(await d.jobRegistry.PAUSER_ROLE(), deployer.address)).to.equal(true);
     expect(await d.vault.feeBps()).to.equal(250n);
+    expect(await d.nodeRegistry.simulatedAllowed()).to.equal(true);
     // the deployed verifier is the real snarkjs export, not the test double
     const code = await ethers.provider.getCode(await d.verifier.getAddress());
     const artifact = JSON.parse(
@@ -93,5 +94,25 @@ describe("deploy (Hardhat Ignition)", () => {
     expect(await d.jobRegistry.hasRole(ethers.ZeroHash, a.address)).to.equal(true);
     // public networks use the ceremony's verifier by address, never a fresh dev verifier
     expect(await d.jobRegistry.verifier()).to.equal(await ceremony.getAddress());
+    // SIMULATED attestation is refused (fixed at deployment), real attestation types are not
+    expect(await d.nodeRegistry.simulatedAllowed()).to.equal(false);
+    const [, , , , , , operator, enclave] = await ethers.getSigners();
+    const M = ethers.id("mrenclave");
+    await expect(d.nodeRegistry.connect(g).setMeasurementAllowed(0, M, true)).to.be.revertedWithCustomError(d.nodeRegistry, "SimulatedAttestationDisabled");
+    await expect(d.nodeRegistry.connect(operator).registerNode(enclave!.address, 0, M, ethers.id("quote"), "q", "n")).to.be.revertedWithCustomError(
+      d.nodeRegistry,
+      "SimulatedAttestationDisabled",
+    );
+    await d.nodeRegistry.connect(g).setMeasurementAllowed(1, M, true);
+    await d.nodeRegistry.connect(operator).registerNode(enclave!.address, 1, M, ethers.id("quote"), "q", "n");
+    expect(await d.nodeRegistry.isNodeEligible(operator!.address)).to.equal(false); // until governance approves the quote
+  });
+
+  it("every public-network module passes allowSimulated = false; only RaphaLocal passes true", async () => {
+    const sources = await deploySources();
+    for (const mod of ["RaphaAmoy.ts", "RaphaPolygon.ts"]) {
+      expect(sources.get(path.join("deploy", "modules", mod))).to.match(/allowSimulated: false/);
+    }
+    expect(sources.get(path.join("deploy", "modules", "RaphaLocal.ts"))).to.match(/allowSimulated: true/);
   });
 });

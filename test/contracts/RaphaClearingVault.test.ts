@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
-import { ESCROW, FEE_BPS, PRICE, createAccepted, createJob, deployCore, funds, makeBatch } from "./fixture.js";
+import { ESCROW, FEE_BPS, PRICE, RECEIPT, T, createAccepted, createJob, deployCore, funds, prove } from "./fixture.js";
 
 const { ethers, networkHelpers } = await network.create();
 const { loadFixture } = networkHelpers;
@@ -58,6 +58,15 @@ describe("RaphaClearingVault", () => {
       await expect(F.deploy(t, a, a, a, 1001))
         .to.be.revertedWithCustomError(c.vault, "FeeTooHigh")
         .withArgs(1001n, 1000n);
+    });
+
+    it("makes the treasury and fee visible from events from deployment on", async () => {
+      const c = await loadFixture(fixture);
+      const F = await ethers.getContractFactory("RaphaClearingVault");
+      const v: any = await F.deploy(await c.usdc.getAddress(), c.admin.address, c.admin.address, c.treasury.address, 123);
+      const tx = v.deploymentTransaction();
+      await expect(tx).to.emit(v, "TreasurySet").withArgs(ethers.ZeroAddress, c.treasury.address, anyValue);
+      await expect(tx).to.emit(v, "FeeSet").withArgs(0n, 123n, anyValue);
     });
 
     it("exposes its configuration", async () => {
@@ -120,8 +129,8 @@ describe("RaphaClearingVault", () => {
         .to.emit(c.vault, "TreasurySet")
         .withArgs(c.treasury.address, c.other.address, anyValue);
       const id = await createAccepted(c);
-      await c.registry.connect(c.node).submitBatch(id, await makeBatch(c, id, 0n, 100n, 100n));
-      await c.registry.connect(c.node).settleJob(id, ethers.ZeroHash);
+      await prove(c, id, 0n, 100n, 100n);
+      await c.registry.connect(c.node).settleJob(id, T(c, id), RECEIPT);
       expect(await c.vault.balanceOf(c.other.address)).to.equal((100n * PRICE * FEE_BPS) / 10_000n);
     });
 
@@ -130,8 +139,8 @@ describe("RaphaClearingVault", () => {
       const fee = (100n * PRICE * FEE_BPS) / 10_000n;
       const settle = async () => {
         const id = await createAccepted(c);
-        await c.registry.connect(c.node).submitBatch(id, await makeBatch(c, id, 0n, 100n, 100n));
-        await c.registry.connect(c.node).settleJob(id, ethers.ZeroHash);
+        await prove(c, id, 0n, 100n, 100n);
+        await c.registry.connect(c.node).settleJob(id, T(c, id), RECEIPT);
       };
       await settle();
       expect(await c.vault.balanceOf(c.treasury.address)).to.equal(fee);
@@ -156,10 +165,10 @@ describe("RaphaClearingVault", () => {
 
     it("fees beyond 80 bits of accrual fall back to a plain treasury credit", async () => {
       const c = await loadFixture(directFixture);
-      const big = 2n ** 100n;
+      const big = 2n ** 90n; // fee 2.5% of 2^90 > 2^80; liabilities stay below 2^96
       await c.usdc.connect(c.admin).mint(c.payer.address, big);
-      await c.vault.connect(c.registry).fund(1n, c.payer.address, big);
-      await c.vault.connect(c.registry).release(1n, c.payer.address, c.node.address, big);
+      await c.vault.connect(c.registry).fund(c.payer.address, big);
+      await c.vault.connect(c.registry).release(1n, c.payer.address, c.node.address, big, big, FEE_BPS);
       const fee = (big * FEE_BPS) / 10_000n;
       expect(fee > 2n ** 80n).to.equal(true);
       expect(await c.vault.balanceOf(c.treasury.address)).to.equal(fee);
@@ -172,8 +181,8 @@ describe("RaphaClearingVault", () => {
       const c = await loadFixture(fixture);
       await c.vault.connect(c.feeSetter).setFeeBps(0);
       const id = await createAccepted(c);
-      await c.registry.connect(c.node).submitBatch(id, await makeBatch(c, id, 0n, 100n, 100n));
-      await c.registry.connect(c.node).settleJob(id, ethers.ZeroHash);
+      await prove(c, id, 0n, 100n, 100n);
+      await c.registry.connect(c.node).settleJob(id, T(c, id), RECEIPT);
       expect(await c.vault.balanceOf(c.treasury.address)).to.equal(0n);
       expect(await c.vault.balanceOf(c.node.address)).to.equal(100n * PRICE);
     });
@@ -182,58 +191,53 @@ describe("RaphaClearingVault", () => {
   describe("JobRegistry-only entry points", () => {
     it("fund, fundWithPermit and release revert NotJobRegistry for anyone else", async () => {
       const c = await loadFixture(fixture);
-      await expect(c.vault.connect(c.researcher).fund(1n, c.researcher.address, 1n))
+      await expect(c.vault.connect(c.researcher).fund(c.researcher.address, 1n))
         .to.be.revertedWithCustomError(c.vault, "NotJobRegistry")
         .withArgs(c.researcher.address);
       await expect(
-        c.vault.connect(c.researcher).fundWithPermit(1n, c.researcher.address, 1n, 0, 0, ethers.ZeroHash, ethers.ZeroHash),
+        c.vault.connect(c.researcher).fundWithPermit(c.researcher.address, 1n, 0, 0, ethers.ZeroHash, ethers.ZeroHash),
       ).to.be.revertedWithCustomError(c.vault, "NotJobRegistry");
       const id = await createJob(c);
       const before = await funds(c);
       await expect(
-        c.vault.connect(c.node).release(id, c.researcher.address, c.node.address, ESCROW),
+        c.vault.connect(c.node).release(id, c.researcher.address, c.node.address, ESCROW, ESCROW, 0),
       ).to.be.revertedWithCustomError(c.vault, "NotJobRegistry");
       expect(await funds(c)).to.deep.equal(before);
     });
 
-    it("fund: zero amount, amount over 128 bits, existing escrow", async () => {
+    it("fund: zero amount, amount over 128 bits, liabilities over 96 bits", async () => {
       const c = await loadFixture(directFixture);
       const v = c.vault.connect(c.registry);
-      await expect(v.fund(1n, c.payer.address, 0n)).to.be.revertedWithCustomError(c.vault, "ZeroAmount");
-      await expect(v.fund(1n, c.payer.address, 2n ** 128n))
+      await expect(v.fund(c.payer.address, 0n)).to.be.revertedWithCustomError(c.vault, "ZeroAmount");
+      await expect(v.fund(c.payer.address, 2n ** 128n))
         .to.be.revertedWithCustomError(c.vault, "AmountTooLarge")
         .withArgs(2n ** 128n);
-      await v.fund(1n, c.payer.address, 100n);
-      await expect(v.fund(1n, c.payer.address, 5n))
-        .to.be.revertedWithCustomError(c.vault, "EscrowExists")
-        .withArgs(1n);
+      await expect(v.fund(c.payer.address, 2n ** 96n)).to.be.revertedWithCustomError(c.vault, "AmountTooLarge");
+      await v.fund(c.payer.address, 100n);
       expect(await c.usdc.balanceOf(await c.vault.getAddress())).to.equal(100n);
+      expect(await c.vault.totalLiabilities()).to.equal(100n);
     });
 
-    it("release: no escrow, payout above escrow; a closed escrow cannot be released twice", async () => {
+    it("release: payout above escrow reverts; otherwise splits escrow into node, fee and refund exactly", async () => {
       const c = await loadFixture(directFixture);
       const v = c.vault.connect(c.registry);
-      await expect(v.release(1n, c.payer.address, c.node.address, 0n))
-        .to.be.revertedWithCustomError(c.vault, "NoEscrow")
-        .withArgs(1n);
-      await v.fund(1n, c.payer.address, 100n);
-      await expect(v.release(1n, c.payer.address, c.node.address, 101n))
+      await v.fund(c.payer.address, 100n);
+      await expect(v.release(1n, c.payer.address, c.node.address, 100n, 101n, FEE_BPS))
         .to.be.revertedWithCustomError(c.vault, "PayoutExceedsEscrow")
         .withArgs(1n, 101n, 100n);
-      await expect(v.release(1n, c.payer.address, c.node.address, 100n))
-        .to.emit(c.vault, "EscrowReleased")
-        .withArgs(1n, c.payer.address, c.node.address, 98n, 2n, 0n, anyValue);
-      await expect(v.release(1n, c.payer.address, c.node.address, 0n)).to.be.revertedWithCustomError(
-        c.vault,
-        "NoEscrow",
-      );
+      const res = await v.release.staticCall(1n, c.payer.address, c.node.address, 100n, 80n, FEE_BPS);
+      expect(res).to.deep.equal([78n, 2n, 20n]);
+      await v.release(1n, c.payer.address, c.node.address, 100n, 80n, FEE_BPS);
+      expect(await c.vault.balanceOf(c.node.address)).to.equal(78n);
+      expect(await c.vault.balanceOf(c.treasury.address)).to.equal(2n);
+      expect(await c.vault.balanceOf(c.payer.address)).to.equal(20n);
       expect(await c.vault.totalLiabilities()).to.equal(100n);
     });
 
     it("rejects a fee-on-transfer token by balance delta (UnexpectedBalanceChange), funds unchanged", async () => {
       const c = await loadFixture(directFixture);
       const before = await c.feeToken.balanceOf(c.payer.address);
-      await expect(c.feeVault.connect(c.registry).fund(1n, c.payer.address, 1000n))
+      await expect(c.feeVault.connect(c.registry).fund(c.payer.address, 1000n))
         .to.be.revertedWithCustomError(c.feeVault, "UnexpectedBalanceChange")
         .withArgs(1000n, 990n);
       expect(await c.feeToken.balanceOf(c.payer.address)).to.equal(before);
@@ -246,13 +250,13 @@ describe("RaphaClearingVault", () => {
       const v = c.falseVault;
       await t.setFail(true);
       const before = await t.balanceOf(c.payer.address);
-      await expect(v.connect(c.registry).fund(1n, c.payer.address, 1000n))
+      await expect(v.connect(c.registry).fund(c.payer.address, 1000n))
         .to.be.revertedWithCustomError(v, "SafeERC20FailedOperation")
         .withArgs(await t.getAddress());
       expect(await t.balanceOf(c.payer.address)).to.equal(before);
       await t.setFail(false);
-      await v.connect(c.registry).fund(1n, c.payer.address, 1000n);
-      await v.connect(c.registry).release(1n, c.payer.address, c.node.address, 0n);
+      await v.connect(c.registry).fund(c.payer.address, 1000n);
+      await v.connect(c.registry).release(1n, c.payer.address, c.node.address, 1000n, 0n, FEE_BPS);
       await t.setFail(true);
       await expect(v.connect(c.payer).withdraw()).to.be.revertedWithCustomError(v, "SafeERC20FailedOperation");
       expect(await v.balanceOf(c.payer.address)).to.equal(1000n);
@@ -272,11 +276,11 @@ describe("RaphaClearingVault", () => {
       await v.connect(c.admin).setJobRegistry(c.registry.address);
       await t.mint(c.payer.address, 10_000n);
       await t.connect(c.payer).approve(await v.getAddress(), ethers.MaxUint256);
-      await v.connect(c.registry).fund(1n, c.payer.address, 1_000n);
-      await v.connect(c.registry).release(1n, c.payer.address, c.node.address, 0n);
+      await v.connect(c.registry).fund(c.payer.address, 1_000n);
+      await v.connect(c.registry).release(1n, c.payer.address, c.node.address, 1_000n, 0n, FEE_BPS);
       // during the next funding the token calls vault.withdraw()
       await t.arm(await v.getAddress(), v.interface.encodeFunctionData("withdraw"));
-      await expect(v.connect(c.registry).fund(2n, c.payer.address, 500n)).to.be.revertedWithCustomError(
+      await expect(v.connect(c.registry).fund(c.payer.address, 500n)).to.be.revertedWithCustomError(
         v,
         "ReentrancyGuardReentrantCall",
       );
@@ -289,10 +293,36 @@ describe("RaphaClearingVault", () => {
 
     it("fundWithPermit on a token without permit falls back to the allowance", async () => {
       const c = await loadFixture(directFixture);
-      await c.falseVault
-        .connect(c.registry)
-        .fundWithPermit(1n, c.payer.address, 10n, 0, 27, ethers.ZeroHash, ethers.ZeroHash);
-      expect((await c.falseVault.escrowOf(1n))[0]).to.equal(10n);
+      await c.falseVault.connect(c.registry).fundWithPermit(c.payer.address, 10n, 0, 27, ethers.ZeroHash, ethers.ZeroHash);
+      expect(await c.falseVault.totalLiabilities()).to.equal(10n);
+    });
+  });
+
+  describe("surplus (donations)", () => {
+    it("a donation leaves balance > liabilities; governance sweeps exactly the surplus, never a liability", async () => {
+      const c = await loadFixture(fixture);
+      const id = await createJob(c);
+      const vaultAddr = await c.vault.getAddress();
+      await expect(c.vault.connect(c.admin).sweepSurplus(c.admin.address)).to.be.revertedWithCustomError(c.vault, "NoSurplus");
+      // a plain transfer to the vault: nobody's liability, nothing else moves
+      const before = await funds(c);
+      await c.usdc.connect(c.other).transfer(vaultAddr, 777n);
+      const after = await funds(c);
+      expect(after.liabilities).to.equal(before.liabilities);
+      expect(after.vaultBal).to.deep.equal(before.vaultBal);
+      expect(after.vaultToken).to.equal(before.vaultToken + 777n);
+      expect(await c.vault.surplus()).to.equal(777n);
+      await expect(c.vault.connect(c.other).sweepSurplus(c.other.address)).to.be.revertedWithCustomError(c.vault, "AccessControlUnauthorizedAccount");
+      await expect(c.vault.connect(c.admin).sweepSurplus(ethers.ZeroAddress)).to.be.revertedWithCustomError(c.vault, "ZeroAddress");
+      await expect(c.vault.connect(c.admin).sweepSurplus(c.admin.address))
+        .to.emit(c.vault, "SurplusSwept")
+        .withArgs(c.admin.address, 777n, anyValue);
+      expect(await c.usdc.balanceOf(vaultAddr)).to.equal(await c.vault.totalLiabilities());
+      await expect(c.vault.connect(c.admin).sweepSurplus(c.admin.address)).to.be.revertedWithCustomError(c.vault, "NoSurplus");
+      // the escrow is intact: the job still refunds in full
+      await c.registry.connect(c.researcher).cancelJob(id, T(c, id));
+      await c.vault.connect(c.researcher).withdraw();
+      expect(await c.usdc.balanceOf(vaultAddr)).to.equal(0n);
     });
   });
 
@@ -300,8 +330,8 @@ describe("RaphaClearingVault", () => {
     it("pays the pull balance, emits Withdrawn, keeps the solvency invariant", async () => {
       const c = await loadFixture(fixture);
       const id = await createAccepted(c);
-      await c.registry.connect(c.node).submitBatch(id, await makeBatch(c, id, 0n, 200n, 300n));
-      await c.registry.connect(c.node).settleJob(id, ethers.ZeroHash);
+      await prove(c, id, 0n, 200n, 300n);
+      await c.registry.connect(c.node).settleJob(id, T(c, id), RECEIPT);
       const nodeBal = await c.vault.balanceOf(c.node.address);
       await expect(c.vault.connect(c.node).withdraw())
         .to.emit(c.vault, "Withdrawn")
@@ -319,8 +349,8 @@ describe("RaphaClearingVault", () => {
       expect(await c.vault.totalLiabilities()).to.equal(0n);
       // a second credit after a withdrawal accumulates correctly
       const id2 = await createAccepted(c);
-      await c.registry.connect(c.node).submitBatch(id2, await makeBatch(c, id2, 0n, 10n, 10n));
-      await c.registry.connect(c.node).settleJob(id2, ethers.ZeroHash);
+      await prove(c, id2, 0n, 10n, 10n);
+      await c.registry.connect(c.node).settleJob(id2, T(c, id2), RECEIPT);
       const fee = (10n * PRICE * FEE_BPS) / 10_000n;
       expect(await c.vault.balanceOf(c.node.address)).to.equal(10n * PRICE - fee);
       expect(await c.usdc.balanceOf(await c.vault.getAddress())).to.equal(await c.vault.totalLiabilities());

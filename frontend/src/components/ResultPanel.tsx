@@ -8,9 +8,10 @@ import { agentBase, downloadResult } from "../lib/agentApi";
 import { humanizeError } from "../lib/errors";
 import { useDatasets } from "../lib/chainData";
 import { LossChart } from "./LossChart";
-import { receiptHashOf } from "../lib/receipt";
+import { checkReceiptDocument, type ReceiptDocument } from "@rapha/sdk/receipt";
+import { sha256 } from "@noble/hashes/sha2.js";
 
-interface Decrypted { bytes: Uint8Array; receipt: Record<string, unknown> | null; receiptOk: boolean | null; metrics: Record<string, unknown> | null; params: { name: string; shape: number[] }[] | null }
+interface Decrypted { bytes: Uint8Array; curve: number[]; receipt: ReceiptDocument | null; receiptOk: boolean | null; weightsOk: boolean | null; metrics: Record<string, unknown> | null; params: { name: string; shape: number[] }[] | null }
 
 /** Sign in to the hospital's agent, download the encrypted weights, decrypt them here with the wallet-derived key. */
 export function ResultPanel({ jobId, node, receiptHash }: { jobId: bigint; node: string; receiptHash: Hex }) {
@@ -34,9 +35,22 @@ export function ResultPanel({ jobId, node, receiptHash }: { jobId: bigint; node:
       setBusy("Deriving your result key (sign the key message if asked)…");
       const key = await getResultKey(conn.address!, sign);
       setBusy("Decrypting in your browser…");
-      const { decryptResult } = await import("@rapha/sdk/model/encryption");
-      const bytes = decryptResult(bytesToHex(key.secretKey), r.encrypted as never);
-      setOut({ bytes, receipt: r.receipt, receiptOk: r.receipt ? receiptHashOf(r.receipt) === receiptHash : null, metrics: r.metrics ?? null, params: r.params ?? null });
+      // refuses a result bound to another (chain, registry, job): a node cannot pass job A's result off as job B's
+      const { openResult, openTrainingCurve } = await import("@rapha/sdk/result");
+      const job = { chainId, jobRegistry: d.contracts.jobRegistry, jobId };
+      const bytes = openResult(bytesToHex(key.secretKey), r.encrypted as never, job);
+      // the per-epoch loss curve is only in the encrypted result (the public receipt carries final aggregates)
+      const curve = r.trainingCurve ? openTrainingCurve(bytesToHex(key.secretKey), r.trainingCurve as never, job) : [];
+      const rc = r.receipt ? checkReceiptDocument(r.receipt) : null;
+      setOut({
+        bytes,
+        curve,
+        receipt: rc?.document ?? null,
+        receiptOk: rc ? rc.receiptHash === receiptHash.toLowerCase() && rc.metricsMatch : null,
+        weightsOk: rc ? bytesToHex(sha256(bytes)) === rc.document.message.weightsSha256.toLowerCase() : null,
+        metrics: r.metrics ?? rc?.document.metrics ?? null,
+        params: r.params ?? null,
+      });
     } catch (e) {
       setErr(humanizeError(e));
     } finally { setBusy(null); }
@@ -49,8 +63,9 @@ export function ResultPanel({ jobId, node, receiptHash }: { jobId: bigint; node:
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
   const metrics = (out?.metrics ?? out?.receipt?.metrics ?? null) as Record<string, unknown> | null;
-  const counts = (out?.receipt?.counts ?? null) as Record<string, number> | null;
-  const loss = ((metrics?.trainLossCurve ?? metrics?.lossCurve ?? out?.receipt?.lossCurve) ?? []) as number[];
+  const m = out?.receipt?.message;
+  const counts = m ? { eligible: m.eligibleCount, used: m.usedCount, proven: m.provenCount } : null;
+  const loss = out?.curve ?? [];
   return (
     <div className="card" data-testid="result-panel">
       <h3>Trained weights</h3>
@@ -68,6 +83,11 @@ export function ResultPanel({ jobId, node, receiptHash }: { jobId: bigint; node:
           {out.receiptOk !== null && (
             <p className={out.receiptOk ? "ok" : "error"} data-testid="receipt-check">
               Receipt hash {out.receiptOk ? "matches" : "DOES NOT match"} the one settled on chain ({receiptHash.slice(0, 14)}…).
+            </p>
+          )}
+          {out.weightsOk !== null && (
+            <p className={out.weightsOk ? "ok" : "error"} data-testid="weights-check">
+              SHA-256 of the decrypted weights {out.weightsOk ? "matches" : "DOES NOT match"} the receipt.
             </p>
           )}
           {metrics && (

@@ -4,6 +4,8 @@ import type { Address, Hex } from "viem";
 /** Result endpoint of a hospital node-agent (Sign-In with Ethereum, then the encrypted result). */
 export interface AgentResult {
   encrypted: unknown; // sdk EncryptedResult
+  /** sdk EncryptedResult of the per-epoch loss curve (AAD suffixed ":curve"); absent from older agents */
+  trainingCurve?: unknown;
   receipt: Record<string, unknown> | null;
   metrics?: Record<string, unknown> | null;
   params?: { name: string; shape: number[] }[] | null;
@@ -71,7 +73,7 @@ export async function downloadResult(p: {
   // node-agent "rapha-result/1": { weights: EncryptedResult, metrics, params, … }; the receipt is public at /jobs/:id/receipt
   const encrypted = (res.weights ?? res.encrypted ?? res) as unknown;
   const receipt = (res.receipt as Record<string, unknown> | undefined) ?? (await fetchReceipt(p.base, p.jobId).catch(() => null));
-  return { encrypted, receipt, metrics: (res.metrics as Record<string, unknown> | undefined) ?? null, params: (res.params as { name: string; shape: number[] }[] | undefined) ?? null };
+  return { encrypted, trainingCurve: res.trainingCurve ?? null, receipt, metrics: (res.metrics as Record<string, unknown> | undefined) ?? null, params: (res.params as { name: string; shape: number[] }[] | undefined) ?? null };
 }
 
 /** The public receipt (hashes and aggregate metrics only); its keccak256 is settled on chain. */

@@ -31,7 +31,7 @@ export async function collectBatches(pc: PublicClient, chainId: number, registry
     let batch = null as B | null;
     try {
       const dec = decodeFunctionData({ abi: jobRegistryAbi, data: tx.input });
-      if (dec.functionName === "submitBatch") batch = (dec.args as unknown as [bigint, B])[1];
+      if (dec.functionName === "submitBatch") batch = (dec.args as unknown as [bigint, unknown, B])[2]; // (jobId, terms, batch)
     } catch { /* not a direct call */ }
     if (!batch) throw new Error(`Batch ${ev.chunkIndex}: transaction ${e.transactionHash} is not a direct submitBatch call; cannot extract the proof.`);
     const signals = [batch.result, batch.usage, a.datasetRoot, binding, packParams(Number(batch.chunkIndex), minId, BigInt(a.cohortParams))].map(String);

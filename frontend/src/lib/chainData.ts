@@ -13,40 +13,54 @@ export interface DatasetRow {
   recordCount: bigint;
   active: boolean;
   priceFloor: bigint;
+  /** the root a job created now pins (JobSpec.datasetRoot) */
   root: bigint;
   schemaHash: `0x${string}`;
   profileURI: string;
   profile: DatasetProfile | null;
   attestationType: number;
   nodeActive: boolean;
+  /** governance froze the node: its unsettled jobs pay it nothing */
+  nodeFrozen: boolean;
+  /** governance verified the node's quote and approved its enclave key */
+  bindingApproved: boolean;
+  /** keccak256 of the node's attestation quote, and where the quote is published */
+  quoteHash: `0x${string}`;
+  quoteURI: string;
   nodeMetadataURI: string;
   nodeMetadata: Record<string, unknown> | null;
 }
 
-/** Every dataset in NodeRegistry (ids 1..nextDatasetId-1), with its node and resolved public profile. */
+/**
+ * Every dataset in NodeRegistry (ids 1..nextDatasetId-1), with its node and resolved public profile.
+ * URIs are event-only in v2: the latest DatasetRegistered / NodeRegistered event carries them.
+ */
 export async function fetchDatasets(pc: PublicClient, d: ChainDeployment): Promise<DatasetRow[]> {
   const reg = d.contracts.nodeRegistry;
-  const next = (await pc.readContract({ address: reg, abi: nodeRegistryAbi, functionName: "nextDatasetId" })) as bigint;
+  const fromBlock = BigInt(d.startBlock ?? 0);
+  const [next, dsEvents, nodeEvents] = await Promise.all([
+    pc.readContract({ address: reg, abi: nodeRegistryAbi, functionName: "nextDatasetId" }),
+    pc.getContractEvents({ address: reg, abi: nodeRegistryAbi, eventName: "DatasetRegistered", fromBlock, strict: true }),
+    pc.getContractEvents({ address: reg, abi: nodeRegistryAbi, eventName: "NodeRegistered", fromBlock, strict: true }),
+  ]);
+  const profileURI = new Map(dsEvents.map((e) => [e.args.datasetId, e.args.profileURI])); // later events overwrite earlier
+  const nodeURIs = new Map(nodeEvents.map((e) => [e.args.operator.toLowerCase(), { metadataURI: e.args.metadataURI, quoteURI: e.args.quoteURI }]));
   const ids = Array.from({ length: Number(next - 1n) }, (_, i) => BigInt(i + 1));
   const rows = await Promise.all(ids.map((id) => pc.readContract({ address: reg, abi: nodeRegistryAbi, functionName: "getDataset", args: [id] })));
-  const nodes = new Map<string, { attestationType: number; active: boolean; metadataURI: string }>();
-  await Promise.all(
-    [...new Set(rows.map((r) => (r as { node: Address }).node))].map(async (n) => {
-      const x = (await pc.readContract({ address: reg, abi: nodeRegistryAbi, functionName: "getNode", args: [n] })) as {
-        attestationType: number; active: boolean; metadataURI: string;
-      };
-      nodes.set(n, { attestationType: Number(x.attestationType), active: x.active, metadataURI: x.metadataURI });
-    }),
-  );
+  const nodes = new Map<string, Awaited<ReturnType<typeof readNode>>>();
+  const readNode = (n: Address) => pc.readContract({ address: reg, abi: nodeRegistryAbi, functionName: "getNode", args: [n] });
+  await Promise.all([...new Set(rows.map((r) => r.node))].map(async (n) => nodes.set(n, await readNode(n))));
   return Promise.all(
-    rows.map(async (r0, i) => {
-      const r = r0 as { node: Address; recordCount: bigint; active: boolean; priceFloor: bigint; root: bigint; schemaHash: `0x${string}`; profileURI: string };
+    rows.map(async (r, i) => {
       const n = nodes.get(r.node)!;
-      const [profile, nodeMetadata] = await Promise.all([loadJsonUri(r.profileURI), loadJsonUri(n.metadataURI)]);
+      const uris = nodeURIs.get(r.node.toLowerCase()) ?? { metadataURI: "", quoteURI: "" };
+      const pURI = profileURI.get(ids[i]) ?? "";
+      const [profile, nodeMetadata] = await Promise.all([loadJsonUri(pURI), loadJsonUri(uris.metadataURI)]);
       return {
         id: ids[i], node: r.node, recordCount: BigInt(r.recordCount), active: r.active, priceFloor: BigInt(r.priceFloor), root: BigInt(r.root),
-        schemaHash: r.schemaHash, profileURI: r.profileURI, profile: profile as DatasetProfile | null,
-        attestationType: n.attestationType, nodeActive: n.active, nodeMetadataURI: n.metadataURI, nodeMetadata,
+        schemaHash: r.schemaHash, profileURI: pURI, profile: profile as DatasetProfile | null,
+        attestationType: Number(n.attestationType), nodeActive: n.active, nodeFrozen: n.frozen, bindingApproved: n.bindingApproved,
+        quoteHash: n.quoteHash, quoteURI: uris.quoteURI, nodeMetadataURI: uris.metadataURI, nodeMetadata,
       };
     }),
   );

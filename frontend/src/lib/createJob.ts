@@ -1,6 +1,6 @@
 import type { Config } from "wagmi";
 import { readContract, signMessage, signTypedData, simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
-import { erc20Abi, keccak256, parseEventLogs, parseSignature, toBytes, type Address, type Hex } from "viem";
+import { erc20Abi, parseEventLogs, parseSignature, type Address, type Hex } from "viem";
 import { jobRegistryAbi, mockUsdcAbi } from "./contracts";
 import type { ChainDeployment } from "./config";
 import type { JobDraft } from "./jobForm";
@@ -8,10 +8,10 @@ import { getResultKey } from "./resultKey";
 import { encodeCohort } from "./cohortCodec";
 import { fmtUsdc } from "./format";
 import { PERMIT_TYPES } from "@rapha/sdk/permit";
+import { outputPolicyHashOf, RELEASED_OUTPUTS } from "@rapha/sdk/documents";
 
-/** The output policy every job asks for: trained weights and aggregate metrics only. */
-export const OUTPUT_POLICY = { outputs: ["metrics", "weights"] };
-export const OUTPUT_POLICY_HASH: Hex = keccak256(toBytes(JSON.stringify(OUTPUT_POLICY)));
+/** The output policy every job asks for: trained weights and aggregate metrics only (docs/PROTOCOL.md "Job documents"). */
+export const OUTPUT_POLICY_HASH: Hex = outputPolicyHashOf(RELEASED_OUTPUTS);
 
 export type Step = "key" | "permit" | "approve" | "create" | "confirm";
 export const STEP_LABEL: Record<Step, string> = {
@@ -67,6 +67,7 @@ export async function createJobFlow(p: {
   const { cohortParams, cohortHash } = await encodeCohort(draft.cohort);
   const spec = {
     datasetId: draft.datasetId,
+    datasetRoot: draft.datasetRoot,
     modelDigest: draft.bundleDigest,
     modelURI: draft.bundleUri,
     cohortHash,
@@ -74,7 +75,7 @@ export async function createJobFlow(p: {
     outputPolicyHash: OUTPUT_POLICY_HASH,
     pricePerRecord: draft.pricePerRecord,
     maxRecords: draft.maxRecords,
-    deadline: draft.deadline,
+    deadline: Number(draft.deadline),
     resultPublicKey: key.publicKeyHex,
   };
 

@@ -8,6 +8,8 @@ export interface DatasetOption {
   recordCount: bigint;
   priceFloor: bigint; // USDC units per record
   active: boolean;
+  /** the dataset's current commitment root: the job pins it (JobSpec.datasetRoot) */
+  root: bigint;
   /** model input features, when the dataset's public profile lists them */
   features?: number;
 }
@@ -22,8 +24,13 @@ export interface JobFormValues {
   deadline: string; // datetime-local
 }
 
+/** JobRegistry.MAX_JOB_DURATION: a deadline later than this after creation reverts (DeadlineTooFar). */
+export const MAX_JOB_DURATION_SEC = 90 * 24 * 3600;
+
 export interface JobDraft {
   datasetId: bigint;
+  /** the root the researcher looked at; createJob reverts if the node changed it since */
+  datasetRoot: bigint;
   bundleDigest: Hex;
   bundleUri: string;
   cohort: CohortDefinition;
@@ -69,6 +76,7 @@ export function validateJobForm(
   const dl = localInputToUnix(v.deadline);
   if (!Number.isFinite(dl)) errors.deadline = "Pick a deadline.";
   else if (dl < ctx.nowSec + 600) errors.deadline = "The deadline must be at least 10 minutes from now.";
+  else if (dl > ctx.nowSec + MAX_JOB_DURATION_SEC - 600) errors.deadline = "The deadline must be within 90 days (the contract's maximum job duration).";
   const budget = computeBudget(v.price, v.maxRecords);
   if (budget !== null && ctx.balance !== undefined && budget > ctx.balance && !errors.price && !errors.maxRecords)
     errors.budget = `Insufficient USDC: the budget is ${fmtUsdc(budget)} but this wallet holds ${fmtUsdc(ctx.balance)}.`;
@@ -77,6 +85,7 @@ export function validateJobForm(
     errors,
     draft: {
       datasetId: ds!.id,
+      datasetRoot: ds!.root,
       bundleDigest: v.bundleDigest as Hex,
       bundleUri: v.bundleUri.trim(),
       cohort: v.cohort,

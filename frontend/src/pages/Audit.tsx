@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { usePublicClient } from "wagmi";
 import { isHash, parseEventLogs, type PublicClient } from "viem";
 import { fetchJobEvents } from "../lib/chainData";
-import { jobRegistryAbi } from "../lib/contracts";
+import { jobRegistryAbi, nodeRegistryAbi } from "../lib/contracts";
 import { useDeployment } from "../lib/rapha";
 import { addressLink, txLink } from "../lib/config";
 import { buildTimeline, type ChainEvent } from "../lib/timeline";
@@ -11,7 +11,7 @@ import { humanizeError } from "../lib/errors";
 import { go } from "../lib/route";
 import { shortHash } from "../lib/format";
 import { PhaseBadge } from "../components/Timeline";
-import { receiptHashOf } from "../lib/receipt";
+import { auditReceipt, type ReceiptAudit } from "../lib/receipt";
 import { agentBase, fetchReceipt } from "../lib/agentApi";
 import { fetchDatasets } from "../lib/chainData";
 
@@ -28,11 +28,13 @@ export default function Audit({ params }: { params: URLSearchParams }) {
   const [status, setStatus] = useState<string | null>(null);
   const [err, setErr] = useState<string | null>(null);
   const [receiptMsg, setReceiptMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const [receiptAudit, setReceiptAudit] = useState<ReceiptAudit | null>(null);
+  const [quoteURI, setQuoteURI] = useState<string | null>(null);
 
   useEffect(() => { if (q0) void lookup(q0); /* eslint-disable-next-line react-hooks/exhaustive-deps */ }, [q0, chainId]);
 
   async function lookup(input: string) {
-    setErr(null); setEvents(null); setVerdicts(null); setReceiptMsg(null); setJobId(null);
+    setErr(null); setEvents(null); setVerdicts(null); setReceiptMsg(null); setReceiptAudit(null); setQuoteURI(null); setJobId(null);
     try {
       const s = input.trim();
       let id: bigint;
@@ -50,7 +52,9 @@ export default function Audit({ params }: { params: URLSearchParams }) {
       if (!evs.length) throw new Error(`No events for job ${id} on this chain.`);
       setEvents(evs);
       const settled = evs.find((e) => e.eventName === "JobSettled");
-      if (settled) void autoReceipt(id, String(evs[0].args.node), String(settled.args.receiptHash));
+      if (settled) void autoReceipt(id, String(evs[0].args.node), evs);
+      const acc = evs.find((e) => e.eventName === "JobAccepted");
+      if (acc) void findQuote(String(acc.args.node), String(acc.args.attestationHash));
       setStatus("Extracting the batch proofs…");
       const batches = await collectBatches(pc, chainId, d.contracts.jobRegistry, id, evs);
       if (!batches.length) { setVerdicts([]); return; }
@@ -71,28 +75,35 @@ export default function Audit({ params }: { params: URLSearchParams }) {
     } finally { setStatus(null); }
   }
 
-  /** Fetches the node's public receipt (GET /jobs/:id/receipt) and checks its hash against the settlement. */
-  async function autoReceipt(id: bigint, node: string, onChain: string) {
+  /** The node's published attestation evidence: the NodeRegistered event whose quoteHash is the one pinned in the job. */
+  async function findQuote(node: string, quoteHash: string) {
+    try {
+      const evs = await pc.getContractEvents({ address: d.contracts.nodeRegistry, abi: nodeRegistryAbi, eventName: "NodeRegistered", args: { operator: node as `0x${string}` }, fromBlock: BigInt(d.startBlock ?? 0), strict: true });
+      setQuoteURI(evs.find((e) => e.args.quoteHash.toLowerCase() === quoteHash.toLowerCase())?.args.quoteURI ?? null);
+    } catch { /* shown as unknown */ }
+  }
+
+  /** Fetches the node's public receipt (GET /jobs/:id/receipt) and re-checks it against the chain. */
+  async function autoReceipt(id: bigint, node: string, evs: ChainEvent[]) {
     try {
       const ds = await fetchDatasets(pc, d);
       const base = agentBase(ds.find((x) => x.node.toLowerCase() === node.toLowerCase())?.nodeMetadata ?? null, d.agentUrl);
       if (!base) { setReceiptMsg({ ok: false, text: "The node publishes no result endpoint: upload the receipt JSON below to check it." }); return; }
-      const h = receiptHashOf(await fetchReceipt(base, id));
-      setReceiptMsg({ ok: h === onChain, text: h === onChain ? `The node's receipt hashes to ${shortHash(h)}, exactly the settled receipt hash.` : `The node's receipt hashes to ${shortHash(h)}, NOT the settled ${shortHash(onChain)}.` });
+      showAudit(auditReceipt(await fetchReceipt(base, id), evs, { chainId, jobRegistry: d.contracts.jobRegistry }), "The node's receipt");
     } catch (e) {
       setReceiptMsg({ ok: false, text: `${humanizeError(e)} Upload the receipt JSON below to check it.` });
     }
   }
 
+  function showAudit(a: ReceiptAudit, what: string) {
+    setReceiptAudit(a);
+    setReceiptMsg({ ok: a.ok, text: a.ok ? `${what} re-checks: its EIP-712 hash ${shortHash(a.receiptHash!)} is exactly the settled receipt hash and its fields match the chain.` : `${what} does NOT re-check (see the failed lines).` });
+  }
+
   async function checkReceipt(f: File | undefined) {
     if (!f || !events) return;
-    const settled = events.find((e) => e.eventName === "JobSettled");
-    if (!settled) { setReceiptMsg({ ok: false, text: "This job is not settled: there is no receipt hash on chain." }); return; }
     try {
-      const rc = JSON.parse(await f.text());
-      const h = receiptHashOf(rc);
-      const ok = h === settled.args.receiptHash;
-      setReceiptMsg({ ok, text: ok ? `Receipt hash ${shortHash(h)} matches the settlement.` : `Receipt hash ${shortHash(h)} does NOT match the settled ${shortHash(String(settled.args.receiptHash))}.` });
+      showAudit(auditReceipt(JSON.parse(await f.text()), events, { chainId, jobRegistry: d.contracts.jobRegistry }), "The uploaded receipt");
     } catch (e) { setReceiptMsg({ ok: false, text: `Not a JSON receipt: ${(e as Error).message}` }); }
   }
 
@@ -136,11 +147,23 @@ export default function Audit({ params }: { params: URLSearchParams }) {
               ))}
             </tbody></table>
           )}
+          <h2>Enclave attestation</h2>
+          {(() => {
+            const acc = events!.find((e) => e.eventName === "JobAccepted")?.args;
+            if (!acc) return <p className="muted">Not accepted: no enclave key pinned yet.</p>;
+            return (
+              <p data-testid="audit-attestation" className="mono">
+                enclave key {String(acc.enclaveKey)} · quote hash {String(acc.attestationHash)}
+                {quoteURI && <> · evidence <a href={quoteURI} target="_blank" rel="noreferrer">{quoteURI.slice(0, 60)}</a> (re-verify: <code>npm run attest:verify -- --evidence &lt;uri&gt; --key {shortHash(String(acc.enclaveKey))} …</code>)</>}
+              </p>
+            );
+          })()}
           <h2>Receipt</h2>
           <label>Check a receipt JSON against the settled receipt hash
             <input type="file" accept=".json,application/json" onChange={(e) => checkReceipt(e.target.files?.[0])} />
           </label>
           {receiptMsg && <div className={receiptMsg.ok ? "ok" : "error"} data-testid="receipt-verdict">{receiptMsg.text}</div>}
+          {receiptAudit && <ul data-testid="receipt-checks">{receiptAudit.checks.map((c) => <li key={c.text} className={c.ok ? "ok" : "error"}>{c.ok ? "✔" : "✘"} {c.text}</li>)}</ul>}
         </>
       )}
     </section>

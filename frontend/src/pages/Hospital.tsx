@@ -25,7 +25,7 @@ export default function Hospital() {
     .filter((e) => e.eventName === "JobSettled" || e.eventName === "JobExpired")
     .reduce((s, e) => s + BigInt((e.args.nodeAmount as bigint) ?? 0n), 0n), [ev.data]);
   if (!conn.address) return <section><h1>Hospital</h1><p className="notice">Connect the node operator's wallet to see its node, datasets and earnings.</p></section>;
-  const n = node.data as { registered: boolean; active: boolean; attestationType: number; enclaveSigner: string; measurement: string; metadataURI: string } | undefined;
+  const n = node.data;
   const mine = (ds.data ?? []).filter((x) => x.node.toLowerCase() === conn.address!.toLowerCase());
   return (
     <section>
@@ -36,9 +36,9 @@ export default function Hospital() {
         <div className="card">
           <table><tbody>
             <tr><th>Operator</th><td className="mono">{conn.address}</td></tr>
-            <tr><th>Status</th><td>{n.active ? "active" : "deactivated by governance"}</td></tr>
-            <tr><th>Attestation</th><td>{ATTESTATION_TYPES[Number(n.attestationType)]} · measurement <code>{String(n.measurement).slice(0, 18)}…</code></td></tr>
-            <tr><th>Enclave key</th><td className="mono">{shortAddr(n.enclaveSigner)}</td></tr>
+            <tr><th>Status</th><td>{n.frozen ? "FROZEN by governance (unsettled jobs pay nothing)" : n.active ? "active" : "deactivated by governance"}</td></tr>
+            <tr><th>Attestation</th><td>{ATTESTATION_TYPES[Number(n.attestationType)]} · measurement <code>{String(n.measurement).slice(0, 18)}…</code> · quote hash <code>{String(n.quoteHash).slice(0, 18)}…</code></td></tr>
+            <tr><th>Enclave key</th><td className="mono">{shortAddr(n.enclaveKey)} · {n.bindingApproved ? "binding approved by governance" : "PENDING governance approval (no jobs until approved)"}</td></tr>
           </tbody></table>
         </div>
       )}

@@ -1,5 +1,8 @@
 import { useMemo, useState } from "react";
-import { useConfig, useConnection, useReadContract } from "wagmi";
+import { useConfig, useConnection, usePublicClient } from "wagmi";
+import { useQuery } from "@tanstack/react-query";
+import type { PublicClient } from "viem";
+import { readChainJob } from "@rapha/sdk/calldata";
 import { simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
 import { groupByJob, useJobEvents } from "../lib/chainData";
 import { jobRegistryAbi } from "../lib/contracts";
@@ -10,6 +13,10 @@ import { humanizeError } from "../lib/errors";
 import { PhaseBadge, Timeline } from "../components/Timeline";
 import { VaultBalance } from "../components/VaultBalance";
 import { ResultPanel } from "../components/ResultPanel";
+
+/** JobRegistry.NO_BATCH_WINDOW and SETTLEMENT_GRACE (contract constants, docs/PROTOCOL.md "Jobs"). */
+const NO_BATCH_WINDOW_SEC = 2 * 24 * 3600;
+const SETTLEMENT_GRACE_SEC = 2 * 24 * 3600;
 
 export default function MyJobs({ params }: { params: URLSearchParams }) {
   const conn = useConnection();
@@ -38,18 +45,28 @@ function JobCard({ jobId, events, open }: { jobId: bigint; events: ChainEvent[];
   const settled = events.find((e) => e.eventName === "JobSettled")?.args as Record<string, bigint | string> | undefined;
   const [busy, setBusy] = useState<string | null>(null);
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
-  const job = useReadContract({ address: d.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "getJob", args: [jobId], chainId, query: { refetchInterval: 5_000 } });
+  const pc = usePublicClient({ chainId }) as PublicClient | undefined;
+  // status, spec and the terms every later call passes (rebuilt from events, checked against the chain)
+  const job = useQuery({ queryKey: ["chainJob", chainId, String(jobId), events.length], queryFn: () => readChainJob(pc!, d.contracts.jobRegistry, jobId, BigInt(d.startBlock ?? 0)), enabled: !!pc, refetchInterval: 5_000 });
+  const now = Date.now() / 1000;
   const deadline = created ? Number(created.deadline) : 0;
-  const pastDeadline = deadline > 0 && Date.now() / 1000 > deadline;
+  const proven = job.data ? job.data.provenCount : 0n;
+  // JobRegistry v2: an accepted job with proven batches can be expired only after deadline + SETTLEMENT_GRACE (2 days),
+  // so a node that proved in time can still settle; one with no batch, or never accepted, right after the deadline
+  const expireAt = deadline + (proven > 0n ? SETTLEMENT_GRACE_SEC : 0);
+  const canExpire = deadline > 0 && now > expireAt;
+  // researcher exit: accepted, no batch within NO_BATCH_WINDOW (2 days) of acceptance → full refund
+  const canExit = !!job.data && job.data.status === 2 && proven === 0n && job.data.acceptedAt > 0 && now > job.data.acceptedAt + NO_BATCH_WINDOW_SEC;
 
-  async function act(fn: "cancelJob" | "expireJob") {
+  async function act(fn: "cancelJob" | "expireJob" | "exitIdleJob") {
     setBusy(fn); setMsg(null);
     try {
-      const sim = await simulateContract(cfg, { chainId, account: conn.address!, address: d.contracts.jobRegistry, abi: jobRegistryAbi, functionName: fn, args: [jobId] });
+      if (!job.data) throw new Error("The job is still loading from the chain; try again in a moment.");
+      const sim = await simulateContract(cfg, { chainId, account: conn.address!, address: d.contracts.jobRegistry, abi: jobRegistryAbi, functionName: fn, args: [jobId, job.data.terms] });
       const hash = await writeContract(cfg, sim.request as never);
       const r = await waitForTransactionReceipt(cfg, { chainId, hash, timeout: 180_000 });
       if (r.status !== "success") throw new Error("The transaction reverted.");
-      setMsg({ ok: true, text: fn === "cancelJob" ? "Cancelled: the escrow is refunded to your vault balance above." : "Expired: the refund is in your vault balance above." });
+      setMsg({ ok: true, text: fn === "cancelJob" ? "Cancelled: the escrow is refunded to your vault balance above." : fn === "exitIdleJob" ? "Left the job: the node sent no batch in time, the whole escrow is refunded to your vault balance above." : "Expired: the refund is in your vault balance above." });
     } catch (e) {
       setMsg({ ok: false, text: humanizeError(e) });
     } finally { setBusy(null); }
@@ -69,11 +86,17 @@ function JobCard({ jobId, events, open }: { jobId: bigint; events: ChainEvent[];
       )}
       <Timeline items={items} phase={phase} chainId={chainId} />
       {job.data && (phase === "accepted" || phase === "proving") && (
-        <p className="muted">Proven so far: {String((job.data as { provenCount: bigint }).provenCount)} records.</p>
+        <p className="muted">Proven so far: {String(proven)} records.</p>
+      )}
+      {job.data?.accepted && (
+        <p className="muted mono">enclave key {shortAddr(job.data.accepted.enclaveKey)} · attestation (quote hash) {job.data.accepted.attestationHash.slice(0, 18)}… pinned at acceptance</p>
       )}
       <div className="row">
         {phase === "open" && <button onClick={() => act("cancelJob")} disabled={!!busy}>{busy === "cancelJob" ? "Cancelling…" : "Cancel job (full refund)"}</button>}
-        {(phase === "open" || phase === "accepted" || phase === "proving") && pastDeadline && (
+        {canExit && phase === "accepted" && (
+          <button onClick={() => act("exitIdleJob")} disabled={!!busy}>{busy === "exitIdleJob" ? "Leaving…" : "No batch from the node: leave the job (full refund)"}</button>
+        )}
+        {(phase === "open" || phase === "accepted" || phase === "proving") && canExpire && (
           <button onClick={() => act("expireJob")} disabled={!!busy}>{busy === "expireJob" ? "Expiring…" : "Expire and claim refund"}</button>
         )}
         <a href={`#/audit?q=${jobId}`}>Audit this job</a>

@@ -29,7 +29,8 @@ export default function NewJob({ params }: { params: URLSearchParams }) {
   const [done, setDone] = useState<{ jobId: bigint; method: string } | null>(null);
 
   const options = useMemo(() => (ds.data ?? []).map((x) => ({
-    id: x.id, label: `#${x.id} · ${datasetTitle(x)}`, recordCount: x.recordCount, priceFloor: x.priceFloor, active: x.active && x.nodeActive,
+    id: x.id, label: `#${x.id} · ${datasetTitle(x)}`, recordCount: x.recordCount, priceFloor: x.priceFloor, root: x.root,
+    active: x.active && x.nodeActive && !x.nodeFrozen && x.bindingApproved,
     features: Array.isArray(x.profile?.features) ? x.profile!.features!.length : undefined,
   })), [ds.data]);
 

@@ -6,6 +6,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { keccak256, toBytes, encodeAbiParameters, type Hex, type Address } from "viem";
+import type { Evidence } from "./evidence.js";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { AttestationType, USAGE_ATTESTATION_DOMAIN, USAGE_ATTESTATION_TYPES } from "../../../sdk/src/abi/index.js";
 import { canonicalJson } from "../../../sdk/src/model/bundle.js";
@@ -28,6 +29,8 @@ export interface AttestationProvider {
   enclaveSigner(): Address;
   /** quote binding reportData (e.g. keccak of jobId, bundle digest, dataset root) */
   attest(reportData: Hex): Promise<Attestation>;
+  /** Registration evidence: a quote whose report_data[0:32] is `reportData` (sdk enclaveKeyReportData). */
+  evidence(reportData: Hex): Promise<Evidence>;
   /** EIP-712 UsageAttestation(jobId, chunkIndex, usage) by the enclave key (docs/PROTOCOL.md) */
   signUsage(a: { chainId: number; jobRegistry: Address; jobId: bigint; chunkIndex: number; usage: bigint }): Promise<Hex>;
 }
@@ -61,6 +64,23 @@ export function runtimeMeasurement(): Hex {
   return keccak256(toBytes(parts.join("\n")));
 }
 
+/** Tag of a SIMULATED quote: keccak256("RAPHA-SIMULATED-QUOTE-v1"). */
+export const SIMULATED_QUOTE_TAG: Hex = keccak256(toBytes("RAPHA-SIMULATED-QUOTE-v1"));
+
+/** The fields of a SIMULATED quote, ABI-encoded in this order (docs/PROTOCOL.md "Simulated quote"). */
+export const SIMULATED_QUOTE_ABI = [
+  { type: "bytes32", name: "tag" },
+  { type: "bytes32", name: "measurement" },
+  { type: "bytes32", name: "reportData" },
+  { type: "address", name: "enclaveKey" },
+  { type: "bytes", name: "signature" },
+] as const;
+
+/** What the enclave key signs (EIP-191) in a SIMULATED quote. */
+export function simulatedQuoteDigest(measurement: Hex, reportData: Hex): Hex {
+  return keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }], [SIMULATED_QUOTE_TAG, measurement, reportData]));
+}
+
 export class SimulatedAttestationProvider implements AttestationProvider {
   readonly type = "SIMULATED" as const;
   readonly typeId = AttestationType.SIMULATED;
@@ -89,6 +109,11 @@ export class SimulatedAttestationProvider implements AttestationProvider {
       quote,
       issuedAt: Math.floor(Date.now() / 1000),
     };
+  }
+  /** SIMULATED registration quote: the enclave key signs (measurement, reportData) itself — no hardware vouches for it. */
+  async evidence(reportData: Hex): Promise<Evidence> {
+    const signature = await this.account.signMessage({ message: { raw: simulatedQuoteDigest(this.m, reportData) } });
+    return { type: "SIMULATED", quote: encodeAbiParameters(SIMULATED_QUOTE_ABI, [SIMULATED_QUOTE_TAG, this.m, reportData, this.account.address, signature]) };
   }
   async signUsage(a: { chainId: number; jobRegistry: Address; jobId: bigint; chunkIndex: number; usage: bigint }): Promise<Hex> {
     return this.account.signTypedData({

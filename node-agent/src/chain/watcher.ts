@@ -7,7 +7,7 @@ import { shortError } from "./retry.js";
 import type { Logger } from "pino";
 
 export const JOB_CREATED = parseAbiItem(
-  "event JobCreated(uint256 indexed jobId, address indexed researcher, address indexed node, (uint256 datasetId, bytes32 modelDigest, string modelURI, bytes32 cohortHash, uint64 cohortParams, bytes32 outputPolicyHash, uint128 pricePerRecord, uint64 maxRecords, uint64 deadline, bytes32 resultPublicKey) spec, uint256 datasetRoot, uint256 escrow, uint256 createdAt)",
+  "event JobCreated(uint256 indexed jobId, address indexed researcher, address indexed node, (uint256 datasetId, uint256 datasetRoot, bytes32 modelDigest, string modelURI, bytes32 cohortHash, uint64 cohortParams, bytes32 outputPolicyHash, uint96 pricePerRecord, uint64 maxRecords, uint40 deadline, bytes32 resultPublicKey) spec, bytes32 specHash, uint16 feeBps, uint256 escrow, uint256 createdAt)",
 );
 
 export interface WatcherOptions {

@@ -1,30 +1,68 @@
-// The receipt: binds everything a job produced. Its keccak256 goes on chain at settlement.
-import { keccak256, toBytes, type Hex } from "viem";
-import { canonicalJson } from "../../../sdk/src/model/bundle.js";
-import type { Attestation } from "../attest/provider.js";
+// The node's receipt for a delivered job: the sdk's EIP-712 receipt (docs/PROTOCOL.md "Receipt")
+// filled from what the agent recorded at each stage. Its hash goes on chain at settlement.
+import type { Address, Hex } from "viem";
+import type { ChainJob } from "@rapha/sdk/calldata";
+import { buildReceiptDocument, checkReceiptDocument, type ReceiptDocument } from "@rapha/sdk/receipt";
 
-export interface Receipt {
-  version: 1;
+export type Receipt = ReceiptDocument;
+
+/** What the agent recorded for a job by the time it delivers. */
+export interface DeliveredJob {
   chainId: number;
-  jobRegistry: string;
-  jobId: string;
-  node: string;
-  modelDigest: Hex;
-  datasetId: string;
-  datasetRoot: string;
-  cohortParams: string;
+  jobRegistry: Address;
+  node: Address;
+  job: ChainJob;
+  /** NodeRegistry.AttestationType of the node's evidence (0 = SIMULATED) */
+  attestationType: number;
   policyHash: Hex;
   scanReportHash: Hex;
-  attestation: Attestation;
-  attestationHash: Hex;
   isolation: { mode: string; verified: boolean };
-  weightsSha256: string; // of the plaintext weights
+  /** sha256 of the plaintext weights and of the encrypted result document (hex, with or without 0x) */
+  weightsSha256: string;
   encryptedResultSha256: string;
   counts: { eligible: number; used: number; proven: number };
-  metrics: Record<string, unknown>; // aggregate only: loss curve, validation AUC/BCE
-  proofs: { chunkIndex: number; txHash?: string; usage: string; result: string }[];
+  /** aggregate metrics only; hashed into the receipt as an opaque object */
+  metrics: Record<string, unknown>;
+  proofs: { chunkIndex: number; result: string; usage: string }[];
 }
 
+const hex32 = (h: string): Hex => (h.startsWith("0x") ? h : `0x${h}`) as Hex;
+
+export function buildReceipt(d: DeliveredJob): Receipt {
+  const a = d.job.accepted;
+  if (!a) throw new Error(`job ${d.job.jobId}: not accepted on chain, no enclave key pinned`);
+  const s = d.job.spec;
+  return buildReceiptDocument(
+    d.chainId,
+    d.jobRegistry,
+    {
+      jobId: d.job.jobId.toString(),
+      node: d.node,
+      enclaveKey: a.enclaveKey,
+      attestationHash: a.attestationHash,
+      attestationType: d.attestationType,
+      specHash: d.job.specHash,
+      modelDigest: s.modelDigest,
+      datasetRoot: s.datasetRoot.toString(),
+      cohortParams: s.cohortParams.toString(),
+      cohortHash: s.cohortHash,
+      outputPolicyHash: s.outputPolicyHash,
+      policyHash: d.policyHash,
+      scanReportHash: d.scanReportHash,
+      isolationMode: d.isolation.mode,
+      isolationVerified: d.isolation.verified,
+      weightsSha256: hex32(d.weightsSha256),
+      encryptedResultSha256: hex32(d.encryptedResultSha256),
+      eligibleCount: String(d.counts.eligible),
+      usedCount: String(d.counts.used),
+      provenCount: String(d.counts.proven),
+      batches: d.proofs.map((p) => ({ chunkIndex: String(p.chunkIndex), result: p.result, usage: p.usage })),
+    },
+    d.metrics,
+  );
+}
+
+/** The receipt hash recomputed from the document's fields (never its own claim). */
 export function receiptHash(r: Receipt): Hex {
-  return keccak256(toBytes(canonicalJson(r)));
+  return checkReceiptDocument(r).receiptHash;
 }

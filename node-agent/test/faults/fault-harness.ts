@@ -3,9 +3,10 @@
 import { expect } from "chai";
 import { parseEventLogs, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { jobRegistryAbi, raphaClearingVaultAbi, mockUsdcAbi } from "../../../sdk/src/abi/index.js";
-import { encodeCohortParams, type CohortParams } from "../../../sdk/src/cohort.js";
-import { generateResultKeyPair } from "../../../sdk/src/model/index.js";
+import { jobRegistryAbi, nodeRegistryAbi, raphaClearingVaultAbi, mockUsdcAbi, JobStatus } from "@rapha/sdk/abi/index";
+import { encodeCohortParams, type CohortParams } from "@rapha/sdk/cohort";
+import { cohortHashOf, outputPolicyHashOf, RELEASED_OUTPUTS } from "@rapha/sdk/documents";
+import { generateResultKeyPair } from "@rapha/sdk/model/index";
 import { events, KEYS, type Chain } from "../chain-harness.js";
 import type { Agent } from "../../src/agent.js";
 
@@ -24,35 +25,36 @@ export async function until(fn: () => Promise<boolean> | boolean, ms: number, wh
 export async function createJobAt(c: Chain, a: { datasetId: bigint; digest: Hex; modelURI: string; cohort: CohortParams; price: bigint; maxRecords: bigint; deadlineIn?: number }): Promise<{ jobId: bigint }> {
   const r = c.wallet(KEYS.researcher);
   const now = (await c.client.getBlock()).timestamp;
+  const ds = await c.client.readContract({ address: c.contracts.nodeRegistry, abi: nodeRegistryAbi, functionName: "getDataset", args: [a.datasetId] });
+  const cohortParams = encodeCohortParams(a.cohort);
   const spec = {
-    datasetId: a.datasetId, modelDigest: a.digest, modelURI: a.modelURI, cohortHash: ("0x" + "11".repeat(32)) as Hex, cohortParams: encodeCohortParams(a.cohort),
-    outputPolicyHash: ("0x" + "22".repeat(32)) as Hex, pricePerRecord: a.price, maxRecords: a.maxRecords, deadline: now + BigInt(a.deadlineIn ?? 86400), resultPublicKey: generateResultKeyPair().publicKey as Hex,
+    datasetId: a.datasetId, datasetRoot: ds.root, modelDigest: a.digest, modelURI: a.modelURI, cohortHash: cohortHashOf(cohortParams), cohortParams,
+    outputPolicyHash: outputPolicyHashOf(RELEASED_OUTPUTS), pricePerRecord: a.price, maxRecords: a.maxRecords, deadline: Number(now) + (a.deadlineIn ?? 86400), resultPublicKey: generateResultKeyPair().publicKey as Hex,
   };
   const rc = await c.client.waitForTransactionReceipt({ hash: await r.writeContract({ address: c.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "createJob", args: [spec], account: r.account!, chain: r.chain }) });
   const ev = parseEventLogs({ abi: jobRegistryAbi, logs: rc.logs, eventName: "JobCreated" })[0] as unknown as { args: { jobId: bigint } };
   return { jobId: ev.args.jobId };
 }
 
-/** No funds stuck: vault USDC == Σ open escrows + Σ withdrawable balances (every job, every party). */
+/** No funds stuck: vault USDC == Σ open escrows + Σ withdrawable balances (every job, every party) == the vault's liabilities. */
 export async function expectNoStuckFunds(c: Chain) {
   const created = await events(c, "JobCreated");
   let escrows = 0n;
-  for (const e of created) {
-    const [amount] = (await c.client.readContract({ address: c.contracts.vault, abi: raphaClearingVaultAbi, functionName: "escrowOf" as never, args: [e.args.jobId] as never })) as unknown as [bigint, number];
-    escrows += amount;
-  }
+  for (const e of created) escrows += await escrowOf(c, e.args.jobId as bigint);
   let withdrawable = 0n;
   for (const k of [KEYS.researcher, KEYS.operator, KEYS.treasury, KEYS.admin]) {
     withdrawable += (await c.client.readContract({ address: c.contracts.vault, abi: raphaClearingVaultAbi, functionName: "balanceOf" as never, args: [privateKeyToAccount(k).address] as never })) as bigint;
   }
   const held = (await c.client.readContract({ address: c.contracts.usdc, abi: mockUsdcAbi, functionName: "balanceOf", args: [c.contracts.vault] })) as bigint;
   expect(held, "vault balance == Σ escrows + Σ withdrawable").to.equal(escrows + withdrawable);
+  expect(await c.client.readContract({ address: c.contracts.vault, abi: raphaClearingVaultAbi, functionName: "totalLiabilities" }), "liabilities").to.equal(held);
 }
 
-/** Escrow of one job after it ended: 0 (everything released). */
+/** Escrow a job still holds: JobCreated.escrow while Created/Accepted, 0 once it ended (everything released). */
 export async function escrowOf(c: Chain, jobId: bigint): Promise<bigint> {
-  const [amount] = (await c.client.readContract({ address: c.contracts.vault, abi: raphaClearingVaultAbi, functionName: "escrowOf" as never, args: [jobId] as never })) as unknown as [bigint, number];
-  return amount;
+  const [status] = await c.client.readContract({ address: c.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "getJob", args: [jobId] });
+  if (status !== JobStatus.Created && status !== JobStatus.Accepted) return 0n;
+  return (await events(c, "JobCreated", jobId))[0]!.args.escrow as bigint;
 }
 
 /** Nothing acted on twice: ≤ 1 accept, exactly ≤ 1 terminal event, no chunk proven twice, one tx per agent key. */

@@ -14,6 +14,7 @@ export const JobStatus = {
   Cancelled: 4,
   Rejected: 5,
   Expired: 6,
+  Exited: 7,
 } as const;
 export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
 
@@ -44,5 +45,22 @@ export const USAGE_ATTESTATION_TYPES = {
     { name: "jobId", type: "uint256" },
     { name: "chunkIndex", type: "uint256" },
     { name: "usage", type: "uint256" },
+  ],
+} as const;
+
+/** EIP-712 type of a job spec; JobRegistry.hashSpec(spec) is its hashStruct (JobCodec.JOB_SPEC_TYPEHASH). */
+export const JOB_SPEC_TYPES = {
+  JobSpec: [
+    { name: "datasetId", type: "uint256" },
+    { name: "datasetRoot", type: "uint256" },
+    { name: "modelDigest", type: "bytes32" },
+    { name: "modelURI", type: "string" },
+    { name: "cohortHash", type: "bytes32" },
+    { name: "cohortParams", type: "uint64" },
+    { name: "outputPolicyHash", type: "bytes32" },
+    { name: "pricePerRecord", type: "uint96" },
+    { name: "maxRecords", type: "uint64" },
+    { name: "deadline", type: "uint40" },
+    { name: "resultPublicKey", type: "bytes32" },
   ],
 } as const;

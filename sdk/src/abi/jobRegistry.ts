@@ -8,12 +8,12 @@ export const jobRegistryAbi = [
         "type": "address"
       },
       {
-        "internalType": "contract NodeRegistry",
+        "internalType": "contract INodeRegistry",
         "name": "nodeRegistry_",
         "type": "address"
       },
       {
-        "internalType": "contract RaphaClearingVault",
+        "internalType": "contract IRaphaClearingVault",
         "name": "vault_",
         "type": "address"
       },
@@ -55,6 +55,22 @@ export const jobRegistryAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "attestationHash",
+        "type": "bytes32"
+      }
+    ],
+    "name": "AttestationNotApproved",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "datasetId",
         "type": "uint256"
@@ -66,9 +82,20 @@ export const jobRegistryAbi = [
   {
     "inputs": [
       {
-        "internalType": "uint64",
+        "internalType": "uint256",
+        "name": "datasetId",
+        "type": "uint256"
+      }
+    ],
+    "name": "DatasetRootMismatch",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
         "name": "deadline",
-        "type": "uint64"
+        "type": "uint256"
       },
       {
         "internalType": "uint256",
@@ -87,38 +114,33 @@ export const jobRegistryAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "uint64",
-        "name": "deadline",
-        "type": "uint64"
-      }
-    ],
-    "name": "DeadlineNotReached",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
         "internalType": "uint256",
-        "name": "jobId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint64",
         "name": "deadline",
-        "type": "uint64"
+        "type": "uint256"
       }
     ],
     "name": "DeadlinePassed",
     "type": "error"
   },
   {
-    "inputs": [],
-    "name": "EnforcedPause",
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "deadline",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "maxDeadline",
+        "type": "uint256"
+      }
+    ],
+    "name": "DeadlineTooFar",
     "type": "error"
   },
   {
     "inputs": [],
-    "name": "EscrowTooLarge",
+    "name": "EnforcedPause",
     "type": "error"
   },
   {
@@ -199,7 +221,7 @@ export const jobRegistryAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "enum JobRegistry.JobStatus",
+        "internalType": "enum IJobRegistry.JobStatus",
         "name": "status",
         "type": "uint8"
       }
@@ -221,6 +243,28 @@ export const jobRegistryAbi = [
       }
     ],
     "name": "InvalidUsageSignature",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      }
+    ],
+    "name": "JobNotIdle",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
+      }
+    ],
+    "name": "NodeFrozen",
     "type": "error"
   },
   {
@@ -290,12 +334,55 @@ export const jobRegistryAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "closedAt",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementWindowClosed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "string",
         "name": "str",
         "type": "string"
       }
     ],
     "name": "StringTooLong",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      }
+    ],
+    "name": "TermsMismatch",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "notBefore",
+        "type": "uint256"
+      }
+    ],
+    "name": "TooEarly",
     "type": "error"
   },
   {
@@ -342,7 +429,17 @@ export const jobRegistryAbi = [
   },
   {
     "inputs": [],
+    "name": "ZeroReceiptHash",
+    "type": "error"
+  },
+  {
+    "inputs": [],
     "name": "ZeroResultPublicKey",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "ZeroScanReportHash",
     "type": "error"
   },
   {
@@ -435,14 +532,20 @@ export const jobRegistryAbi = [
       },
       {
         "indexed": false,
-        "internalType": "bytes32",
-        "name": "scanReportHash",
-        "type": "bytes32"
+        "internalType": "address",
+        "name": "enclaveKey",
+        "type": "address"
       },
       {
         "indexed": false,
         "internalType": "bytes32",
         "name": "attestationHash",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "scanReportHash",
         "type": "bytes32"
       },
       {
@@ -521,6 +624,11 @@ export const jobRegistryAbi = [
             "type": "uint256"
           },
           {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
             "internalType": "bytes32",
             "name": "modelDigest",
             "type": "bytes32"
@@ -546,9 +654,9 @@ export const jobRegistryAbi = [
             "type": "bytes32"
           },
           {
-            "internalType": "uint128",
+            "internalType": "uint96",
             "name": "pricePerRecord",
-            "type": "uint128"
+            "type": "uint96"
           },
           {
             "internalType": "uint64",
@@ -556,9 +664,9 @@ export const jobRegistryAbi = [
             "type": "uint64"
           },
           {
-            "internalType": "uint64",
+            "internalType": "uint40",
             "name": "deadline",
-            "type": "uint64"
+            "type": "uint40"
           },
           {
             "internalType": "bytes32",
@@ -567,15 +675,21 @@ export const jobRegistryAbi = [
           }
         ],
         "indexed": false,
-        "internalType": "struct JobRegistry.JobSpec",
+        "internalType": "struct IJobRegistry.JobSpec",
         "name": "spec",
         "type": "tuple"
       },
       {
         "indexed": false,
-        "internalType": "uint256",
-        "name": "datasetRoot",
-        "type": "uint256"
+        "internalType": "bytes32",
+        "name": "specHash",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint16",
+        "name": "feeBps",
+        "type": "uint16"
       },
       {
         "indexed": false,
@@ -591,6 +705,43 @@ export const jobRegistryAbi = [
       }
     ],
     "name": "JobCreated",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "researcher",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "refund",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "exitedAt",
+        "type": "uint256"
+      }
+    ],
+    "name": "JobExited",
     "type": "event"
   },
   {
@@ -880,6 +1031,32 @@ export const jobRegistryAbi = [
   },
   {
     "inputs": [],
+    "name": "JOB_SPEC_TYPEHASH",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_JOB_DURATION",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "MAX_REASON_CODE",
     "outputs": [
       {
@@ -893,12 +1070,38 @@ export const jobRegistryAbi = [
   },
   {
     "inputs": [],
+    "name": "NO_BATCH_WINDOW",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "PAUSER_ROLE",
     "outputs": [
       {
         "internalType": "bytes32",
         "name": "",
         "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "SETTLEMENT_GRACE",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
       }
     ],
     "stateMutability": "view",
@@ -938,6 +1141,83 @@ export const jobRegistryAbi = [
         "type": "uint256"
       },
       {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
+      },
+      {
         "internalType": "bytes32",
         "name": "scanReportHash",
         "type": "bytes32"
@@ -949,7 +1229,85 @@ export const jobRegistryAbi = [
       }
     ],
     "name": "acceptJob",
-    "outputs": [],
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "pinned",
+        "type": "tuple"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   },
@@ -959,6 +1317,83 @@ export const jobRegistryAbi = [
         "internalType": "uint256",
         "name": "jobId",
         "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
       }
     ],
     "name": "cancelJob",
@@ -973,6 +1408,11 @@ export const jobRegistryAbi = [
           {
             "internalType": "uint256",
             "name": "datasetId",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
             "type": "uint256"
           },
           {
@@ -1001,9 +1441,9 @@ export const jobRegistryAbi = [
             "type": "bytes32"
           },
           {
-            "internalType": "uint128",
+            "internalType": "uint96",
             "name": "pricePerRecord",
-            "type": "uint128"
+            "type": "uint96"
           },
           {
             "internalType": "uint64",
@@ -1011,9 +1451,9 @@ export const jobRegistryAbi = [
             "type": "uint64"
           },
           {
-            "internalType": "uint64",
+            "internalType": "uint40",
             "name": "deadline",
-            "type": "uint64"
+            "type": "uint40"
           },
           {
             "internalType": "bytes32",
@@ -1021,7 +1461,7 @@ export const jobRegistryAbi = [
             "type": "bytes32"
           }
         ],
-        "internalType": "struct JobRegistry.JobSpec",
+        "internalType": "struct IJobRegistry.JobSpec",
         "name": "spec",
         "type": "tuple"
       }
@@ -1047,6 +1487,11 @@ export const jobRegistryAbi = [
             "type": "uint256"
           },
           {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
             "internalType": "bytes32",
             "name": "modelDigest",
             "type": "bytes32"
@@ -1072,9 +1517,9 @@ export const jobRegistryAbi = [
             "type": "bytes32"
           },
           {
-            "internalType": "uint128",
+            "internalType": "uint96",
             "name": "pricePerRecord",
-            "type": "uint128"
+            "type": "uint96"
           },
           {
             "internalType": "uint64",
@@ -1082,9 +1527,9 @@ export const jobRegistryAbi = [
             "type": "uint64"
           },
           {
-            "internalType": "uint64",
+            "internalType": "uint40",
             "name": "deadline",
-            "type": "uint64"
+            "type": "uint40"
           },
           {
             "internalType": "bytes32",
@@ -1092,7 +1537,7 @@ export const jobRegistryAbi = [
             "type": "bytes32"
           }
         ],
-        "internalType": "struct JobRegistry.JobSpec",
+        "internalType": "struct IJobRegistry.JobSpec",
         "name": "spec",
         "type": "tuple"
       },
@@ -1126,25 +1571,6 @@ export const jobRegistryAbi = [
       }
     ],
     "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "jobId",
-        "type": "uint256"
-      }
-    ],
-    "name": "currentPayout",
-    "outputs": [
-      {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -1196,6 +1622,173 @@ export const jobRegistryAbi = [
         "internalType": "uint256",
         "name": "jobId",
         "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
+      }
+    ],
+    "name": "exitIdleJob",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
       }
     ],
     "name": "expireJob",
@@ -1214,101 +1807,14 @@ export const jobRegistryAbi = [
     "name": "getJob",
     "outputs": [
       {
-        "components": [
-          {
-            "internalType": "address",
-            "name": "researcher",
-            "type": "address"
-          },
-          {
-            "internalType": "uint64",
-            "name": "deadline",
-            "type": "uint64"
-          },
-          {
-            "internalType": "enum JobRegistry.JobStatus",
-            "name": "status",
-            "type": "uint8"
-          },
-          {
-            "internalType": "address",
-            "name": "node",
-            "type": "address"
-          },
-          {
-            "internalType": "uint64",
-            "name": "maxRecords",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint128",
-            "name": "pricePerRecord",
-            "type": "uint128"
-          },
-          {
-            "internalType": "uint64",
-            "name": "provenCount",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "nextMinId",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "cohortParams",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "createdAt",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint64",
-            "name": "acceptedAt",
-            "type": "uint64"
-          },
-          {
-            "internalType": "uint256",
-            "name": "datasetId",
-            "type": "uint256"
-          },
-          {
-            "internalType": "uint256",
-            "name": "datasetRoot",
-            "type": "uint256"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "modelDigest",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "cohortHash",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "outputPolicyHash",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "resultPublicKey",
-            "type": "bytes32"
-          },
-          {
-            "internalType": "string",
-            "name": "modelURI",
-            "type": "string"
-          }
-        ],
-        "internalType": "struct JobRegistry.Job",
-        "name": "",
-        "type": "tuple"
+        "internalType": "enum IJobRegistry.JobStatus",
+        "name": "status",
+        "type": "uint8"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "termsHash",
+        "type": "bytes32"
       }
     ],
     "stateMutability": "view",
@@ -1378,9 +1884,181 @@ export const jobRegistryAbi = [
   {
     "inputs": [
       {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "datasetId",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "modelDigest",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "string",
+            "name": "modelURI",
+            "type": "string"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "cohortHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "outputPolicyHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "resultPublicKey",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobSpec",
+        "name": "spec",
+        "type": "tuple"
+      }
+    ],
+    "name": "hashSpec",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "pure",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
+      }
+    ],
+    "name": "hashTerms",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "pure",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "jobId",
         "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
       }
     ],
     "name": "jobBinding",
@@ -1408,30 +2086,11 @@ export const jobRegistryAbi = [
     "type": "function"
   },
   {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "jobId",
-        "type": "uint256"
-      }
-    ],
-    "name": "nextMinId",
-    "outputs": [
-      {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
     "inputs": [],
     "name": "nodeRegistry",
     "outputs": [
       {
-        "internalType": "contract NodeRegistry",
+        "internalType": "contract INodeRegistry",
         "name": "",
         "type": "address"
       }
@@ -1467,6 +2126,83 @@ export const jobRegistryAbi = [
         "type": "uint256"
       },
       {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
+      },
+      {
         "internalType": "uint256",
         "name": "chunkIndex",
         "type": "uint256"
@@ -1486,7 +2222,7 @@ export const jobRegistryAbi = [
     "outputs": [
       {
         "internalType": "uint256[5]",
-        "name": "signals",
+        "name": "",
         "type": "uint256[5]"
       }
     ],
@@ -1499,6 +2235,83 @@ export const jobRegistryAbi = [
         "internalType": "uint256",
         "name": "jobId",
         "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
       },
       {
         "internalType": "uint8",
@@ -1555,6 +2368,83 @@ export const jobRegistryAbi = [
         "type": "uint256"
       },
       {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
+      },
+      {
         "internalType": "bytes32",
         "name": "receiptHash",
         "type": "bytes32"
@@ -1571,6 +2461,83 @@ export const jobRegistryAbi = [
         "internalType": "uint256",
         "name": "jobId",
         "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
       },
       {
         "components": [
@@ -1610,7 +2577,7 @@ export const jobRegistryAbi = [
             "type": "bytes"
           }
         ],
-        "internalType": "struct JobRegistry.Batch",
+        "internalType": "struct IJobRegistry.Batch",
         "name": "batch",
         "type": "tuple"
       }
@@ -1680,7 +2647,7 @@ export const jobRegistryAbi = [
     "name": "vault",
     "outputs": [
       {
-        "internalType": "contract RaphaClearingVault",
+        "internalType": "contract IRaphaClearingVault",
         "name": "",
         "type": "address"
       }

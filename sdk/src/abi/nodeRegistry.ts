@@ -11,6 +11,11 @@ export const nodeRegistryAbi = [
         "internalType": "address",
         "name": "governor",
         "type": "address"
+      },
+      {
+        "internalType": "bool",
+        "name": "allowSimulated",
+        "type": "bool"
       }
     ],
     "stateMutability": "nonpayable",
@@ -40,6 +45,28 @@ export const nodeRegistryAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "operator",
+        "type": "address"
+      }
+    ],
+    "name": "BindingAlreadyApproved",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "operator",
+        "type": "address"
+      }
+    ],
+    "name": "BindingMismatch",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "root",
         "type": "uint256"
@@ -51,7 +78,7 @@ export const nodeRegistryAbi = [
   {
     "inputs": [
       {
-        "internalType": "enum NodeRegistry.AttestationType",
+        "internalType": "enum INodeRegistry.AttestationType",
         "name": "attestationType",
         "type": "uint8"
       },
@@ -97,6 +124,22 @@ export const nodeRegistryAbi = [
         "internalType": "address",
         "name": "operator",
         "type": "address"
+      },
+      {
+        "internalType": "bool",
+        "name": "frozen",
+        "type": "bool"
+      }
+    ],
+    "name": "NodeFreezeUnchanged",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "operator",
+        "type": "address"
       }
     ],
     "name": "NodeInactive",
@@ -130,6 +173,22 @@ export const nodeRegistryAbi = [
     "type": "error"
   },
   {
+    "inputs": [],
+    "name": "SimulatedAttestationDisabled",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "chainId",
+        "type": "uint256"
+      }
+    ],
+    "name": "SimulatedNotAllowedOnChain",
+    "type": "error"
+  },
+  {
     "inputs": [
       {
         "internalType": "uint256",
@@ -147,13 +206,61 @@ export const nodeRegistryAbi = [
   },
   {
     "inputs": [],
-    "name": "ZeroEnclaveSigner",
+    "name": "ZeroEnclaveKey",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "ZeroQuoteHash",
     "type": "error"
   },
   {
     "inputs": [],
     "name": "ZeroRecordCount",
     "type": "error"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "operator",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "enclaveKey",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "quoteHash",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "measurement",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "by",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "timestamp",
+        "type": "uint256"
+      }
+    ],
+    "name": "BindingApproved",
+    "type": "event"
   },
   {
     "anonymous": false,
@@ -221,9 +328,9 @@ export const nodeRegistryAbi = [
       },
       {
         "indexed": false,
-        "internalType": "uint128",
+        "internalType": "uint80",
         "name": "priceFloor",
-        "type": "uint128"
+        "type": "uint80"
       },
       {
         "indexed": false,
@@ -252,7 +359,7 @@ export const nodeRegistryAbi = [
     "inputs": [
       {
         "indexed": true,
-        "internalType": "enum NodeRegistry.AttestationType",
+        "internalType": "enum INodeRegistry.AttestationType",
         "name": "attestationType",
         "type": "uint8"
       },
@@ -319,14 +426,51 @@ export const nodeRegistryAbi = [
         "type": "address"
       },
       {
+        "indexed": false,
+        "internalType": "bool",
+        "name": "frozen",
+        "type": "bool"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "reasonHash",
+        "type": "bytes32"
+      },
+      {
         "indexed": true,
         "internalType": "address",
-        "name": "enclaveSigner",
+        "name": "by",
         "type": "address"
       },
       {
         "indexed": false,
-        "internalType": "enum NodeRegistry.AttestationType",
+        "internalType": "uint256",
+        "name": "timestamp",
+        "type": "uint256"
+      }
+    ],
+    "name": "NodeFrozenSet",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "operator",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "enclaveKey",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "enum INodeRegistry.AttestationType",
         "name": "attestationType",
         "type": "uint8"
       },
@@ -335,6 +479,18 @@ export const nodeRegistryAbi = [
         "internalType": "bytes32",
         "name": "measurement",
         "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "quoteHash",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "string",
+        "name": "quoteURI",
+        "type": "string"
       },
       {
         "indexed": false,
@@ -461,12 +617,77 @@ export const nodeRegistryAbi = [
   },
   {
     "inputs": [],
+    "name": "ENCLAVE_KEY_BINDING_TAG",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "SNARK_SCALAR_FIELD",
     "outputs": [
       {
         "internalType": "uint256",
         "name": "",
         "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "operator",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "enclaveKey",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "quoteHash",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "measurement",
+        "type": "bytes32"
+      }
+    ],
+    "name": "approveBinding",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "operator",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "enclaveKey",
+        "type": "address"
+      }
+    ],
+    "name": "bindingReportData",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
       }
     ],
     "stateMutability": "view",
@@ -493,9 +714,9 @@ export const nodeRegistryAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "uint128",
+        "internalType": "uint80",
         "name": "priceFloor",
-        "type": "uint128"
+        "type": "uint80"
       },
       {
         "internalType": "bool",
@@ -519,12 +740,17 @@ export const nodeRegistryAbi = [
         "type": "address"
       }
     ],
-    "name": "eligibleSigner",
+    "name": "eligibleBinding",
     "outputs": [
       {
         "internalType": "address",
-        "name": "",
+        "name": "enclaveKey",
         "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "quoteHash",
+        "type": "bytes32"
       }
     ],
     "stateMutability": "view",
@@ -548,19 +774,19 @@ export const nodeRegistryAbi = [
             "type": "address"
           },
           {
-            "internalType": "uint64",
-            "name": "recordCount",
-            "type": "uint64"
-          },
-          {
             "internalType": "bool",
             "name": "active",
             "type": "bool"
           },
           {
-            "internalType": "uint128",
+            "internalType": "uint80",
             "name": "priceFloor",
-            "type": "uint128"
+            "type": "uint80"
+          },
+          {
+            "internalType": "uint64",
+            "name": "recordCount",
+            "type": "uint64"
           },
           {
             "internalType": "uint256",
@@ -571,14 +797,9 @@ export const nodeRegistryAbi = [
             "internalType": "bytes32",
             "name": "schemaHash",
             "type": "bytes32"
-          },
-          {
-            "internalType": "string",
-            "name": "profileURI",
-            "type": "string"
           }
         ],
-        "internalType": "struct NodeRegistry.Dataset",
+        "internalType": "struct INodeRegistry.Dataset",
         "name": "",
         "type": "tuple"
       }
@@ -600,11 +821,11 @@ export const nodeRegistryAbi = [
         "components": [
           {
             "internalType": "address",
-            "name": "enclaveSigner",
+            "name": "enclaveKey",
             "type": "address"
           },
           {
-            "internalType": "enum NodeRegistry.AttestationType",
+            "internalType": "enum INodeRegistry.AttestationType",
             "name": "attestationType",
             "type": "uint8"
           },
@@ -619,17 +840,27 @@ export const nodeRegistryAbi = [
             "type": "bool"
           },
           {
+            "internalType": "bool",
+            "name": "frozen",
+            "type": "bool"
+          },
+          {
+            "internalType": "bool",
+            "name": "bindingApproved",
+            "type": "bool"
+          },
+          {
             "internalType": "bytes32",
             "name": "measurement",
             "type": "bytes32"
           },
           {
-            "internalType": "string",
-            "name": "metadataURI",
-            "type": "string"
+            "internalType": "bytes32",
+            "name": "quoteHash",
+            "type": "bytes32"
           }
         ],
-        "internalType": "struct NodeRegistry.Node",
+        "internalType": "struct INodeRegistry.Node",
         "name": "",
         "type": "tuple"
       }
@@ -701,7 +932,7 @@ export const nodeRegistryAbi = [
   {
     "inputs": [
       {
-        "internalType": "enum NodeRegistry.AttestationType",
+        "internalType": "enum INodeRegistry.AttestationType",
         "name": "attestationType",
         "type": "uint8"
       },
@@ -731,6 +962,25 @@ export const nodeRegistryAbi = [
       }
     ],
     "name": "isNodeEligible",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "operator",
+        "type": "address"
+      }
+    ],
+    "name": "isNodeFrozen",
     "outputs": [
       {
         "internalType": "bool",
@@ -772,9 +1022,9 @@ export const nodeRegistryAbi = [
         "type": "bytes32"
       },
       {
-        "internalType": "uint128",
+        "internalType": "uint80",
         "name": "priceFloor",
-        "type": "uint128"
+        "type": "uint80"
       },
       {
         "internalType": "string",
@@ -797,11 +1047,11 @@ export const nodeRegistryAbi = [
     "inputs": [
       {
         "internalType": "address",
-        "name": "enclaveSigner",
+        "name": "enclaveKey",
         "type": "address"
       },
       {
-        "internalType": "enum NodeRegistry.AttestationType",
+        "internalType": "enum INodeRegistry.AttestationType",
         "name": "attestationType",
         "type": "uint8"
       },
@@ -809,6 +1059,16 @@ export const nodeRegistryAbi = [
         "internalType": "bytes32",
         "name": "measurement",
         "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "quoteHash",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "string",
+        "name": "quoteURI",
+        "type": "string"
       },
       {
         "internalType": "string",
@@ -878,7 +1138,7 @@ export const nodeRegistryAbi = [
   {
     "inputs": [
       {
-        "internalType": "enum NodeRegistry.AttestationType",
+        "internalType": "enum INodeRegistry.AttestationType",
         "name": "attestationType",
         "type": "uint8"
       },
@@ -914,6 +1174,42 @@ export const nodeRegistryAbi = [
     "name": "setNodeActive",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "operator",
+        "type": "address"
+      },
+      {
+        "internalType": "bool",
+        "name": "frozen",
+        "type": "bool"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "reasonHash",
+        "type": "bytes32"
+      }
+    ],
+    "name": "setNodeFrozen",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "simulatedAllowed",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -958,9 +1254,9 @@ export const nodeRegistryAbi = [
         "type": "bytes32"
       },
       {
-        "internalType": "uint128",
+        "internalType": "uint80",
         "name": "priceFloor",
-        "type": "uint128"
+        "type": "uint80"
       },
       {
         "internalType": "string",
@@ -977,11 +1273,11 @@ export const nodeRegistryAbi = [
     "inputs": [
       {
         "internalType": "address",
-        "name": "enclaveSigner",
+        "name": "enclaveKey",
         "type": "address"
       },
       {
-        "internalType": "enum NodeRegistry.AttestationType",
+        "internalType": "enum INodeRegistry.AttestationType",
         "name": "attestationType",
         "type": "uint8"
       },
@@ -989,6 +1285,16 @@ export const nodeRegistryAbi = [
         "internalType": "bytes32",
         "name": "measurement",
         "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "quoteHash",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "string",
+        "name": "quoteURI",
+        "type": "string"
       },
       {
         "internalType": "string",
