@@ -15,6 +15,10 @@ import {JobCodec} from "./libraries/JobCodec.sol";
 /// @title JobRegistry
 /// @notice The job state machine (see IJobRegistry for the lifecycle, the lean storage layout, the
 /// settlement ordering and the freeze rule).
+/// @dev Reentrancy: only createJob/createJobWithPermit reach untrusted code (the token, through the
+/// vault) and carry the guard. Every other entry point calls only the immutable verifier and node
+/// registry (views) and `vault.release`, which credits balances without any external call, after
+/// the job's status has been written.
 contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTransient, EIP712 {
     /// @notice Role allowed to pause and unpause job creation (funding) and acceptance.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
@@ -109,7 +113,7 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
     }
 
     /// @inheritdoc IJobRegistry
-    function cancelJob(uint256 jobId, JobTerms calldata terms) external nonReentrant {
+    function cancelJob(uint256 jobId, JobTerms calldata terms) external {
         (JobStatus status, uint256 commitment) = _load(jobId, terms);
         if (status != JobStatus.Created) revert InvalidStatus(jobId, status);
         if (msg.sender != terms.researcher) revert NotResearcher(jobId, msg.sender);
@@ -119,7 +123,7 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
     }
 
     /// @inheritdoc IJobRegistry
-    function exitIdleJob(uint256 jobId, JobTerms calldata terms) external nonReentrant {
+    function exitIdleJob(uint256 jobId, JobTerms calldata terms) external {
         (JobStatus status, uint256 commitment) = _load(jobId, terms);
         if (status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
         if (msg.sender != terms.researcher) revert NotResearcher(jobId, msg.sender);
@@ -158,7 +162,7 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
     }
 
     /// @inheritdoc IJobRegistry
-    function rejectJob(uint256 jobId, JobTerms calldata terms, uint8 reasonCode) external nonReentrant {
+    function rejectJob(uint256 jobId, JobTerms calldata terms, uint8 reasonCode) external {
         (JobStatus status, uint256 commitment) = _load(jobId, terms);
         if (status != JobStatus.Created && status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
         if (msg.sender != terms.node) revert NotJobNode(jobId, msg.sender);
@@ -169,7 +173,6 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
     }
 
     /// @inheritdoc IJobRegistry
-    /// @dev No reentrancy guard: its only external call is a staticcall to the immutable verifier.
     function submitBatch(uint256 jobId, JobTerms calldata terms, Batch calldata batch) external {
         (JobStatus status,) = _load(jobId, terms);
         if (status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
@@ -194,7 +197,7 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
     }
 
     /// @inheritdoc IJobRegistry
-    function settleJob(uint256 jobId, JobTerms calldata terms, bytes32 receiptHash) external nonReentrant {
+    function settleJob(uint256 jobId, JobTerms calldata terms, bytes32 receiptHash) external {
         (JobStatus status, uint256 commitment) = _load(jobId, terms);
         if (status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
         if (msg.sender != terms.node) revert NotJobNode(jobId, msg.sender);
@@ -209,7 +212,7 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
     // ------------------------------------------------------------------ anyone
 
     /// @inheritdoc IJobRegistry
-    function expireJob(uint256 jobId, JobTerms calldata terms) external nonReentrant {
+    function expireJob(uint256 jobId, JobTerms calldata terms) external {
         (JobStatus status, uint256 commitment) = _load(jobId, terms);
         if (status != JobStatus.Created && status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
         bool delivered = status == JobStatus.Accepted && terms.provenCount != 0;

@@ -82,7 +82,8 @@ async function lifecycle(who: any) {
   const accepted = Number((await acceptJob(s, jobId)).gasUsed);
   const { ws, proofs } = await proveJob(s, jobId, cohort, 1);
   const batch = await toBatch(s, proofs[0]!, jobId);
-  verifyGas = Number(await s.verifier.verifyProof.estimateGas(batch.pA, batch.pB, batch.pC, await s.registry.publicSignals(jobId, s.terms.get(jobId)!, batch.chunkIndex, batch.result, batch.usage)));
+  const signals = [...(await s.registry.publicSignals(jobId, s.terms.get(jobId)!, batch.chunkIndex, batch.result, batch.usage))];
+  verifyGas = Number(await s.verifier.verifyProof.estimateGas(batch.pA, batch.pB, batch.pC, signals));
   const submitRc = await submitBatch(s, jobId, batch);
   const submit = { gas: Number(submitRc.gasUsed) };
   const settle = await gas(s.registry.connect(s.node).settleJob(jobId, s.terms.get(jobId)!, ethers.id("receipt")));
