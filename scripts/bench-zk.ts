@@ -15,7 +15,6 @@
  *  - gas: RecordCountVerifier.verifyProof and a full JobRegistry.submitBatch (verify + accumulate).
  * Writes reports/bench/zk.json.
  */
-import type { Address } from "viem";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join, relative } from "node:path";
@@ -32,14 +31,12 @@ import {
   Prover,
   type ProverArtifacts,
   buildDataset,
-  computeJobBinding,
   decodeWord,
   encodeCohortParams,
   getPoseidon,
   isEligible,
   packParams,
   planBatches,
-  proveBatch,
   recordsPerChunk,
   releaseSnarkjsThreads,
   toSolidityProof,
@@ -47,7 +44,7 @@ import {
 import { loadVerifiedArtifacts, readArtifactManifest } from "@rapha/sdk/artifacts";
 import { artifactPaths } from "@rapha/sdk/node";
 import { syntheticRecords } from "../sdk/test/helpers.js";
-import { createAcceptedJob, deployProofStack, toBatch } from "./circuits-chain.js";
+import { createAcceptedJob, deployProofStack, proveJob, submitBatch, toBatch } from "../test/contracts/proofStack.js";
 import { BEACON_ITER_EXP, DEV_PTAU, DEV_PTAU_BEACON, ROOT, compile, devPhase2, log, snarkjs, timed } from "./circuits-lib.js";
 
 const RUNS = Number(process.env.BENCH_ZK_RUNS ?? 5);
@@ -231,14 +228,13 @@ if (process.env.BENCH_ZK_MID === "1" || (!prod && existsSync(midPtau))) {
 
 // 4. gas with the real verifier and JobRegistry
 const { ethers } = await network.create();
-const stack = await deployProofStack(ethers, ds.root, 900);
+// the contract tests' real-proof stack (contracts v2: approved enclave binding, terms tracked from events)
+const stack = await deployProofStack(ethers);
 const jobId = await createAcceptedJob(stack, cohort);
-const binding = computeJobBinding(stack.chainId, (await stack.registry.getAddress()) as Address, jobId, stack.node.address as Address);
-const [w0] = planBatches(P, ds, { usedIds: used }, { cohort, jobBinding: binding });
-const bp = await proveBatch(w0!, devArt);
+const bp = (await proveJob(stack, jobId, cohort, 1)).proofs[0]!;
 const sp = toSolidityProof(bp);
 const verifyGas = Number(await stack.verifier.verifyProof.estimateGas(sp.pA, sp.pB, sp.pC, sp.pubSignals));
-const rc = await (await stack.registry.connect(stack.node).submitBatch(jobId, await toBatch(stack, bp, jobId))).wait();
+const rc = await submitBatch(stack, jobId, await toBatch(stack, bp, jobId));
 const submitBatchGas = Number(rc.gasUsed);
 
 const n = recordsPerChunk(DEV_INSTANCE);
