@@ -7,7 +7,7 @@ export { loadDatasetSchema, parseDatasetSchema, schemaHash, type DatasetSchema }
 export { scanBundle, DEFAULT_CAPS, type ScanReport, type ScanCaps } from "./scan/scanner.js";
 export { PolicyEngine } from "./policy/engine.js";
 export { DEFAULT_POLICY } from "./policy/templates.js";
-export { SimulatedAttestationProvider, attestationHash, type AttestationProvider, type Attestation } from "./attest/provider.js";
+export { SimulatedAttestationProvider, type AttestationProvider } from "./attest/provider.js";
 export { runTraining, countDataset, OutputPolicyError } from "./train/run.js";
 export { planSandbox, SandboxUnavailableError } from "./train/sandbox.js";
 export { checkOutputs } from "./train/output-check.js";

@@ -1,7 +1,7 @@
 // Attestation. These machines have no SGX/TDX, so the shipped provider is a SIMULATION:
 // a software "quote" = the enclave key's signature over (measurement, reportData), where the
 // measurement is the hash of the training runtime's files. It proves nothing about hardware and
-// says so in every attestation it emits (simulated: true, type SIMULATED = 0 on chain).
+// says so: its evidence is type SIMULATED (0 on chain), refused by every chain but local ones.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,26 +9,12 @@ import { keccak256, toBytes, encodeAbiParameters, type Hex, type Address } from 
 import type { Evidence } from "./evidence.js";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { AttestationType, USAGE_ATTESTATION_DOMAIN, USAGE_ATTESTATION_TYPES } from "../../../sdk/src/abi/index.js";
-import { canonicalJson } from "../../../sdk/src/model/bundle.js";
-
-export interface Attestation {
-  type: keyof typeof AttestationType;
-  simulated: boolean;
-  notice?: string;
-  measurement: Hex;
-  enclaveSigner: Address;
-  reportData: Hex;
-  quote: Hex;
-  issuedAt: number;
-}
 
 export interface AttestationProvider {
   readonly type: keyof typeof AttestationType;
   readonly typeId: number;
   measurement(): Hex;
   enclaveSigner(): Address;
-  /** quote binding reportData (e.g. keccak of jobId, bundle digest, dataset root) */
-  attest(reportData: Hex): Promise<Attestation>;
   /** Registration evidence: a quote whose report_data[0:32] is `reportData` (sdk enclaveKeyReportData). */
   evidence(reportData: Hex): Promise<Evidence>;
   /** EIP-712 UsageAttestation(jobId, chunkIndex, usage) by the enclave key (docs/PROTOCOL.md) */
@@ -96,20 +82,6 @@ export class SimulatedAttestationProvider implements AttestationProvider {
   enclaveSigner(): Address {
     return this.account.address;
   }
-  async attest(reportData: Hex): Promise<Attestation> {
-    const digest = keccak256(encodeAbiParameters([{ type: "string" }, { type: "bytes32" }, { type: "bytes32" }], ["RAPHA-SIMULATED-QUOTE-v1", this.m, reportData]));
-    const quote = await this.account.signMessage({ message: { raw: digest } });
-    return {
-      type: "SIMULATED",
-      simulated: true,
-      notice: "SIMULATED attestation: software key, no TEE hardware. Not evidence of isolation from the host operator.",
-      measurement: this.m,
-      enclaveSigner: this.account.address,
-      reportData,
-      quote,
-      issuedAt: Math.floor(Date.now() / 1000),
-    };
-  }
   /** SIMULATED registration quote: the enclave key signs (measurement, reportData) itself — no hardware vouches for it. */
   async evidence(reportData: Hex): Promise<Evidence> {
     const signature = await this.account.signMessage({ message: { raw: simulatedQuoteDigest(this.m, reportData) } });
@@ -125,6 +97,3 @@ export class SimulatedAttestationProvider implements AttestationProvider {
   }
 }
 
-export function attestationHash(a: Attestation): Hex {
-  return keccak256(toBytes(canonicalJson(a)));
-}
