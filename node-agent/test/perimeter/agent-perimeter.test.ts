@@ -15,7 +15,7 @@ import { Agent } from "../../src/agent.js";
 import { makeLogger } from "../../src/log.js";
 import { REASON } from "../../src/reasons.js";
 import { JobStatus, jobRegistryAbi } from "../../../sdk/src/abi/index.js";
-import { startChain, allowMeasurement, fundResearcher, writeBundle, createJob, events, KEYS, type Chain } from "../chain-harness.js";
+import { startChain, allowMeasurement, approveNode, fundResearcher, writeBundle, createJob, events, KEYS, type Chain } from "../chain-harness.js";
 import { createJobAt } from "../faults/fault-harness.js";
 import { makeDataset } from "../helpers.js";
 
@@ -50,7 +50,7 @@ describe("agent perimeter (Hardhat node): chain-chosen URIs, result keys, no stu
     );
     agent = Agent.open(home, { log: makeLogger("debug", new Writable({ write: (c, _e, cb) => (logs.push(c.toString()), cb()) })) });
     await allowMeasurement(chain, agent.attest.measurement());
-    await agent.registerNode("ipfs://hospital");
+    await approveNode(chain, agent.account.address, (await agent.registerNode("ipfs://hospital")).quoteURI);
     datasetId = BigInt((await agent.addDataset({ dir: ds.dir, schemaPath: ds.schemaPath, priceFloor: 500n, profileURI: "ipfs://p" })).datasetId);
     await fundResearcher(chain, 10_000n * 10n ** 6n);
     internal = createServer((_q, r) => (internalHits++, r.end("internal admin")));
@@ -109,8 +109,8 @@ describe("agent perimeter (Hardhat node): chain-chosen URIs, result keys, no stu
     await until(() => ["settled", "rejected", "failed", "gone"].includes(stage(job.jobId) ?? ""), "end of job");
     expect(stage(job.jobId)).to.equal("rejected");
     expect((await events(chain, "BatchProven", job.jobId)).length).to.be.greaterThan(0); // proofs were on chain
-    const st = (await chain.client.readContract({ address: chain.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "getJob", args: [job.jobId] })) as unknown as { status: number };
-    expect(st.status).to.equal(JobStatus.Rejected);
+    const [status] = await chain.client.readContract({ address: chain.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "getJob", args: [job.jobId] });
+    expect(status).to.equal(JobStatus.Rejected);
     const ev = (await events(chain, "JobRejected", job.jobId))[0]!;
     expect(ev.args.reasonCode).to.equal(REASON.OUTPUT_POLICY);
     expect(ev.args.refund).to.equal((await events(chain, "JobCreated", job.jobId))[0]!.args.escrow);
