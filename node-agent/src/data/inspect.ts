@@ -9,21 +9,25 @@ import { readSource, type SourceFormat } from "./source.js";
 import type { PublicConsentModel } from "./consent/model.js";
 import type { OmopOptions } from "./omop/reader.js";
 
-export interface InspectReport {
-  format: SourceFormat;
+/** The keys every dataset report has, whatever the source (EHR here, imaging in src/imaging/inspect.ts). */
+export interface DatasetSummary {
   records: number;
   consented: number;
   deceased: number;
   sex: { female: number; male: number; other: number };
   age: { min: number; median: number; max: number } | null;
-  /** category key (sdk cohort.ts) → patients */
+  /** the cohort's condition bits: category key (sdk cohort.ts) → patients; for imaging, modality bits */
   conditions: Record<string, number>;
-  /** observation key (sdk cohort.ts) → patients with a value */
+  /** the cohort's observation bits: key (sdk cohort.ts) → patients with a value; for imaging, body regions */
   observations: Record<string, number>;
   unmappedCodes: Array<{ system: string; code: string; count: number }>;
   problems: Problem[];
   problemCounts: { errors: number; warnings: number; listed: number };
   consentModel: PublicConsentModel;
+}
+
+export interface InspectReport extends DatasetSummary {
+  format: SourceFormat;
   valueSet: { id: string; version: string; extension?: string };
   skippedResourceTypes: Array<{ type: string; files: string[] }>;
   excluded: { deceased: number; invalid: number; duplicates: number; orphanResources: number; conditionsByStatus: number; valuesRefused: number };

@@ -1,29 +1,20 @@
 // `dataset inspect` for an imaging export: the EHR report's keys (records, consented, deceased, sex,
 // age, conditions, observations, unmappedCodes, problems, consentModel) plus studies, series and
 // modalities. Counts and codes only: no identifier, UID, name or date appears in it.
-import type { Problem, ProblemLog } from "../data/problems.js";
+import type { ProblemLog } from "../data/problems.js";
+import type { DatasetSummary } from "../data/inspect.js";
 import type { PublicConsentModel } from "../data/consent/model.js";
 import type { ImagingExport } from "./export.js";
 import type { ImagingRecordSet } from "./records.js";
 import { IMAGING_MODALITY_BITS, IMAGING_REGION_BITS, modalityMask, regionMask } from "./features.js";
 
-export interface ImagingInspectReport {
+/**
+ * `deceased` is always 0 (DICOM headers carry no death record); `conditions` are modality bits and
+ * `observations` body-region bits (features.ts); `unmappedCodes` are modality or body-part codes that
+ * map to no specific bit.
+ */
+export interface ImagingInspectReport extends DatasetSummary {
   format: "dicom";
-  records: number;
-  consented: number;
-  /** DICOM headers carry no death record: always 0 (the EHR export is where deceased patients are known) */
-  deceased: number;
-  sex: { female: number; male: number; other: number };
-  age: { min: number; median: number; max: number } | null;
-  /** modality bit key → records (conditions byte, features.ts) */
-  conditions: Record<string, number>;
-  /** body-region bit key → records (observations nibble) */
-  observations: Record<string, number>;
-  /** modality or body-part codes that map to no specific bit */
-  unmappedCodes: Array<{ system: string; code: string; count: number }>;
-  problems: Problem[];
-  problemCounts: { errors: number; warnings: number; listed: number };
-  consentModel: PublicConsentModel;
   studies: number;
   series: number;
   /** DICOM modality code → series */
