@@ -13,7 +13,8 @@ import { GraphBuilder, valueInfo, encodeModel, type ValueInfo } from "./graph.js
 
 // Families are a discriminated union on `kind` so a new family (e.g. the imaging CNN) is one more
 // member; every object is strict: an unknown key is refused, never ignored.
-const OptimizerSchema = z.strictObject({
+/** Optimiser of every family (SGD or Adam); shared with the CNN family (cnn.ts). */
+export const OptimizerSchema = z.strictObject({
   type: z.enum(["sgd", "adam"]),
   lr: z.number().positive().max(10),
   beta1: z.number().min(0).max(0.9999).default(0.9),
@@ -72,14 +73,12 @@ export function declare(spec: ModelSpecParsed): { params: TensorDecl[]; state: T
     params.push({ name: `W${l}`, shape: [sizes[l]!, sizes[l + 1]!] });
     params.push({ name: `b${l}`, shape: [sizes[l + 1]!] });
   }
-  const state: TensorDecl[] =
-    spec.optimizer.type === "adam"
-      ? params.flatMap((p) => [
-          { name: `${p.name}_m`, shape: p.shape },
-          { name: `${p.name}_v`, shape: p.shape },
-        ])
-      : [];
-  return { params, state };
+  return { params, state: optimizerState(params, spec.optimizer.type) };
+}
+
+/** Optimiser state tensors, in bundle order: Adam keeps first and second moments per parameter. */
+export function optimizerState(params: TensorDecl[], optimizer: "sgd" | "adam"): TensorDecl[] {
+  return optimizer === "adam" ? params.flatMap((p) => [{ name: `${p.name}_m`, shape: p.shape }, { name: `${p.name}_v`, shape: p.shape }]) : [];
 }
 
 export function initParams(spec: ModelSpecParsed, params: TensorDecl[]): Record<string, Float32Array> {

@@ -12,20 +12,12 @@
 // names (exact even where a window holds equal values). Nothing per-record is ever a training output.
 import { z } from "zod";
 import { GraphBuilder, valueInfo, encodeModel, type ValueInfo } from "./graph.js";
-import { mulberry32, type TensorDecl } from "./builder.js";
+import { mulberry32, optimizerState, OptimizerSchema, type TensorDecl } from "./builder.js";
 
 /** Operators the CNN graphs use beyond the MLP's (for the built-model guard's allowlist). */
 export const CNN_OPERATORS: readonly string[] = [
   "Conv", "ConvTranspose", "MaxPool", "Flatten", "ScatterElements", "ConstantOfShape", "Equal", "ReduceMean",
 ];
-
-const OptimizerSchema = z.strictObject({
-  type: z.enum(["sgd", "adam"]),
-  lr: z.number().positive().max(10),
-  beta1: z.number().min(0).max(0.9999).default(0.9),
-  beta2: z.number().min(0).max(0.99999).default(0.999),
-  eps: z.number().positive().max(1).default(1e-8),
-});
 
 /** Every convolution is 3×3 with "same" padding, followed by ReLU and a 2×2 stride-2 max-pool. */
 export const CnnSpecSchema = z
@@ -91,14 +83,7 @@ export function declareCnn(spec: CnnSpecParsed): { params: TensorDecl[]; state: 
   for (let l = 0; l < sizes.length - 1; l++) {
     params.push({ name: `W${l}`, shape: [sizes[l]!, sizes[l + 1]!] }, { name: `b${l}`, shape: [sizes[l + 1]!] });
   }
-  const state =
-    spec.optimizer.type === "adam"
-      ? params.flatMap((p) => [
-          { name: `${p.name}_m`, shape: p.shape },
-          { name: `${p.name}_v`, shape: p.shape },
-        ])
-      : [];
-  return { params, state };
+  return { params, state: optimizerState(params, spec.optimizer.type) };
 }
 
 /** He-uniform weights (fan-in = inputs per output unit), zero biases; deterministic in spec.seed. */
