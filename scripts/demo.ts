@@ -1,4 +1,4 @@
-// npm run demo [-- --headless] [--patients 250] [--timeout 600] [--dir <work dir>]
+// npm run demo [-- --headless [--timeout 600]] [--patients 250] [--dir <work dir>]
 //
 // One command, the whole product on this machine:
 //   hardhat node (127.0.0.1:8545) → Ignition deploy (deploy/modules/RaphaLocal.ts) → USDC minted to the
@@ -54,9 +54,17 @@ process.on("SIGTERM", () => void shutdown(143, "SIGTERM"));
 process.on("exit", killAllSync);
 
 async function main() {
-  const timeoutMs = Number(args.timeout) * 1000;
-  const globalTimer = setTimeout(() => { console.error(`[demo] FAILED: no result after ${args.timeout} s`); void shutdown(1); }, timeoutMs + 120_000);
-  globalTimer.unref();
+  const timeoutSec = Number(args.timeout);
+  if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) {
+    console.error(`[demo] --timeout expects a positive number of seconds (got "${args.timeout}")`);
+    process.exit(2);
+  }
+  const timeoutMs = timeoutSec * 1000;
+  // only a headless run has an end to wait for; the interactive stack runs until Ctrl-C
+  if (args.headless) {
+    const globalTimer = setTimeout(() => { console.error(`[demo] FAILED: no result after ${args.timeout} s`); void shutdown(1); }, timeoutMs + 120_000);
+    globalTimer.unref();
+  }
   const work = args.dir ? resolve(args.dir) : mkdtempSync(join(tmpdir(), "rapha-demo-"));
   mkdirSync(work, { recursive: true });
   const logs = join(work, "logs");
