@@ -145,6 +145,10 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
     // the decrypted weights and curve too: the researcher sees those
     const haystack = [logs.join(""), JSON.stringify(receipt), resBody, txInputs.join(""), chainEvents.join(""), api.join("\n"), readFileSync(join(home, "jobs", job.jobId.toString(), "train", "metrics.json"), "utf8"), Buffer.from(weights).toString("latin1"), JSON.stringify(curve)].join("\n");
     for (const c of CANARY_STRINGS) for (const t of transforms(c)) expect(haystack.includes(t), `canary leaked: ${c}`).to.equal(false);
+    // the node's keys and the hospital secret, in every usual spelling, are nowhere either
+    for (const k of [agent.home.operatorKey(), agent.home.enclaveKey(), agent.home.hospitalSecret()]) {
+      for (const t of [k.slice(2), k.slice(2).toUpperCase(), BigInt(k).toString(), Buffer.from(k.slice(2), "hex").toString("base64").replace(/=+$/, "")]) expect(haystack.includes(t), "key material leaked").to.equal(false);
+    }
     await agent.stop();
   });
 
