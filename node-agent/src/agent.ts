@@ -1,6 +1,7 @@
 // The hospital node agent: one pipeline per job, every stage persisted before the next starts:
 //   seen -> (admit) admitted -> (fetch & scan) scanned -> (attest) attested -> (accept tx) accepted
-//   -> (train, isolated) trained -> (prove) proven -> (submit batches) submitted -> (deliver) delivered
+//   -> (train, isolated) trained -> (prove, each batch on chain as soon as it is proven) proven
+//   -> (read the proven count on chain) submitted -> (deliver) delivered
 //   -> (settle tx) settled;  any denial -> rejecting -> (reject tx) rejected
 // Chain actions go through the TxManager with one idempotency key per action, so a crash at any
 // point resumes without a second transaction. Before acting, the agent re-reads the job on chain.
@@ -20,7 +21,7 @@ import { buildDataset } from "../../sdk/src/dataset.js";
 import { DEV_INSTANCE, PROD_INSTANCE } from "../../sdk/src/constants.js";
 import { computeJobBinding } from "../../sdk/src/binding.js";
 import { planBatches, type BatchWitness } from "../../sdk/src/witness.js";
-import { proveBatch } from "../../sdk/src/prove.js";
+import { Prover, type ProofTimings } from "@rapha/sdk/prove";
 import { toSolidityProof, type BatchProof } from "../../sdk/src/proof.js";
 import { artifactPaths } from "../../sdk/src/node.js";
 import { getPoseidon } from "../../sdk/src/poseidon.js";
@@ -71,8 +72,19 @@ export function isRpcUnavailable(e: unknown): boolean {
   return false;
 }
 
-/** Test hook: exit the process right after a stage is persisted (crash-resume tests). */
+/** Test hook: exit the process right after a stage is persisted, or after a batch is on chain ("batch") (crash-resume tests). */
 const CRASH_AFTER = process.env.RAPHA_CRASH_AFTER_STAGE;
+
+/** Another batch is started only if the time left is at least this many times the measured time per batch. */
+const BATCH_TIME_MARGIN = 1.5;
+
+/** A batch on chain, as the receipt cites it. */
+interface ProofRef {
+  chunkIndex: number;
+  txHash?: string;
+  usage: string;
+  result: string;
+}
 
 export class Agent {
   readonly db: StateDb;
@@ -283,19 +295,20 @@ export class Agent {
     }
   }
 
-  /** True once the chain's latest block is at or past the job's deadline (no batch can land any more). */
-  private async pastDeadline(j: JobRow): Promise<boolean> {
+  /** Seconds from the chain's latest block to the job's deadline (≤ 0: no batch can land any more). */
+  private async secondsToDeadline(j: JobRow): Promise<number> {
     const dl = Number((j.data as { deadline?: number }).deadline ?? 0);
-    if (!dl) return false;
+    if (!dl) return Infinity;
     const b = await this.client.getBlock({ blockTag: "latest" });
-    return Number(b.timestamp) >= dl;
+    return dl - Number(b.timestamp);
   }
 
   private async step(j: JobRow): Promise<void> {
     // chain time past the deadline before the batches are on chain: submitBatch would revert
     // (DeadlinePassed), so stop instead of training/proving/sending doomed transactions. The job stays
     // Accepted on chain until anyone calls expireJob, which pays what was proven and refunds the rest.
-    if (["accepted", "trained", "proven"].includes(j.stage) && (await this.pastDeadline(j))) {
+    // Once proving started, prove() checks the deadline before each batch and settles what is on chain.
+    if (j.stage === "accepted" && (await this.secondsToDeadline(j)) <= 0) {
       this.log.error({ jobId: j.job_id, stage: j.stage, deadline: (j.data as { deadline?: number }).deadline }, "deadline passed before the proofs were on chain: job stopped; anyone may call expireJob");
       return this.to(j.job_id, "gone", { why: "deadline passed before proofs were submitted" }, { error: "deadline passed" });
     }
@@ -519,7 +532,14 @@ export class Agent {
     });
   }
 
-  // ------------------------------------------------------------------ prove
+  // ------------------------------------------------------------------ prove, each batch on chain as soon as it is proven
+  /**
+   * Proves the job's batches in order and submits each one as soon as its proof exists, so the
+   * researcher sees progress on chain while proving goes on. Proof files and the batch's tx key
+   * persist per batch: after a crash it resumes at the first batch not yet on chain. Before each
+   * batch, if the chain's time left before the deadline is less than the measured time to prove and
+   * mine one batch, it stops there and goes on to delivery and settlement with what is on chain.
+   */
   private async prove(j: JobRow): Promise<void> {
     const d = j.data as Record<string, string>;
     const inst = this.home.config.prover.instance === "prod" ? PROD_INSTANCE : DEV_INSTANCE;
@@ -530,52 +550,70 @@ export class Agent {
     const transcript = JSON.parse(readFileSync(d.transcriptPath!, "utf8")) as { usedIds: number[] };
     const binding = computeJobBinding(this.home.config.chainId, this.registry, BigInt(j.job_id), this.account.address);
     const batches: BatchWitness[] = planBatches(poseidon, ds, { usedIds: transcript.usedIds }, { cohort: decodeCohortParams(BigInt(d.cohortParams!)), jobBinding: binding, startMinId: 0n });
-    const art = artifactPaths(inst);
-    const proofs: { chunkIndex: number; minId: string; proof: BatchProof }[] = [];
-    const dir = this.jobDir(j.job_id);
-    for (let i = 0; i < batches.length; i++) {
-      const b = batches[i]!;
-      const p = join(dir, `proof-${b.chunkIndex}.json`);
-      let proof: BatchProof;
-      if (existsSync(p)) proof = JSON.parse(readFileSync(p, "utf8"));
-      else {
-        proof = await proveBatch(b, art, undefined, { batch: i, batches: batches.length });
-        writeFileSync(p, JSON.stringify(proof));
-      }
-      this.log.info({ jobId: j.job_id, batch: i + 1, batches: batches.length, chunk: b.chunkIndex, count: b.count }, "batch proven");
-      proofs.push({ chunkIndex: b.chunkIndex, minId: b.minId.toString(), proof });
-    }
-    writeFileSync(join(dir, "proofs.json"), JSON.stringify(proofs));
-    this.to(j.job_id, "proven", { proofsPath: join(dir, "proofs.json"), batches: proofs.length });
-  }
-
-  // ------------------------------------------------------------------ submit batches (on chain)
-  private async submit(j: JobRow): Promise<void> {
-    const d = j.data as Record<string, string>;
-    const proofs = JSON.parse(readFileSync(d.proofsPath!, "utf8")) as { chunkIndex: number; minId: string; proof: BatchProof }[];
     // usage signatures come from the training child (the enclave), computed from what it fed to training
     const sigs = new Map((JSON.parse(readFileSync(d.usageSignaturesPath!, "utf8")) as { chunkIndex: number; usage: string; signature: Hex }[]).map((s) => [s.chunkIndex, s]));
-    if (sigs.size !== proofs.length) throw new Error("usage signatures do not cover exactly the proven batches");
-    const refs: { chunkIndex: number; txHash?: string; usage: string; result: string }[] = [];
-    for (const p of proofs) {
-      const sp = toSolidityProof(p.proof);
-      const key = `batch:${j.job_id}:${p.chunkIndex}`;
-      const cj = await this.readJob(j.job_id);
-      if (cj.status !== JobStatus.Accepted) return this.to(j.job_id, "gone", { why: `status ${cj.status}` });
-      let txHash = this.db.txByKey(key)?.hashes[0];
-      if (!this.db.txByKey(key) && cj.nextMinId > BigInt(p.minId)) {
-        // already on chain (e.g. submitted by a previous run whose row was lost): skip
-      } else {
-        const s = sigs.get(p.chunkIndex);
-        if (!s || BigInt(s.usage) !== sp.pubSignals[1]) throw new Error(`batch ${p.chunkIndex}: proof usage differs from what the training enclave signed`);
-        const sig = s.signature;
-        const rc = await this.txm.send(key, { to: this.registry, data: encodeSubmitBatch(BigInt(j.job_id), cj.terms, p.proof, sig) });
-        txHash = rc.transactionHash;
+    if (sigs.size !== batches.length || batches.some((b) => !sigs.has(b.chunkIndex))) throw new Error("usage signatures do not cover exactly the planned batches");
+    const dir = this.jobDir(j.job_id);
+    const refs: ProofRef[] = [];
+    // measured wall time to prove and mine one batch (persisted, so a resumed run still has an estimate)
+    let msPerBatch = Number((j.data as { msPerBatch?: number }).msPerBatch ?? 0);
+    let prover: Prover | undefined;
+    try {
+      for (let i = 0; i < batches.length; i++) {
+        const b = batches[i]!;
+        const key = `batch:${j.job_id}:${b.chunkIndex}`;
+        const cj = await this.readJob(j.job_id);
+        if (cj.status !== JobStatus.Accepted) return this.to(j.job_id, "gone", { why: `status ${cj.status}` });
+        // on chain already (this run's key, or a previous run whose row was lost): nothing to wait for
+        const onChain = this.db.txByKey(key) !== undefined || cj.nextMinId > b.minId;
+        if (!onChain) {
+          const left = await this.secondsToDeadline(j);
+          if (left <= 0 || (msPerBatch > 0 && left * 1000 < msPerBatch * BATCH_TIME_MARGIN)) {
+            this.log.warn({ jobId: j.job_id, onChain: refs.length, batches: batches.length, secondsLeft: left, secondsPerBatch: Math.round(msPerBatch / 1000) }, "deadline too close to prove and mine another batch: stopping with the batches on chain");
+            break;
+          }
+        }
+        const t0 = Date.now();
+        const p = join(dir, `proof-${b.chunkIndex}.json`);
+        let proof: BatchProof;
+        let timings: ProofTimings | undefined;
+        if (existsSync(p)) proof = JSON.parse(readFileSync(p, "utf8"));
+        else {
+          prover ??= await Prover.open(artifactPaths(inst));
+          ({ timings, ...proof } = await prover.prove(b, undefined, { batch: i, batches: batches.length }));
+          writeFileSync(p, JSON.stringify(proof));
+        }
+        const sp = toSolidityProof(proof);
+        let txHash = this.db.txByKey(key)?.hashes[0];
+        if (!onChain || this.db.txByKey(key)) {
+          const s = sigs.get(b.chunkIndex)!;
+          if (BigInt(s.usage) !== sp.pubSignals[1]) throw new Error(`batch ${b.chunkIndex}: proof usage differs from what the training enclave signed`);
+          txHash = (await this.txm.send(key, { to: this.registry, data: encodeSubmitBatch(BigInt(j.job_id), cj.terms, proof, s.signature) })).transactionHash;
+        }
+        if (!onChain) {
+          msPerBatch = Date.now() - t0;
+          this.db.advance(j.job_id, "trained", { msPerBatch });
+        }
+        refs.push({ chunkIndex: b.chunkIndex, txHash, usage: sp.pubSignals[1].toString(), result: sp.pubSignals[0].toString() });
+        this.log.info({ jobId: j.job_id, batch: i + 1, batches: batches.length, chunk: b.chunkIndex, count: b.count, ...timings }, "batch proven and on chain");
+        if (CRASH_AFTER === "batch" && !onChain) {
+          this.log.warn({ jobId: j.job_id, chunk: b.chunkIndex }, "RAPHA_CRASH_AFTER_STAGE=batch: exiting");
+          process.exit(75);
+        }
       }
-      refs.push({ chunkIndex: p.chunkIndex, txHash, usage: sp.pubSignals[1].toString(), result: sp.pubSignals[0].toString() });
+    } finally {
+      await prover?.close();
     }
+    // nothing could be put on chain in time: the job stays Accepted until anyone calls expireJob (full refund)
+    if (refs.length === 0) return this.to(j.job_id, "gone", { why: "deadline too close to prove a batch" }, { error: "deadline passed" });
+    this.to(j.job_id, "proven", { proofRefs: refs, batches: refs.length });
+  }
+
+  // ------------------------------------------------------------------ submitted: the chain's count of what was proven
+  private async submit(j: JobRow): Promise<void> {
     const cj = await this.readJob(j.job_id);
-    this.to(j.job_id, "submitted", { proofRefs: refs, provenCount: cj.provenCount.toString() });
+    if (cj.status !== JobStatus.Accepted) return this.to(j.job_id, "gone", { why: `status ${cj.status}` });
+    this.to(j.job_id, "submitted", { provenCount: cj.provenCount.toString() });
   }
 
   // ------------------------------------------------------------------ deliver

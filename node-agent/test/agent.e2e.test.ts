@@ -190,9 +190,10 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
           resolve(code ?? 0);
         });
       });
-    // crash right after persisting (not broadcasting) the accept tx, then after each later stage
+    // crash right after persisting (not broadcasting) the accept tx, then after each later stage and
+    // after the first batch is on chain (proving resumes at the next batch, none is proven twice)
     expect(await runOnce({ RAPHA_CRASH_AFTER_TX_PERSIST: "accept:" })).to.equal(75);
-    for (const stage of ["accepted", "trained", "proven", "submitted", "delivered"]) expect(await runOnce({ RAPHA_CRASH_AFTER_STAGE: stage }), stage).to.equal(75);
+    for (const stage of ["accepted", "trained", "batch", "proven", "submitted", "delivered"]) expect(await runOnce({ RAPHA_CRASH_AFTER_STAGE: stage }), stage).to.equal(75);
     await runOnce({});
     const db = new StateDb(join(home, "state.sqlite"));
     expect(db.job(id)!.stage).to.equal("settled");
