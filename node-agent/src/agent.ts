@@ -32,6 +32,7 @@ import { countDataset } from "./train/run.js";
 import { loadDatasetSchema } from "./data/schema.js";
 import { inspectDataset, type InspectReport } from "./data/inspect.js";
 import { AgentHttpServer } from "./deliver/server.js";
+import { Pool } from "./pool.js";
 import { makeLogger } from "./log.js";
 import { makeMetrics, type Metrics } from "./metrics.js";
 import { REASON } from "./reasons.js";
@@ -77,6 +78,9 @@ const STAGES: { [S in Stage]?: (ctx: StageContext, j: StageJob<S>) => Promise<St
   rejecting: reject,
 };
 
+/** Stages that run in the bounded pool (they use the cores fully); every other stage runs at once. */
+const HEAVY: ReadonlySet<Stage> = new Set(["accepted", "trained"]);
+
 export class Agent implements StageContext {
   readonly db: StateDb;
   readonly log: Logger;
@@ -88,7 +92,10 @@ export class Agent implements StageContext {
   readonly txm: TxManager;
   readonly watcher: Watcher;
   readonly policy: PolicyEngine;
+  readonly pool: Pool;
   server?: AgentHttpServer;
+  /** One run per job at a time: the jobs being advanced now. */
+  private readonly inFlight = new Map<string, Promise<void>>();
   private running = false;
   private loopDone?: Promise<void>;
 
@@ -111,6 +118,7 @@ export class Agent implements StageContext {
     this.txm.onSent = () => this.metrics.txSent.inc();
     this.watcher = new Watcher(this.db, this.client, { jobRegistry: c.contracts.jobRegistry as Address, node: this.account.address, confirmations: c.confirmations, maxRange: c.maxBlockRange, startBlock: c.startBlock, peers: c.rpcUrls.length > 1 ? c.rpcUrls.map((u) => createPublicClient({ chain: this.chain, transport: http(u, { timeout: 10_000, retryCount: 0 }), cacheTime: 0 }) as PublicClient) : undefined }, this.log);
     this.policy = PolicyEngine.fromFile(home.path(c.policyFile));
+    this.pool = new Pool(c.pool.size);
   }
 
   static open(dir: string, opts: { log?: Logger } = {}): Agent {
@@ -189,7 +197,8 @@ export class Agent implements StageContext {
     await this.txm.resumeAll();
     this.loopDone = (async () => {
       while (this.running) {
-        await this.tick().catch((e) => this.log.error({ err: shortError(e) }, "tick failed"));
+        // jobs advance in the background: the next poll admits new jobs while others train or prove
+        await this.tick({ wait: false }).catch((e) => this.log.error({ err: shortError(e) }, "tick failed"));
         if (this.running) await new Promise((r) => setTimeout(r, this.home.config.pollIntervalMs));
       }
     })();
@@ -198,6 +207,7 @@ export class Agent implements StageContext {
   async stop(): Promise<void> {
     this.running = false;
     await this.loopDone;
+    await Promise.allSettled([...this.inFlight.values()]);
     await this.server?.close();
     this.db.close();
   }
@@ -216,8 +226,12 @@ export class Agent implements StageContext {
     };
   }
 
-  /** One iteration: watch for new jobs, then advance every active job as far as it goes. */
-  async tick(): Promise<void> {
+  /**
+   * One iteration: watch for new jobs, then start advancing every active job not already being
+   * advanced, each independently (one job's failure or long stage never holds another). With
+   * `wait` (the default) it resolves once those runs end; the main loop does not wait.
+   */
+  async tick(opts: { wait?: boolean } = {}): Promise<void> {
     try {
       const r = await this.watcher.poll();
       this.metrics.chainHead.set(this.watcher.headSeen);
@@ -239,14 +253,40 @@ export class Agent implements StageContext {
     }
     const active = this.db.activeJobs();
     this.metrics.activeJobs.set(active.length);
-    for (const j of active) await this.run(j.job_id);
+    const started = active.filter((j) => !this.inFlight.has(j.job_id)).map((j) => {
+      const p = this.run(j.job_id)
+        .catch((e) => this.log.error({ jobId: j.job_id, err: shortError(e) }, "job run failed"))
+        .finally(() => this.inFlight.delete(j.job_id));
+      this.inFlight.set(j.job_id, p);
+      return p;
+    });
+    if (opts.wait !== false) await Promise.all(started);
   }
 
-  /** Advances one job through as many stages as possible. */
+  /**
+   * Advances one job through as many stages as possible; a heavy stage (training, proving) waits for
+   * a pool slot: with none free the run ends there and a later tick resumes it.
+   */
   async run(id: string): Promise<void> {
+    let release: (() => void) | undefined;
+    try {
+      await this.advance(id, (stage) => {
+        if (HEAVY.has(stage)) return (release ??= this.pool.tryAcquire()) !== undefined;
+        // past the heavy stages: free the slot for another job
+        release?.();
+        release = undefined;
+        return true;
+      });
+    } finally {
+      release?.();
+    }
+  }
+
+  private async advance(id: string, mayRun: (stage: Stage) => boolean): Promise<void> {
     for (let guard = 0; guard < 20; guard++) {
       const j = this.db.job(id);
       if (!j || ["settled", "rejected", "ignored", "gone", "failed"].includes(j.stage)) return;
+      if (!mayRun(j.stage)) return;
       const before = j.stage;
       try {
         await this.step(j);

@@ -1,6 +1,6 @@
 // End to end against a real Hardhat node, real SQLite, real onnxruntime, real Groth16 proofs (dev circuit).
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
@@ -145,6 +145,34 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
     // the decrypted weights and curve too: the researcher sees those
     const haystack = [logs.join(""), JSON.stringify(receipt), resBody, txInputs.join(""), chainEvents.join(""), api.join("\n"), readFileSync(join(home, "jobs", job.jobId.toString(), "train", "metrics.json"), "utf8"), Buffer.from(weights).toString("latin1"), JSON.stringify(curve)].join("\n");
     for (const c of CANARY_STRINGS) for (const t of transforms(c)) expect(haystack.includes(t), `canary leaked: ${c}`).to.equal(false);
+    await agent.stop();
+  });
+
+  it("jobs in parallel: while the training/proving pool is busy, new jobs are admitted and accepted (concurrent txs, correct nonces); they train and settle once a slot frees", async () => {
+    agent = Agent.open(home, { log: makeLogger("silent") });
+    await agent.start({ http: false });
+    // the pool's only slot (pool.size defaults to 1) is taken, as by a long job training or proving
+    const release = agent.pool.tryAcquire();
+    expect(release, "the pool is free after the happy path").to.not.equal(undefined);
+    const jobs = [
+      await createJob(chain, { datasetId, bundle: writeBundle({ ...MLP, epochs: 3 }), cohort: { ...ALL, ageMin: 60 }, price: 10_000n, maxRecords: 1000n }),
+      await createJob(chain, { datasetId, bundle: writeBundle({ ...MLP, epochs: 3 }), cohort: { ...ALL, ageMin: 70 }, price: 10_000n, maxRecords: 1000n }),
+    ];
+    const ids = jobs.map((j) => j.jobId.toString());
+    try {
+      await until(() => ids.every((id) => agent.db.job(id)?.stage === "accepted"), 120_000, "both jobs accepted while the pool is busy");
+      for (const j of jobs) expect(await events(chain, "JobAccepted", j.jobId)).to.have.length(1);
+      for (const id of ids) expect(existsSync(join(home, "jobs", id, "train")), "no training without a pool slot").to.equal(false);
+    } finally {
+      release!();
+    }
+    await until(() => ids.every((id) => agent.db.job(id)?.stage === "settled"), 240_000, "both jobs settled once the slot is free");
+    for (const j of jobs) expect(await events(chain, "JobSettled", j.jobId)).to.have.length(1);
+    // every transaction of these jobs mined (none reverted, none dropped for a reused nonce)
+    const txs = agent.db.txs().filter((t) => ids.includes(t.key.split(":")[1]!));
+    expect(txs.length).to.be.greaterThan(4);
+    for (const t of txs) expect((await chain.client.getTransactionReceipt({ hash: t.hashes[0] as Hex })).status, t.key).to.equal("success");
+    expect(new Set(txs.map((t) => t.nonce)).size, "one nonce per transaction").to.equal(txs.length);
     await agent.stop();
   });
 
