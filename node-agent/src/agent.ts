@@ -1,63 +1,56 @@
 // The hospital node agent: one pipeline per job, every stage persisted before the next starts:
 //   seen -> (admit) admitted -> (fetch & scan) scanned -> (attest) attested -> (accept tx) accepted
-//   -> (train, isolated) trained -> (prove) proven -> (submit batches) submitted -> (deliver) delivered
-//   -> (settle tx) settled;  any denial -> rejecting -> (reject tx) rejected
+//   -> (train, isolated) trained -> (prove, each batch on chain as soon as it is proven) proven
+//   -> (read the proven count on chain) submitted -> (deliver) delivered -> (settle tx) settled;
+//   any denial -> rejecting -> (reject tx) rejected
+// Each stage is a module under ./stages (typed input and output over a StageContext); the Agent
+// keeps the loop, the stage table and the classification of errors.
 // Chain actions go through the TxManager with one idempotency key per action, so a crash at any
 // point resumes without a second transaction. Before acting, the agent re-reads the job on chain.
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { createHash } from "node:crypto";
+import { join } from "node:path";
 import {
   createPublicClient, fallback, http, encodeFunctionData, keccak256, defineChain,
   type Address, type Hex, type PublicClient, type Chain,
 } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import type { Logger } from "pino";
-import { jobRegistryAbi, nodeRegistryAbi, raphaClearingVaultAbi, JobStatus } from "../../sdk/src/abi/index.js";
-import { decodeCohortParams } from "../../sdk/src/cohort.js";
-import { decodeWord } from "../../sdk/src/record.js";
-import { buildDataset } from "../../sdk/src/dataset.js";
-import { DEV_INSTANCE, PROD_INSTANCE } from "../../sdk/src/constants.js";
-import { computeJobBinding } from "../../sdk/src/binding.js";
-import { planBatches, type BatchWitness } from "../../sdk/src/witness.js";
-import { proveBatch } from "../../sdk/src/prove.js";
-import { toSolidityProof, type BatchProof } from "../../sdk/src/proof.js";
-import { artifactPaths } from "../../sdk/src/node.js";
-import { getPoseidon } from "../../sdk/src/poseidon.js";
-import { encryptResult, parseBundle, resultKeyProblem } from "../../sdk/src/model/index.js";
+import { nodeRegistryAbi, raphaClearingVaultAbi } from "@rapha/sdk/abi/index";
+import { readChainJob, type ChainJob } from "@rapha/sdk/calldata";
+import { enclaveKeyReportData } from "@rapha/sdk/binding";
 import { loadHome, type Home } from "./config.js";
 import { StateDb, type JobRow, type Stage } from "./state/db.js";
 import { TxManager, TxRevertedError } from "./chain/tx.js";
 import { Watcher } from "./chain/watcher.js";
 import { shortError } from "./chain/retry.js";
-import { fetchBundle, BundleFetchError, BundleRefused } from "./fetch/index.js";
+import { BundleFetchError } from "./fetch/index.js";
 import { PolicyEngine } from "./policy/engine.js";
-import { scanBundle } from "./scan/scanner.js";
 import { SimulatedAttestationProvider, type AttestationProvider } from "./attest/provider.js";
 import { verifyEvidence } from "./attest/verify.js";
 import { quoteHash } from "./attest/evidence.js";
-import { readChainJob, encodeSubmitBatch, type ChainJob } from "@rapha/sdk/calldata";
-import { enclaveKeyReportData } from "@rapha/sdk/binding";
-import { cohortHashOf, outputPolicyHashOf, RELEASED_OUTPUTS } from "@rapha/sdk/documents";
-import { resultAad } from "@rapha/sdk/result";
-import { runTraining, countDataset, OutputPolicyError } from "./train/run.js";
-import { planSandbox } from "./train/sandbox.js";
+import { countDataset } from "./train/run.js";
 import { loadDatasetSchema } from "./data/schema.js";
 import { inspectDataset, type InspectReport } from "./data/inspect.js";
 import { AgentHttpServer } from "./deliver/server.js";
-import { buildReceipt } from "./deliver/receipt.js";
+import { Pool } from "./pool.js";
 import { makeLogger } from "./log.js";
 import { makeMetrics, type Metrics } from "./metrics.js";
-import { REASON, type ReasonName } from "./reasons.js";
+import { REASON } from "./reasons.js";
+import { CRASH_AFTER, Reject, type StageContext, type StageJob, type StageResult } from "./stages/context.js";
+import type { DataAt, JobData } from "./stages/data.js";
+import { admit } from "./stages/admit.js";
+import { scan } from "./stages/scan.js";
+import { attest } from "./stages/attest.js";
+import { accept } from "./stages/accept.js";
+import { train } from "./stages/train.js";
+import { prove, secondsToDeadline } from "./stages/prove.js";
+import { submit } from "./stages/submit.js";
+import { deliver } from "./stages/deliver.js";
+import { settle } from "./stages/settle.js";
+import { reject } from "./stages/reject.js";
 
 /** A job as the agent reads it: state, spec (from JobCreated) and the terms the next call must pass. */
 export type { ChainJob };
-
-class Reject extends Error {
-  constructor(readonly reason: ReasonName, detail: string) {
-    super(`${reason}: ${detail}`);
-  }
-}
 
 export { BundleFetchError };
 
@@ -71,10 +64,24 @@ export function isRpcUnavailable(e: unknown): boolean {
   return false;
 }
 
-/** Test hook: exit the process right after a stage is persisted (crash-resume tests). */
-const CRASH_AFTER = process.env.RAPHA_CRASH_AFTER_STAGE;
+/** The stage table: what runs for a job at each stage (terminal stages have no entry). */
+const STAGES: { [S in Stage]?: (ctx: StageContext, j: StageJob<S>) => Promise<StageResult> } = {
+  seen: admit,
+  admitted: scan,
+  scanned: attest,
+  attested: accept,
+  accepted: train,
+  trained: prove,
+  proven: submit,
+  submitted: deliver,
+  delivered: settle,
+  rejecting: reject,
+};
 
-export class Agent {
+/** Stages that run in the bounded pool (they use the cores fully); every other stage runs at once. */
+const HEAVY: ReadonlySet<Stage> = new Set(["accepted", "trained"]);
+
+export class Agent implements StageContext {
   readonly db: StateDb;
   readonly log: Logger;
   readonly metrics: Metrics;
@@ -85,7 +92,10 @@ export class Agent {
   readonly txm: TxManager;
   readonly watcher: Watcher;
   readonly policy: PolicyEngine;
+  readonly pool: Pool;
   server?: AgentHttpServer;
+  /** One run per job at a time: the jobs being advanced now. */
+  private readonly inFlight = new Map<string, Promise<void>>();
   private running = false;
   private loopDone?: Promise<void>;
 
@@ -108,6 +118,7 @@ export class Agent {
     this.txm.onSent = () => this.metrics.txSent.inc();
     this.watcher = new Watcher(this.db, this.client, { jobRegistry: c.contracts.jobRegistry as Address, node: this.account.address, confirmations: c.confirmations, maxRange: c.maxBlockRange, startBlock: c.startBlock, peers: c.rpcUrls.length > 1 ? c.rpcUrls.map((u) => createPublicClient({ chain: this.chain, transport: http(u, { timeout: 10_000, retryCount: 0 }), cacheTime: 0 }) as PublicClient) : undefined }, this.log);
     this.policy = PolicyEngine.fromFile(home.path(c.policyFile));
+    this.pool = new Pool(c.pool.size);
   }
 
   static open(dir: string, opts: { log?: Logger } = {}): Agent {
@@ -118,7 +129,7 @@ export class Agent {
     return this.home.config.contracts.jobRegistry as Address;
   }
 
-  private jobDir(id: string): string {
+  jobDir(id: string): string {
     const d = this.home.path(join("jobs", id));
     mkdirSync(d, { recursive: true });
     return d;
@@ -147,7 +158,7 @@ export class Agent {
     }
   }
 
-  private to(id: string, stage: Stage, patch: Record<string, unknown> = {}, extra: { reason_code?: number; error?: string | null } = {}) {
+  private to(id: string, stage: Stage, patch: Partial<JobData> = {}, extra: { reason_code?: number; error?: string | null } = {}) {
     this.db.advance(id, stage, patch, extra);
     this.metrics.stageTransitions.inc({ stage });
     this.log.info({ jobId: id, stage }, "job stage");
@@ -186,7 +197,8 @@ export class Agent {
     await this.txm.resumeAll();
     this.loopDone = (async () => {
       while (this.running) {
-        await this.tick().catch((e) => this.log.error({ err: shortError(e) }, "tick failed"));
+        // jobs advance in the background: the next poll admits new jobs while others train or prove
+        await this.tick({ wait: false }).catch((e) => this.log.error({ err: shortError(e) }, "tick failed"));
         if (this.running) await new Promise((r) => setTimeout(r, this.home.config.pollIntervalMs));
       }
     })();
@@ -195,6 +207,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.running = false;
     await this.loopDone;
+    await Promise.allSettled([...this.inFlight.values()]);
     await this.server?.close();
     this.db.close();
   }
@@ -213,8 +226,12 @@ export class Agent {
     };
   }
 
-  /** One iteration: watch for new jobs, then advance every active job as far as it goes. */
-  async tick(): Promise<void> {
+  /**
+   * One iteration: watch for new jobs, then start advancing every active job not already being
+   * advanced, each independently (one job's failure or long stage never holds another). With
+   * `wait` (the default) it resolves once those runs end; the main loop does not wait.
+   */
+  async tick(opts: { wait?: boolean } = {}): Promise<void> {
     try {
       const r = await this.watcher.poll();
       this.metrics.chainHead.set(this.watcher.headSeen);
@@ -236,14 +253,40 @@ export class Agent {
     }
     const active = this.db.activeJobs();
     this.metrics.activeJobs.set(active.length);
-    for (const j of active) await this.run(j.job_id);
+    const started = active.filter((j) => !this.inFlight.has(j.job_id)).map((j) => {
+      const p = this.run(j.job_id)
+        .catch((e) => this.log.error({ jobId: j.job_id, err: shortError(e) }, "job run failed"))
+        .finally(() => this.inFlight.delete(j.job_id));
+      this.inFlight.set(j.job_id, p);
+      return p;
+    });
+    if (opts.wait !== false) await Promise.all(started);
   }
 
-  /** Advances one job through as many stages as possible. */
+  /**
+   * Advances one job through as many stages as possible; a heavy stage (training, proving) waits for
+   * a pool slot: with none free the run ends there and a later tick resumes it.
+   */
   async run(id: string): Promise<void> {
+    let release: (() => void) | undefined;
+    try {
+      await this.advance(id, (stage) => {
+        if (HEAVY.has(stage)) return (release ??= this.pool.tryAcquire()) !== undefined;
+        // past the heavy stages: free the slot for another job
+        release?.();
+        release = undefined;
+        return true;
+      });
+    } finally {
+      release?.();
+    }
+  }
+
+  private async advance(id: string, mayRun: (stage: Stage) => boolean): Promise<void> {
     for (let guard = 0; guard < 20; guard++) {
       const j = this.db.job(id);
       if (!j || ["settled", "rejected", "ignored", "gone", "failed"].includes(j.stage)) return;
+      if (!mayRun(j.stage)) return;
       const before = j.stage;
       try {
         await this.step(j);
@@ -283,388 +326,21 @@ export class Agent {
     }
   }
 
-  /** True once the chain's latest block is at or past the job's deadline (no batch can land any more). */
-  private async pastDeadline(j: JobRow): Promise<boolean> {
-    const dl = Number((j.data as { deadline?: number }).deadline ?? 0);
-    if (!dl) return false;
-    const b = await this.client.getBlock({ blockTag: "latest" });
-    return Number(b.timestamp) >= dl;
-  }
-
   private async step(j: JobRow): Promise<void> {
-    // chain time past the deadline before the batches are on chain: submitBatch would revert
-    // (DeadlinePassed), so stop instead of training/proving/sending doomed transactions. The job stays
-    // Accepted on chain until anyone calls expireJob, which pays what was proven and refunds the rest.
-    if (["accepted", "trained", "proven"].includes(j.stage) && (await this.pastDeadline(j))) {
-      this.log.error({ jobId: j.job_id, stage: j.stage, deadline: (j.data as { deadline?: number }).deadline }, "deadline passed before the proofs were on chain: job stopped; anyone may call expireJob");
+    // chain time past the deadline before training: submitBatch would revert (DeadlinePassed), so stop
+    // instead of training/proving/sending doomed transactions. The job stays Accepted on chain until
+    // anyone calls expireJob, which pays what was proven and refunds the rest. Once proving started,
+    // prove() checks the deadline before each batch and settles what is on chain.
+    const deadline = Number((j.data as JobData).deadline ?? 0);
+    if (j.stage === "accepted" && (await secondsToDeadline(this, deadline)) <= 0) {
+      this.log.error({ jobId: j.job_id, stage: j.stage, deadline }, "deadline passed before the proofs were on chain: job stopped; anyone may call expireJob");
       return this.to(j.job_id, "gone", { why: "deadline passed before proofs were submitted" }, { error: "deadline passed" });
     }
-    switch (j.stage) {
-      case "seen":
-        return this.admit(j);
-      case "admitted":
-        return this.fetchAndScan(j);
-      case "scanned":
-        return this.attestJob(j);
-      case "attested":
-        return this.accept(j);
-      case "accepted":
-        return this.train(j);
-      case "trained":
-        return this.prove(j);
-      case "proven":
-        return this.submit(j);
-      case "submitted":
-        return this.deliver(j);
-      case "delivered":
-        return this.settle(j);
-      case "rejecting":
-        return this.reject(j);
-      default:
-        return;
-    }
-  }
-
-  private localDataset(datasetId: string) {
-    return this.db.datasets().find((d) => d.dataset_id === datasetId && d.offered);
-  }
-
-  // ------------------------------------------------------------------ admit
-  private async admit(j: JobRow): Promise<void> {
-    const cj = await this.readJob(j.job_id);
-    if (cj.node.toLowerCase() !== this.account.address.toLowerCase()) return this.to(j.job_id, "ignored", { why: "not our node" });
-    if (cj.status !== JobStatus.Created) return this.to(j.job_id, "gone", { why: `status ${cj.status}` });
-    const base = {
-      researcher: cj.researcher,
-      datasetId: cj.spec.datasetId.toString(),
-      datasetRoot: cj.spec.datasetRoot.toString(),
-      modelDigest: cj.spec.modelDigest,
-      modelURI: cj.spec.modelURI,
-      cohortParams: cj.spec.cohortParams.toString(),
-      maxRecords: cj.spec.maxRecords.toString(),
-      pricePerRecord: cj.spec.pricePerRecord.toString(),
-      deadline: Number(cj.deadline),
-      resultPublicKey: cj.spec.resultPublicKey,
-      outputPolicyHash: cj.spec.outputPolicyHash,
-      seenAtMs: j.seen_at,
-    };
-    this.db.advance(j.job_id, "seen", base);
-    const ds = this.localDataset(base.datasetId);
-    if (!ds) throw new Reject("DATASET_MISMATCH", "dataset not offered by this node");
-    let cohort;
-    try {
-      cohort = decodeCohortParams(cj.spec.cohortParams);
-    } catch {
-      throw new Reject("POLICY_DENIED", "invalid cohort parameters");
-    }
-    // cohortHash must be the hash of the cohort document cohortParams encodes (docs/PROTOCOL.md "Job documents")
-    if (cohortHashOf(cj.spec.cohortParams) !== cj.spec.cohortHash.toLowerCase()) throw new Reject("POLICY_DENIED", "cohortHash is not the hash of the cohort document cohortParams encodes");
-    // everything that could fail after the proofs are on chain is checked now: the result key must
-    // be usable (a small-order X25519 key would make encryption fail, or be readable by anyone)
-    const keyProblem = resultKeyProblem(cj.spec.resultPublicKey);
-    if (keyProblem) throw new Reject("OUTPUT_POLICY", keyProblem);
-    // a node that cannot sandbox training (bubblewrap missing, no operator opt-in) refuses before accepting
-    try {
-      planSandbox(this.home.config.train.allowUnisolated);
-    } catch (e) {
-      throw new Reject("TRAINING_FAILED", shortError(e));
-    }
-    // count eligible records + recompute the dataset root with the hospital's own loader (no model code runs)
-    const dir = this.jobDir(j.job_id);
-    const counted = await countDataset({ instance: this.home.config.prover.instance, datasetDir: ds.dir, format: (ds.format as "fhir" | "csv" | null) ?? undefined, schemaPath: ds.schema_path, hospitalSecretHex: this.home.hospitalSecret(), cohort, maxRecords: Number(cj.spec.maxRecords), outDir: join(dir, "count") });
-    if (counted.datasetRoot !== cj.spec.datasetRoot.toString()) throw new Reject("DATASET_MISMATCH", "local dataset no longer matches the registered root");
-    const d = this.policy.evaluate({
-      researcher: cj.researcher,
-      datasetId: base.datasetId,
-      offeredDatasets: this.db.datasets().filter((x) => x.offered).map((x) => x.dataset_id),
-      pricePerRecord: cj.spec.pricePerRecord,
-      maxRecords: cj.spec.maxRecords,
-      eligibleRecords: counted.eligibleCount,
-      consentRequired: true,
-      outputKinds: ["weights", "metrics"],
-      outputBytes: 0,
-      durationSeconds: Number(cj.deadline) - Math.floor(Date.now() / 1000),
-      modelKind: "unknown",
-      paramCount: 0,
-    });
-    if (!d.allowed) throw new Reject((d.reasons[0]?.reason as ReasonName) ?? "POLICY_DENIED", `policy ${d.reasons.map((r) => r.policyId).join(",")}`);
-    this.to(j.job_id, "admitted", { policyHash: d.policyHash, eligibleCount: counted.eligibleCount });
-  }
-
-  // ------------------------------------------------------------------ fetch & scan
-  /** Fetches the job's bundle under the operator's fetch rules (node-agent/src/fetch); a refused URI rejects the job. */
-  async fetchBundle(uri: string): Promise<Uint8Array> {
-    const f = this.home.config.fetch;
-    try {
-      // the agent home (keys, state, results) and the datasets are never bundle sources, whatever the operator allows
-      const deniedFileRoots = [this.home.dir, ...Object.values(this.home.config.keys).filter((k): k is string => typeof k === "string").map((k) => dirname(this.home.path(k))), ...this.db.datasets().map((d) => d.dir)];
-      return await fetchBundle(uri, { ...f, maxBytes: this.home.config.scan.maxBundleBytes, deniedFileRoots });
-    } catch (e) {
-      if (e instanceof BundleRefused) throw new Reject("SCAN_FAILED", e.message);
-      throw e; // BundleFetchError: retried, then rejected with SCAN_FAILED (run())
-    }
-  }
-
-  private async fetchAndScan(j: JobRow): Promise<void> {
-    const d = j.data as Record<string, string>;
-    const bytes = await this.fetchBundle(d.modelURI!);
-    const ds = this.localDataset(d.datasetId!)!;
-    const schema = loadDatasetSchema(ds.schema_path);
-    const t = this.home.config.train;
-    const { report, reportHash, bundle } = scanBundle(bytes, {
-      expectedDigest: d.modelDigest,
-      featureCount: schema.features.length,
-      featureNames: schema.features.map((f) => f.name),
-      caps: { maxBundleBytes: this.home.config.scan.maxBundleBytes, maxEpochs: t.maxEpochs, maxParams: t.maxParams, maxBatchSize: t.maxBatchSize, maxHiddenWidth: t.maxHiddenWidth, maxHiddenLayers: t.maxHiddenLayers },
-    });
-    const dir = this.jobDir(j.job_id);
-    writeFileSync(join(dir, "scan-report.json"), JSON.stringify(report, null, 2));
-    if (!report.ok || !bundle) throw new Reject(report.reason ?? "SCAN_FAILED", report.findings.map((f) => `${f.code}: ${f.detail}`).join("; "));
-    // outputPolicyHash must be the hash of the output policy this node releases for a declarative
-    // bundle: encrypted weights + aggregate metrics (docs/PROTOCOL.md "Job documents")
-    if (outputPolicyHashOf(RELEASED_OUTPUTS) !== d.outputPolicyHash!.toLowerCase()) throw new Reject("OUTPUT_POLICY", "outputPolicyHash is not the hash of the output policy this node releases (weights, metrics)");
-    const bundlePath = join(dir, "bundle.json");
-    writeFileSync(bundlePath, bytes);
-    // output policy with the real output size (weights = params x 4 bytes)
-    const pol = this.policy.evaluate({
-      researcher: d.researcher!,
-      datasetId: d.datasetId!,
-      offeredDatasets: this.db.datasets().filter((x) => x.offered).map((x) => x.dataset_id),
-      pricePerRecord: BigInt(d.pricePerRecord!),
-      maxRecords: BigInt(d.maxRecords!),
-      eligibleRecords: Number(j.data.eligibleCount),
-      consentRequired: true,
-      outputKinds: ["weights", "metrics"], // fixed by the hospital: a v2 bundle cannot ask for more
-      outputBytes: report.paramCount * 4,
-      durationSeconds: Number(d.deadline) - Math.floor(Date.now() / 1000),
-      modelKind: bundle.spec.kind,
-      paramCount: report.paramCount,
-    });
-    if (!pol.allowed) throw new Reject((pol.reasons[0]?.reason as ReasonName) ?? "OUTPUT_POLICY", `policy ${pol.reasons.map((r) => r.policyId).join(",")}`);
-    this.to(j.job_id, "scanned", { scanReportHash: reportHash, bundlePath });
-  }
-
-  // ------------------------------------------------------------------ attest
-  private async attestJob(j: JobRow): Promise<void> {
-    // the evidence is per node (verified by governance at registration); a job pins the approved
-    // binding at acceptance, so check it is ours and approved before sending acceptJob
-    const [key, qh] = await this.client.readContract({ address: this.home.config.contracts.nodeRegistry as Address, abi: nodeRegistryAbi, functionName: "eligibleBinding", args: [this.account.address] });
-    if (/^0x0{40}$/.test(key)) throw new Reject("ATTESTATION_FAILED", "this node is not eligible (binding not approved, measurement revoked, frozen or inactive)");
-    if (key.toLowerCase() !== this.attest.enclaveSigner().toLowerCase()) throw new Reject("ATTESTATION_FAILED", "the approved enclave key is not this node's enclave key (re-register and have the binding approved)");
-    this.to(j.job_id, "attested", { attestationHash: qh });
-  }
-
-  // ------------------------------------------------------------------ accept (on chain)
-  private async accept(j: JobRow): Promise<void> {
-    const d = j.data as Record<string, string>;
-    const cj = await this.readJob(j.job_id);
-    if (cj.status === JobStatus.Created) {
-      const key = `accept:${j.job_id}`;
-      if (!this.db.txByKey(key) && Number(cj.deadline) <= Math.floor(Date.now() / 1000)) return this.to(j.job_id, "gone", { why: "deadline passed" });
-      try {
-        await this.txm.send(key, { to: this.registry, data: encodeFunctionData({ abi: jobRegistryAbi, functionName: "acceptJob", args: [BigInt(j.job_id), cj.terms, d.scanReportHash as Hex, d.attestationHash as Hex] }) });
-      } catch (e) {
-        const again = await this.readJob(j.job_id);
-        if (again.status !== JobStatus.Accepted) {
-          if (again.status !== JobStatus.Created) return this.to(j.job_id, "gone", { why: `status ${again.status}` });
-          throw e;
-        }
-      }
-    } else if (cj.status !== JobStatus.Accepted) return this.to(j.job_id, "gone", { why: `status ${cj.status}` });
-    this.metrics.eventToAccept.observe((Date.now() - j.seen_at) / 1000);
-    this.to(j.job_id, "accepted", { acceptedAtMs: Date.now() });
-  }
-
-  // ------------------------------------------------------------------ train (isolated child)
-  private async train(j: JobRow): Promise<void> {
-    const d = j.data as Record<string, string>;
-    const ds = this.localDataset(d.datasetId!)!;
-    const dir = this.jobDir(j.job_id);
-    // the bundle was validated at scan time; parse it again from the hospital's own copy
-    const bundle = parseBundle(new Uint8Array(readFileSync(d.bundlePath!)));
-    const epochs = Math.min(bundle.spec.epochs, this.home.config.train.maxEpochs);
-    let out;
-    try {
-      out = await runTraining(
-        {
-          instance: this.home.config.prover.instance, datasetDir: ds.dir, format: (ds.format as "fhir" | "csv" | null) ?? undefined, schemaPath: ds.schema_path, hospitalSecretHex: this.home.hospitalSecret(),
-          cohort: decodeCohortParams(BigInt(d.cohortParams!)), maxRecords: Number(d.maxRecords), outDir: join(dir, "train"), bundle, epochs, threads: this.home.config.train.threads,
-          usage: { signer: this.attest, chainId: this.home.config.chainId, jobRegistry: this.registry, jobId: j.job_id, node: this.account.address },
-          probes: { files: [this.home.dir, this.home.path(this.home.config.keys.operatorKeyFile), this.home.path(this.home.config.keys.enclaveKeyFile), this.home.path(this.home.config.keys.hospitalSecretFile)] },
-        },
-        {
-          allowUnisolated: this.home.config.train.allowUnisolated,
-          onMessage: (m) => {
-            if (m.type === "epoch") this.log.info({ jobId: j.job_id, epoch: m.epoch, epochs: m.epochs }, "training progress");
-            if (m.type === "isolation") this.log.info({ jobId: j.job_id, isolated: m.ok }, "training sandbox self-check");
-          },
-        },
-      );
-    } catch (e) {
-      if (e instanceof OutputPolicyError) throw new Reject("OUTPUT_POLICY", e.message);
-      throw new Reject("TRAINING_FAILED", shortError(e));
-    }
-    if (out.counted.datasetRoot !== d.datasetRoot) throw new Reject("DATASET_MISMATCH", "dataset changed after registration");
-    this.metrics.trainRecordsPerSecond.set(Math.round(out.recordsPerSecond));
-    this.to(j.job_id, "trained", {
-      isolation: { mode: out.isolation.mode, verified: out.isolation.verified },
-      counts: { eligible: out.counted.eligibleCount, used: out.counted.usedCount },
-      weightsPath: out.weightsPath,
-      weightsSha256: out.weightsSha256,
-      transcriptPath: out.transcriptPath,
-      recordsPath: out.counted.recordsPath,
-      metricsPath: out.metricsPath,
-      curvePath: out.curvePath,
-      usageSignaturesPath: out.usageSignaturesPath,
-    });
-  }
-
-  // ------------------------------------------------------------------ prove
-  private async prove(j: JobRow): Promise<void> {
-    const d = j.data as Record<string, string>;
-    const inst = this.home.config.prover.instance === "prod" ? PROD_INSTANCE : DEV_INSTANCE;
-    const poseidon = await getPoseidon();
-    const words = (JSON.parse(readFileSync(d.recordsPath!, "utf8")) as string[]).map((w) => decodeWord(BigInt(w)));
-    const ds = buildDataset(poseidon, inst, words);
-    if (ds.root.toString() !== d.datasetRoot) throw new Reject("DATASET_MISMATCH", "commitment root differs from the job's");
-    const transcript = JSON.parse(readFileSync(d.transcriptPath!, "utf8")) as { usedIds: number[] };
-    const binding = computeJobBinding(this.home.config.chainId, this.registry, BigInt(j.job_id), this.account.address);
-    const batches: BatchWitness[] = planBatches(poseidon, ds, { usedIds: transcript.usedIds }, { cohort: decodeCohortParams(BigInt(d.cohortParams!)), jobBinding: binding, startMinId: 0n });
-    const art = artifactPaths(inst);
-    const proofs: { chunkIndex: number; minId: string; proof: BatchProof }[] = [];
-    const dir = this.jobDir(j.job_id);
-    for (let i = 0; i < batches.length; i++) {
-      const b = batches[i]!;
-      const p = join(dir, `proof-${b.chunkIndex}.json`);
-      let proof: BatchProof;
-      if (existsSync(p)) proof = JSON.parse(readFileSync(p, "utf8"));
-      else {
-        proof = await proveBatch(b, art, undefined, { batch: i, batches: batches.length });
-        writeFileSync(p, JSON.stringify(proof));
-      }
-      this.log.info({ jobId: j.job_id, batch: i + 1, batches: batches.length, chunk: b.chunkIndex, count: b.count }, "batch proven");
-      proofs.push({ chunkIndex: b.chunkIndex, minId: b.minId.toString(), proof });
-    }
-    writeFileSync(join(dir, "proofs.json"), JSON.stringify(proofs));
-    this.to(j.job_id, "proven", { proofsPath: join(dir, "proofs.json"), batches: proofs.length });
-  }
-
-  // ------------------------------------------------------------------ submit batches (on chain)
-  private async submit(j: JobRow): Promise<void> {
-    const d = j.data as Record<string, string>;
-    const proofs = JSON.parse(readFileSync(d.proofsPath!, "utf8")) as { chunkIndex: number; minId: string; proof: BatchProof }[];
-    // usage signatures come from the training child (the enclave), computed from what it fed to training
-    const sigs = new Map((JSON.parse(readFileSync(d.usageSignaturesPath!, "utf8")) as { chunkIndex: number; usage: string; signature: Hex }[]).map((s) => [s.chunkIndex, s]));
-    if (sigs.size !== proofs.length) throw new Error("usage signatures do not cover exactly the proven batches");
-    const refs: { chunkIndex: number; txHash?: string; usage: string; result: string }[] = [];
-    for (const p of proofs) {
-      const sp = toSolidityProof(p.proof);
-      const key = `batch:${j.job_id}:${p.chunkIndex}`;
-      const cj = await this.readJob(j.job_id);
-      if (cj.status !== JobStatus.Accepted) return this.to(j.job_id, "gone", { why: `status ${cj.status}` });
-      let txHash = this.db.txByKey(key)?.hashes[0];
-      if (!this.db.txByKey(key) && cj.nextMinId > BigInt(p.minId)) {
-        // already on chain (e.g. submitted by a previous run whose row was lost): skip
-      } else {
-        const s = sigs.get(p.chunkIndex);
-        if (!s || BigInt(s.usage) !== sp.pubSignals[1]) throw new Error(`batch ${p.chunkIndex}: proof usage differs from what the training enclave signed`);
-        const sig = s.signature;
-        const rc = await this.txm.send(key, { to: this.registry, data: encodeSubmitBatch(BigInt(j.job_id), cj.terms, p.proof, sig) });
-        txHash = rc.transactionHash;
-      }
-      refs.push({ chunkIndex: p.chunkIndex, txHash, usage: sp.pubSignals[1].toString(), result: sp.pubSignals[0].toString() });
-    }
-    const cj = await this.readJob(j.job_id);
-    this.to(j.job_id, "submitted", { proofRefs: refs, provenCount: cj.provenCount.toString() });
-  }
-
-  // ------------------------------------------------------------------ deliver
-  private async deliver(j: JobRow): Promise<void> {
-    const d = j.data as Record<string, unknown>;
-    const dir = this.jobDir(j.job_id);
-    const weights = new Uint8Array(readFileSync(d.weightsPath as string));
-    const bundle = parseBundle(new Uint8Array(readFileSync(d.bundlePath as string)));
-    // output policy: only weights (fixed, declared size, checked against the records before this stage)
-    // and rounded aggregate metrics leave; the per-epoch curve goes only into the encrypted result
-    const expected = bundle.params.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0) * 4;
-    if (weights.length !== expected) throw new Error("output policy: weights size differs from the declared parameters");
-    const metrics = JSON.parse(readFileSync(d.metricsPath as string, "utf8")) as Record<string, unknown>;
-    const curve = new Uint8Array(readFileSync(d.curvePath as string));
-    const aad = resultAad(this.home.config.chainId, this.registry, j.job_id);
-    let enc, encCurve;
-    try {
-      enc = encryptResult(d.resultPublicKey as string, weights, aad);
-      encCurve = encryptResult(d.resultPublicKey as string, curve, `${aad}:curve`);
-    } catch (e) {
-      // proofs are on chain but the result cannot be sealed to the researcher's key: no result, no
-      // payment — the job is rejected (full refund) rather than left Accepted with escrow locked
-      throw new Reject("OUTPUT_POLICY", `result could not be encrypted to the job's key: ${shortError(e)}`);
-    }
-    const result = { format: "rapha-result/1", jobId: j.job_id, modelDigest: d.modelDigest, params: bundle.params, weights: enc, metrics, trainingCurve: encCurve };
-    const resultBytes = Buffer.from(JSON.stringify(result));
-    const counts = d.counts as { eligible: number; used: number };
-    const receipt = buildReceipt({
-      chainId: this.home.config.chainId,
-      jobRegistry: this.registry,
-      node: this.account.address,
-      job: await this.readJob(j.job_id),
-      attestationType: this.attest.typeId,
-      policyHash: d.policyHash as Hex,
-      scanReportHash: d.scanReportHash as Hex,
-      isolation: d.isolation as { mode: string; verified: boolean },
-      weightsSha256: d.weightsSha256 as string,
-      encryptedResultSha256: createHash("sha256").update(resultBytes).digest("hex"),
-      counts: { eligible: counts.eligible, used: counts.used, proven: Number(d.provenCount) },
-      metrics,
-      proofs: d.proofRefs as { chunkIndex: number; result: string; usage: string }[],
-    });
-    const rh = receipt.receiptHash;
-    writeFileSync(join(dir, "result.json"), resultBytes);
-    writeFileSync(join(dir, "receipt.json"), JSON.stringify(receipt, null, 2));
-    this.to(j.job_id, "delivered", { receiptHash: rh });
-  }
-
-  // ------------------------------------------------------------------ settle (on chain)
-  private async settle(j: JobRow): Promise<void> {
-    const d = j.data as Record<string, string>;
-    const cj = await this.readJob(j.job_id);
-    const key = `settle:${j.job_id}`;
-    if (cj.status === JobStatus.Accepted || this.db.txByKey(key)) {
-      try {
-        await this.txm.send(key, { to: this.registry, data: encodeFunctionData({ abi: jobRegistryAbi, functionName: "settleJob", args: [BigInt(j.job_id), cj.terms, d.receiptHash as Hex] }) });
-      } catch (e) {
-        const again = await this.readJob(j.job_id);
-        if (again.status !== JobStatus.Settled) {
-          if (again.status !== JobStatus.Accepted) return this.to(j.job_id, "gone", { why: `status ${again.status}` });
-          throw e;
-        }
-      }
-    } else if (cj.status !== JobStatus.Settled) return this.to(j.job_id, "gone", { why: `status ${cj.status}` });
-    this.metrics.eventToSettle.observe((Date.now() - j.seen_at) / 1000);
-    this.to(j.job_id, "settled", { settledAtMs: Date.now() });
-  }
-
-  // ------------------------------------------------------------------ reject (on chain)
-  private async reject(j: JobRow): Promise<void> {
-    const code = j.reason_code ?? REASON.INTERNAL_ERROR;
-    const cj = await this.readJob(j.job_id);
-    const key = `reject:${j.job_id}`;
-    if (cj.status === JobStatus.Created || cj.status === JobStatus.Accepted || this.db.txByKey(key)) {
-      try {
-        await this.txm.send(key, { to: this.registry, data: encodeFunctionData({ abi: jobRegistryAbi, functionName: "rejectJob", args: [BigInt(j.job_id), cj.terms, code] }) });
-      } catch (e) {
-        const again = await this.readJob(j.job_id);
-        if (again.status !== JobStatus.Rejected) {
-          if (![JobStatus.Created, JobStatus.Accepted].includes(again.status as 1 | 2)) return this.to(j.job_id, "gone", { why: `status ${again.status}` });
-          if (e instanceof TxRevertedError) return this.to(j.job_id, "failed", {}, { error: e.message });
-          throw e;
-        }
-      }
-      this.metrics.rejections.inc({ reason: String(code) });
-      return this.to(j.job_id, "rejected", { rejectedAtMs: Date.now() });
-    }
-    if (cj.status === JobStatus.Rejected) return this.to(j.job_id, "rejected", {});
-    return this.to(j.job_id, "gone", { why: `status ${cj.status}` });
+    const run = STAGES[j.stage] as ((ctx: StageContext, j: StageJob<Stage>) => Promise<StageResult>) | undefined;
+    if (!run) return;
+    // the row's JSON holds what every earlier stage persisted: read once here as the stage's typed data
+    const r = await run(this, { id: j.job_id, seenAt: j.seen_at, reasonCode: j.reason_code, data: j.data as DataAt<Stage> });
+    this.to(j.job_id, r.stage, r.data, r.extra);
   }
 
   // ------------------------------------------------------------------ operator actions

@@ -1,6 +1,6 @@
 // End to end against a real Hardhat node, real SQLite, real onnxruntime, real Groth16 proofs (dev circuit).
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
@@ -152,6 +152,34 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
     await agent.stop();
   });
 
+  it("jobs in parallel: while the training/proving pool is busy, new jobs are admitted and accepted (concurrent txs, correct nonces); they train and settle once a slot frees", async () => {
+    agent = Agent.open(home, { log: makeLogger("silent") });
+    await agent.start({ http: false });
+    // the pool's only slot (pool.size defaults to 1) is taken, as by a long job training or proving
+    const release = agent.pool.tryAcquire();
+    expect(release, "the pool is free after the happy path").to.not.equal(undefined);
+    const jobs = [
+      await createJob(chain, { datasetId, bundle: writeBundle({ ...MLP, epochs: 3 }), cohort: { ...ALL, ageMin: 60 }, price: 10_000n, maxRecords: 1000n }),
+      await createJob(chain, { datasetId, bundle: writeBundle({ ...MLP, epochs: 3 }), cohort: { ...ALL, ageMin: 70 }, price: 10_000n, maxRecords: 1000n }),
+    ];
+    const ids = jobs.map((j) => j.jobId.toString());
+    try {
+      await until(() => ids.every((id) => agent.db.job(id)?.stage === "accepted"), 120_000, "both jobs accepted while the pool is busy");
+      for (const j of jobs) expect(await events(chain, "JobAccepted", j.jobId)).to.have.length(1);
+      for (const id of ids) expect(existsSync(join(home, "jobs", id, "train")), "no training without a pool slot").to.equal(false);
+    } finally {
+      release!();
+    }
+    await until(() => ids.every((id) => agent.db.job(id)?.stage === "settled"), 240_000, "both jobs settled once the slot is free");
+    for (const j of jobs) expect(await events(chain, "JobSettled", j.jobId)).to.have.length(1);
+    // every transaction of these jobs mined (none reverted, none dropped for a reused nonce)
+    const txs = agent.db.txs().filter((t) => ids.includes(t.key.split(":")[1]!));
+    expect(txs.length).to.be.greaterThan(4);
+    for (const t of txs) expect((await chain.client.getTransactionReceipt({ hash: t.hashes[0] as Hex })).status, t.key).to.equal("success");
+    expect(new Set(txs.map((t) => t.nonce)).size, "one nonce per transaction").to.equal(txs.length);
+    await agent.stop();
+  });
+
   it("rejection paths end on chain with their reason code and a full refund", async () => {
     agent = Agent.open(home, { log: makeLogger("silent") });
     const cases: { name: string; code: number; make: () => Promise<{ jobId: bigint }> }[] = [
@@ -194,9 +222,10 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
           resolve(code ?? 0);
         });
       });
-    // crash right after persisting (not broadcasting) the accept tx, then after each later stage
+    // crash right after persisting (not broadcasting) the accept tx, then after each later stage and
+    // after the first batch is on chain (proving resumes at the next batch, none is proven twice)
     expect(await runOnce({ RAPHA_CRASH_AFTER_TX_PERSIST: "accept:" })).to.equal(75);
-    for (const stage of ["accepted", "trained", "proven", "submitted", "delivered"]) expect(await runOnce({ RAPHA_CRASH_AFTER_STAGE: stage }), stage).to.equal(75);
+    for (const stage of ["accepted", "trained", "batch", "proven", "submitted", "delivered"]) expect(await runOnce({ RAPHA_CRASH_AFTER_STAGE: stage }), stage).to.equal(75);
     await runOnce({});
     const db = new StateDb(join(home, "state.sqlite"));
     expect(db.job(id)!.stage).to.equal("settled");

@@ -220,6 +220,35 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
     await expectNoStuckFunds(chain);
   });
 
+  it("6c. not enough time left before the deadline to prove and mine a batch (measured time per batch): the agent stops before proving, sends no batch tx, says why; expireJob refunds everything", async () => {
+    const job = await createJob(chain, { datasetId, bundle: writeBundle(MLP), cohort: COHORT, price: PRICE, maxRecords: 1000n, deadlineIn: 3600 });
+    const id = job.jobId.toString();
+    await until(() => ["trained", "proven", "gone", "rejected"].includes(agent.db.job(id)?.stage ?? ""), 120_000, "trained", async () => {
+      await agent.watcher.poll().catch(() => {});
+      const j = agent.db.job(id);
+      if (j && j.stage !== "trained") await stepOnce(j);
+    });
+    expect(agent.db.job(id)!.stage).to.equal("trained");
+    // as measured by an earlier run of this job: one batch takes 50 minutes, and under an hour is left
+    agent.db.advance(id, "trained", { msPerBatch: 3_000_000 });
+    await stepOnce(agent.db.job(id)!);
+    const row = agent.db.job(id)!;
+    expect(row.stage).to.equal("gone");
+    expect(row.error).to.equal("deadline passed");
+    expect(agent.db.txs().filter((t) => t.key.startsWith(`batch:${id}:`)), "no batch tx").to.have.length(0);
+    expect(existsSync(join(home, "jobs", id, "proof-0.json")), "no proof started").to.equal(false);
+    expect(logs.join("")).to.match(/deadline too close to prove and mine another batch/);
+    await rpc(chain, "evm_increaseTime", [7200]);
+    await rpc(chain, "evm_mine");
+    const anyone = chain.wallet(KEYS.treasury);
+    await chain.client.waitForTransactionReceipt({ hash: await anyone.writeContract({ address: chain.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "expireJob", args: [job.jobId, await termsOf(chain, job.jobId)], account: anyone.account!, chain: anyone.chain }) });
+    const ev = (await events(chain, "JobExpired", job.jobId))[0]!.args;
+    expect(ev.paidRecords).to.equal(0n);
+    expect(ev.refund).to.equal((await created(job.jobId)).escrow);
+    await expectActedOnceAtMost(chain, agent, job.jobId);
+    await expectNoStuckFunds(chain);
+  });
+
   it("6b. deadline passes after the batches are on chain: expireJob is refused during the settlement grace; the agent settles and its receipt hash reaches the chain", async () => {
     const job = await createJob(chain, { datasetId, bundle: writeBundle(MLP), cohort: COHORT, price: PRICE, maxRecords: 1000n, deadlineIn: 3600 });
     const id = job.jobId.toString();
