@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { createPublicClient, createWalletClient, http, toHex, type Address, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
-import { AttestationType, mockUsdcAbi, nodeRegistryAbi } from "../sdk/src/abi/index.js";
+import { AttestationType, mockUsdcAbi, nodeRegistryAbi } from "@rapha/sdk/abi/index";
 import { freePort, killAllSync, portFree, ROOT, run, start, stopAll, waitFor } from "./demo/procs.js";
 
 const { values: args } = parseArgs({

@@ -17,7 +17,7 @@ import { RaphaDataLoader } from "../src/data/loader.js";
 import { parseDatasetSchema } from "../src/data/schema.js";
 import { syntheticSchema } from "../src/data/synth.js";
 import { binaryMetrics } from "../src/train/onnx-trainer.js";
-import { decryptResult, decodeParams, parseBundle, buildModel } from "../../sdk/src/model/index.js";
+import { decryptResult, decodeParams, parseBundle, buildModel } from "@rapha/sdk/model/index";
 import { checkReceiptDocument } from "@rapha/sdk/receipt";
 import { openResult, resultAad } from "@rapha/sdk/result";
 import { REASON } from "../src/reasons.js";

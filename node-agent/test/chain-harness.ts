@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { createPublicClient, createWalletClient, http, defineChain, parseEventLogs, type Address, type Hex, type PublicClient, type WalletClient, type Abi } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { jobRegistryAbi, nodeRegistryAbi, mockUsdcAbi } from "../../sdk/src/abi/index.js";
+import { jobRegistryAbi, nodeRegistryAbi, mockUsdcAbi } from "@rapha/sdk/abi/index";
 import { createBundle, serializeBundle, bundleDigest, generateResultKeyPair, type ModelSpec } from "@rapha/sdk/model/index";
 import { encodeCohortParams, type CohortParams } from "@rapha/sdk/cohort";
 import { cohortHashOf, outputPolicyHashOf, RELEASED_OUTPUTS } from "@rapha/sdk/documents";

@@ -3,7 +3,7 @@ import { privateKeyToAccount, generatePrivateKey } from "viem/accounts";
 import { SiweMessage } from "siwe";
 import { request } from "node:http";
 import { connect } from "node:net";
-import { generateResultKeyPair, encryptResult, decryptResult, resultKeyProblem } from "../../sdk/src/model/index.js";
+import { generateResultKeyPair, encryptResult, decryptResult, resultKeyProblem } from "@rapha/sdk/model/index";
 import { AgentHttpServer } from "../src/deliver/server.js";
 import { makeMetrics } from "../src/metrics.js";
 import { SimulatedAttestationProvider } from "../src/attest/provider.js";

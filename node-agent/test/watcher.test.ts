@@ -8,7 +8,7 @@ import { createPublicClient, fallback, http, type PublicClient, type Address } f
 import { privateKeyToAccount } from "viem/accounts";
 import { StateDb } from "../src/state/db.js";
 import { Watcher } from "../src/chain/watcher.js";
-import { nodeRegistryAbi } from "../../sdk/src/abi/index.js";
+import { nodeRegistryAbi } from "@rapha/sdk/abi/index";
 import { startChain, allowMeasurement, registerSimulatedNode, fundResearcher, writeBundle, createJob, KEYS, type Chain } from "./chain-harness.js";
 
 describe("JobCreated watcher (Hardhat node)", function () {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { PERMIT_TYPES } from "../../sdk/src/permit.js";
+import { PERMIT_TYPES } from "@rapha/sdk/permit";
 import { network } from "hardhat";
 
 const { ethers } = await network.create();

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { keccak256, toBytes, encodeAbiParameters, type Hex, type Address } from "viem";
 import type { Evidence } from "./evidence.js";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { AttestationType, USAGE_ATTESTATION_DOMAIN, USAGE_ATTESTATION_TYPES } from "../../../sdk/src/abi/index.js";
+import { AttestationType, USAGE_ATTESTATION_DOMAIN, USAGE_ATTESTATION_TYPES } from "@rapha/sdk/abi/index";
 
 export interface AttestationProvider {
   readonly type: keyof typeof AttestationType;

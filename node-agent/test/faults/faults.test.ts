@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type Socket } from "node:net";
 import { Writable } from "node:stream";
-import { jobRegistryAbi } from "../../../sdk/src/abi/index.js";
+import { jobRegistryAbi } from "@rapha/sdk/abi/index";
 import { initHome } from "../../src/config.js";
 import { Agent } from "../../src/agent.js";
 import { makeLogger } from "../../src/log.js";

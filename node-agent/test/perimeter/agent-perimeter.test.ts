@@ -14,7 +14,7 @@ import { initHome } from "../../src/config.js";
 import { Agent } from "../../src/agent.js";
 import { makeLogger } from "../../src/log.js";
 import { REASON } from "../../src/reasons.js";
-import { JobStatus, jobRegistryAbi } from "../../../sdk/src/abi/index.js";
+import { JobStatus, jobRegistryAbi } from "@rapha/sdk/abi/index";
 import { startChain, allowMeasurement, approveNode, fundResearcher, writeBundle, createJob, events, KEYS, type Chain } from "../chain-harness.js";
 import { createJobAt } from "../faults/fault-harness.js";
 import { makeDataset } from "../helpers.js";
