@@ -142,7 +142,7 @@ async function main() {
       const m = String(e.msg ?? "");
       if (m === "job stage" && e.stage !== lastStage) { lastStage = String(e.stage); say(`agent: job #${e.jobId} → ${e.stage}`); }
       else if (m === "training progress" && (e.epoch === 1 || e.epoch === e.epochs)) say(`agent: job #${e.jobId} training epoch ${e.epoch}/${e.epochs}, loss ${e.loss}`);
-      else if (m === "training isolation self-check") say(`agent: job #${e.jobId} training isolation ${e.isolated ? "OK" : "FAILED"} (${e.mode})`);
+      else if (m === "training sandbox self-check") say(`agent: job #${e.jobId} training isolation ${e.isolated ? "OK" : "FAILED"} (network and hospital paths unreachable from the trainer)`);
       else if (m === "batch proven") say(`agent: job #${e.jobId} Groth16 proof ${e.batch}/${e.batches} (${e.count} records)`);
       else if (Number(e.level) >= 50 || e.level === "error") say(`agent ERROR: ${l.slice(0, 400)}`);
     },
