@@ -20,13 +20,13 @@ const sec = (v: unknown) => (typeof v === "number" ? `${(v / 1000).toFixed(1)} s
 interface Row { key: string; label: string; fmt: (v: unknown) => string; unit?: string }
 const BENCHES: { name: string; script: string; file: string; rows: Row[] }[] = [
   { name: "gas", script: "bench:gas", file: "gas.json", rows: [
-    { key: "createJob", label: "createJob (first of a researcher)", fmt: int, unit: "gas" },
-    { key: "createJobWithPermit", label: "createJobWithPermit", fmt: int, unit: "gas" },
-    { key: "acceptJob", label: "acceptJob", fmt: int, unit: "gas" },
-    { key: "submitProof", label: "submitBatch (test verifier, excl. Groth16)", fmt: int, unit: "gas" },
-    { key: "settle", label: "settle (cold)", fmt: int, unit: "gas" },
-    { key: "settleWarm", label: "settle (warm)", fmt: int, unit: "gas" },
-    { key: "lifecycle", label: "lifecycle create+accept+proof+settle (cold)", fmt: int, unit: "gas" },
+    { key: "lifecycleRealProof", label: "lifecycle with a real proof, cold (Ocean escrow: 812,948)", fmt: int, unit: "gas" },
+    { key: "lifecycleRealProofWarm", label: "lifecycle with a real proof, warm (Ocean escrow: 530,479)", fmt: int, unit: "gas" },
+    { key: "steps.cold.createJobWithPermit", label: "createJobWithPermit (cold)", fmt: int, unit: "gas" },
+    { key: "steps.cold.acceptJob", label: "acceptJob", fmt: int, unit: "gas" },
+    { key: "steps.cold.submitBatch", label: "submitBatch with the real verifier", fmt: int, unit: "gas" },
+    { key: "steps.warm.settleJob", label: "settleJob (warm)", fmt: int, unit: "gas" },
+    { key: "submitBatchGasPerProvenRecord512", label: "submitBatch gas per record at 512 records per proof", fmt: int, unit: "gas" },
   ] },
   { name: "zk", script: "bench:zk", file: "zk.json", rows: [
     { key: "constraintsPerRecord", label: "constraints / record (dev instance)", fmt: num(1) },
