@@ -101,9 +101,11 @@ describe("agent perimeter (Hardhat node): chain-chosen URIs, result keys, no stu
   it("a result key that fails only at delivery (after the proofs are on chain) ends Rejected with a full refund, never stuck Accepted", async () => {
     const job = await createJob(chain, { datasetId, bundle: writeBundle(MLP), cohort: ALL, price: 10_000n, maxRecords: 50n });
     const id = job.jobId.toString();
-    // stand-in for any key that passes admission but breaks encryption: swap in a small-order key once proofs are submitted
-    await until(() => ["proven", "submitted", "delivered", "settled", "rejected", "failed"].includes(stage(job.jobId) ?? ""), "proofs");
-    expect(stage(job.jobId)).to.be.oneOf(["proven", "submitted"]);
+    // stand-in for any key that passes admission but breaks encryption: swap in a small-order key once the
+    // job is accepted (the key is used only at delivery, after training and proving: a wide window, so the
+    // test does not race the agent, which now submits each batch as soon as it is proven)
+    await until(() => ["accepted", "trained", "proven", "submitted", "delivered", "settled", "rejected", "failed"].includes(stage(job.jobId) ?? ""), "acceptance");
+    expect(stage(job.jobId)).to.be.oneOf(["accepted", "trained"]);
     const row = agent.db.job(id)!;
     agent.db.advance(id, row.stage, { resultPublicKey: "0x" + "00".repeat(32) });
     await until(() => ["settled", "rejected", "failed", "gone"].includes(stage(job.jobId) ?? ""), "end of job");
