@@ -76,6 +76,15 @@ export function declare(spec: ModelSpecParsed): { params: TensorDecl[]; state: T
   return { params, state: optimizerState(params, spec.optimizer.type) };
 }
 
+/** Inside an epoch Loop body: rows [iter·B, iter·B+B) of the outer X and Y (every family's mini-batch). */
+export function loopBatchSlice(body: GraphBuilder, batchSize: number): { Xb: string; Yb: string } {
+  const bs = body.constI([batchSize], [1]);
+  const start = body.o("Mul", [body.o("Reshape", ["body_iter", body.constI([1])]), bs]);
+  const end = body.o("Add", [start, bs]);
+  const ax = body.constI([0]);
+  return { Xb: body.o("Slice", ["X", start, end, ax]), Yb: body.o("Slice", ["Y", start, end, ax]) };
+}
+
 /** Optimiser state tensors, in bundle order: Adam keeps first and second moments per parameter. */
 export function optimizerState(params: TensorDecl[], optimizer: "sgd" | "adam"): TensorDecl[] {
   return optimizer === "adam" ? params.flatMap((p) => [{ name: `${p.name}_m`, shape: p.shape }, { name: `${p.name}_v`, shape: p.shape }]) : [];
@@ -211,12 +220,7 @@ export function buildModel(specIn: ModelSpec): BuiltModel {
   const carried = ["step", ...pNames, ...sNames];
   const bodyIn = (n: string) => `body_${n}_in`;
   const bodyOut = (n: string) => `body_${n}_o`;
-  const bs = body.constI([spec.batchSize], [1]);
-  const start = body.o("Mul", [body.o("Reshape", ["body_iter", body.constI([1])]), bs]);
-  const end = body.o("Add", [start, bs]);
-  const ax = body.constI([0]);
-  const Xb = body.o("Slice", ["X", start, end, ax]);
-  const Yb = body.o("Slice", ["Y", start, end, ax]);
+  const { Xb, Yb } = loopBatchSlice(body, spec.batchSize);
   const { lossSum } = emitStep(
     body,
     spec,

@@ -12,7 +12,7 @@
 // names (exact even where a window holds equal values). Nothing per-record is ever a training output.
 import { z } from "zod";
 import { GraphBuilder, valueInfo, encodeModel, type ValueInfo } from "./graph.js";
-import { mulberry32, optimizerState, OptimizerSchema, type TensorDecl } from "./builder.js";
+import { loopBatchSlice, mulberry32, optimizerState, OptimizerSchema, type TensorDecl } from "./builder.js";
 
 /** Operators the CNN graphs use beyond the MLP's (for the built-model guard's allowlist). */
 export const CNN_OPERATORS: readonly string[] = [
@@ -259,12 +259,7 @@ export function buildCnn(specIn: CnnSpec): BuiltCnn {
   const carried = ["step", ...pNames, ...sNames];
   const bIn = (n: string) => `body_${n}_in`;
   const bOut = (n: string) => `body_${n}_o`;
-  const bs = body.constI([spec.batchSize], [1]);
-  const start = body.o("Mul", [body.o("Reshape", ["body_iter", body.constI([1])]), bs]);
-  const end = body.o("Add", [start, bs]);
-  const ax = body.constI([0]);
-  const Xb = body.o("Slice", ["X", start, end, ax]);
-  const Yb = body.o("Slice", ["Y", start, end, ax]);
+  const { Xb, Yb } = loopBatchSlice(body, spec.batchSize);
   const { lossSum } = emitStep(body, spec, pNames, { X: Xb, Y: Yb, step: bIn("step"), p: bIn, s: bIn }, { step: bOut("step"), p: bOut, s: bOut });
   body.o("Add", [bIn("lossacc"), lossSum], {}, bOut("lossacc"));
   body.o("Identity", ["body_cond"], {}, "body_cond_o");
