@@ -15,3 +15,5 @@ export * from "./calldata.js";
 export * from "./permit.js";
 export * from "./documents.js";
 export * from "./receipt.js";
+export * from "./metrics.js";
+export * from "./federated.js";

@@ -111,31 +111,4 @@ export async function predict(spec: ModelSpec, params: Record<string, Float32Arr
 }
 
 /** Aggregate binary-classification metrics (no per-record output). */
-export function binaryMetrics(prob: Float32Array, y: Float32Array): { bce: number; auc: number; accuracy: number; prevalence: number; baselineBce: number; n: number } {
-  const n = y.length;
-  let bce = 0;
-  let correct = 0;
-  let pos = 0;
-  for (let i = 0; i < n; i++) {
-    const p = Math.min(1 - 1e-7, Math.max(1e-7, prob[i]!));
-    bce -= y[i]! * Math.log(p) + (1 - y[i]!) * Math.log(1 - p);
-    if ((p >= 0.5 ? 1 : 0) === y[i]) correct++;
-    pos += y[i]!;
-  }
-  const prev = pos / n;
-  const pc = Math.min(1 - 1e-7, Math.max(1e-7, prev));
-  const baselineBce = -(prev * Math.log(pc) + (1 - prev) * Math.log(1 - pc));
-  // AUC via ranks (ties averaged)
-  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => prob[a]! - prob[b]!);
-  let rankSumPos = 0;
-  for (let i = 0; i < n; ) {
-    let j = i;
-    while (j + 1 < n && prob[idx[j + 1]!] === prob[idx[i]!]) j++;
-    const avg = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) if (y[idx[k]!] === 1) rankSumPos += avg;
-    i = j + 1;
-  }
-  const neg = n - pos;
-  const auc = pos > 0 && neg > 0 ? (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg) : 0.5;
-  return { bce: bce / n, auc, accuracy: correct / n, prevalence: prev, baselineBce, n };
-}
+export { binaryMetrics } from "@rapha/sdk/metrics";
