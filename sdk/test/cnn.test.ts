@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import * as ort from "onnxruntime-node";
 import { buildCnn, CnnSpecSchema, CNN_OPERATORS, type BuiltCnn } from "../src/model/cnn.js";
-import { assertBuiltModelSafe, BUILDER_OPERATORS } from "../src/model/guard.js";
-import { mulberry32 } from "../src/model/builder.js";
+import { assertBuiltModelSafe, BUILDER_OPERATORS, TABULAR_OPERATORS } from "../src/model/guard.js";
+import { buildModel, declare, mulberry32, ModelSpecSchema } from "../src/model/builder.js";
+import { createBundle, modelInputDim, parseBundle, serializeBundle } from "../src/model/bundle.js";
 
 type Feeds = Record<string, ort.Tensor>;
 
@@ -20,6 +21,8 @@ function paramFeeds(m: BuiltCnn, values: Record<string, Float32Array>, withState
 /** Float64 reference forward pass (mean BCE), written independently of the graph builder. */
 function referenceLoss(m: BuiltCnn, P: Record<string, Float64Array>, X: Float32Array, Y: Float32Array, n: number): number {
   const S = m.spec.inputSize;
+  const k = m.spec.kernel;
+  const r = (k - 1) / 2;
   let total = 0;
   for (let i = 0; i < n; i++) {
     let side = S;
@@ -34,12 +37,12 @@ function referenceLoss(m: BuiltCnn, P: Record<string, Float64Array>, X: Float32A
           for (let x = 0; x < side; x++) {
             let s = c[f]!;
             for (let ch = 0; ch < chans; ch++)
-              for (let dy = 0; dy < 3; dy++)
-                for (let dx = 0; dx < 3; dx++) {
-                  const yy = y + dy - 1;
-                  const xx = x + dx - 1;
+              for (let dy = 0; dy < k; dy++)
+                for (let dx = 0; dx < k; dx++) {
+                  const yy = y + dy - r;
+                  const xx = x + dx - r;
                   if (yy < 0 || xx < 0 || yy >= side || xx >= side) continue;
-                  s += K[((f * chans + ch) * 3 + dy) * 3 + dx]! * a[(ch * side + yy) * side + xx]!;
+                  s += K[((f * chans + ch) * k + dy) * k + dx]! * a[(ch * side + yy) * side + xx]!;
                 }
             conv[(f * side + y) * side + x] = Math.max(0, s);
           }
@@ -101,17 +104,37 @@ describe("sdk: CNN training graphs (imaging)", () => {
     expect(bad.success).to.equal(false);
     expect(bad.error!.issues[0]!.path).to.deep.equal(["inputSize"]);
     expect(CnnSpecSchema.safeParse({ ...ok, channels: [4, 4, 4, 4] }).success).to.equal(false);
+    expect(CnnSpecSchema.safeParse({ ...ok, kernel: 4 }).success).to.equal(false);
+    expect(CnnSpecSchema.safeParse({ ...ok, channels: [65] }).success).to.equal(false);
+    expect(CnnSpecSchema.safeParse({ ...ok, inputSize: 512 }).success).to.equal(false);
+  });
+
+  it("is a member of the builder's model families: buildModel, declare and bundles dispatch on kind", () => {
+    const spec = { kind: "cnn" as const, inputSize: 16, channels: [2], kernel: 5 as const, optimizer: { type: "sgd" as const, lr: 0.1 } };
+    const parsed = ModelSpecSchema.parse(spec);
+    expect(parsed.kind).to.equal("cnn");
+    const built = buildModel(spec);
+    expect(built.params.map((p) => [p.name, p.shape])).to.deep.equal([["K0", [2, 1, 5, 5]], ["c0", [2]], ["W0", [128, 32]], ["b0", [32]], ["W1", [32, 1]], ["b1", [1]]]);
+    expect(declare(parsed).params).to.deep.equal(built.params);
+    const bundle = parseBundle(serializeBundle(createBundle(spec)));
+    expect(bundle.spec).to.deep.equal(parsed);
+    expect(bundle.features).to.deep.equal(["image"]);
+    expect(modelInputDim(bundle.spec)).to.equal(256);
+    expect(() => assertBuiltModelSafe(built.trainEpoch)).not.to.throw();
   });
 
   it("emits only allow-listed operators and no external data (built-model guard)", () => {
     const m = buildCnn({ kind: "cnn", inputSize: 16, channels: [2, 3], optimizer: { type: "adam", lr: 0.01 } });
-    const allowed = [...BUILDER_OPERATORS, ...CNN_OPERATORS];
-    for (const bytes of [m.trainEpoch, m.trainStep, m.evaluate, m.inference]) expect(() => assertBuiltModelSafe(bytes, allowed)).not.to.throw();
-    expect(() => assertBuiltModelSafe(m.trainStep)).to.throw(/Conv/);
+    expect(BUILDER_OPERATORS).to.include.members([...CNN_OPERATORS]);
+    for (const bytes of [m.trainEpoch, m.trainStep, m.evaluate, m.inference]) expect(() => assertBuiltModelSafe(bytes)).not.to.throw();
+    // a tabular model's graphs may hold none of them
+    expect(() => assertBuiltModelSafe(m.trainStep, TABULAR_OPERATORS)).to.throw(/Conv/);
+    expect(() => assertBuiltModelSafe(buildModel({ kind: "mlp", inputDim: 4, hidden: [3], optimizer: { type: "sgd", lr: 0.1 } }).trainEpoch, TABULAR_OPERATORS)).not.to.throw();
   });
 
-  it("back-propagates exactly: the step graph's gradients match float64 central differences", async () => {
-    const m = buildCnn({ kind: "cnn", inputSize: 8, channels: [2, 3], hidden: 4, optimizer: { type: "sgd", lr: 1 }, batchSize: 4, seed: 7 });
+  for (const kernel of [3, 5] as const)
+  it(`back-propagates exactly (${kernel}×${kernel} kernels): the step graph's gradients match float64 central differences`, async () => {
+    const m = buildCnn({ kind: "cnn", inputSize: 8, channels: [2, 3], kernel, hidden: 4, optimizer: { type: "sgd", lr: 1 }, batchSize: 4, seed: 7 });
     const n = 4;
     const rnd = mulberry32(99);
     const X = Float32Array.from({ length: n * 64 }, () => rnd());

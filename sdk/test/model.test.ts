@@ -46,7 +46,7 @@ describe("sdk model bundles (rapha-model-bundle/2)", () => {
     }
   });
 
-  it("the spec is strict: unknown keys, a CNN before it exists, hidden layers on logreg are refused", () => {
+  it("the spec is strict: unknown keys, a cnn spec carrying tabular keys, hidden layers on logreg are refused", () => {
     expect(ModelSpecSchema.safeParse({ ...spec, dropout: 0.5 }).success).to.equal(false);
     expect(ModelSpecSchema.safeParse({ ...spec, kind: "cnn" }).success).to.equal(false);
     expect(ModelSpecSchema.safeParse({ kind: "logreg", inputDim: 4, hidden: [3], optimizer: { type: "sgd", lr: 0.1 } }).success).to.equal(false);

@@ -10,17 +10,14 @@
 // Nothing per-record is ever a training-graph output.
 import { z } from "zod";
 import { GraphBuilder, valueInfo, encodeModel, type ValueInfo } from "./graph.js";
+import { PrivacySchema, emitDpGradients, dpInputs, dpLoopSlice, dpStepNoise } from "./dp.js";
+import { OptimizerSchema, loopBatchSlice, mulberry32, optimizerState, type TensorDecl } from "./family.js";
+import { buildCnn, CnnSpecSchema, declareCnn, initCnnParams } from "./cnn.js";
+
+export { OptimizerSchema, loopBatchSlice, mulberry32, optimizerState, type TensorDecl } from "./family.js";
 
 // Families are a discriminated union on `kind` so a new family (e.g. the imaging CNN) is one more
 // member; every object is strict: an unknown key is refused, never ignored.
-/** Optimiser of every family (SGD or Adam); shared with the CNN family (cnn.ts). */
-export const OptimizerSchema = z.strictObject({
-  type: z.enum(["sgd", "adam"]),
-  lr: z.number().positive().max(10),
-  beta1: z.number().min(0).max(0.9999).default(0.9),
-  beta2: z.number().min(0).max(0.99999).default(0.999),
-  eps: z.number().positive().max(1).default(1e-8),
-});
 const common = {
   inputDim: z.number().int().min(1).max(4096),
   loss: z.literal("bce").default("bce"),
@@ -29,15 +26,18 @@ const common = {
   batchSize: z.number().int().min(1).max(1 << 20).default(256),
   epochs: z.number().int().min(1).max(1000).default(10),
   seed: z.number().int().min(0).max(0xffffffff).default(1),
+  /** DP-SGD (dp.ts): per-example clipping, Gaussian noise, ε/δ budget; absent = non-private training */
+  privacy: PrivacySchema.optional(),
 };
 export const ModelSpecSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("logreg"), ...common, hidden: z.array(z.number().int()).max(0).default([]) }),
   z.strictObject({ kind: z.literal("mlp"), ...common, hidden: z.array(z.number().int().min(1).max(1024)).min(1).max(4) }),
+  CnnSpecSchema,
 ]);
 export type ModelSpec = z.input<typeof ModelSpecSchema>;
 export type ModelSpecParsed = z.output<typeof ModelSpecSchema>;
-
-export interface TensorDecl { name: string; shape: number[] }
+/** The tabular families this module builds itself (the CNN is built by cnn.ts). */
+export type TabularSpecParsed = Exclude<ModelSpecParsed, { kind: "cnn" }>;
 
 export interface BuiltModel {
   spec: ModelSpecParsed;
@@ -49,24 +49,15 @@ export interface BuiltModel {
   inference: Uint8Array;
 }
 
-/** Deterministic PRNG (mulberry32) for weight init, so bundles are reproducible. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+/** Dense layer widths of a tabular model (a CNN's are declared by cnn.ts). */
 export function layerSizes(spec: ModelSpecParsed): number[] {
+  if (spec.kind === "cnn") throw new Error("layerSizes: a cnn model has convolution blocks; see declareCnn");
   return spec.kind === "logreg" ? [spec.inputDim, 1] : [spec.inputDim, ...spec.hidden, 1];
 }
 
 /** The trainable tensors (and optimiser state) a spec implies, in bundle order. */
 export function declare(spec: ModelSpecParsed): { params: TensorDecl[]; state: TensorDecl[] } {
+  if (spec.kind === "cnn") return declareCnn(spec);
   const sizes = layerSizes(spec);
   const params: TensorDecl[] = [];
   for (let l = 0; l < sizes.length - 1; l++) {
@@ -76,21 +67,8 @@ export function declare(spec: ModelSpecParsed): { params: TensorDecl[]; state: T
   return { params, state: optimizerState(params, spec.optimizer.type) };
 }
 
-/** Inside an epoch Loop body: rows [iter·B, iter·B+B) of the outer X and Y (every family's mini-batch). */
-export function loopBatchSlice(body: GraphBuilder, batchSize: number): { Xb: string; Yb: string } {
-  const bs = body.constI([batchSize], [1]);
-  const start = body.o("Mul", [body.o("Reshape", ["body_iter", body.constI([1])]), bs]);
-  const end = body.o("Add", [start, bs]);
-  const ax = body.constI([0]);
-  return { Xb: body.o("Slice", ["X", start, end, ax]), Yb: body.o("Slice", ["Y", start, end, ax]) };
-}
-
-/** Optimiser state tensors, in bundle order: Adam keeps first and second moments per parameter. */
-export function optimizerState(params: TensorDecl[], optimizer: "sgd" | "adam"): TensorDecl[] {
-  return optimizer === "adam" ? params.flatMap((p) => [{ name: `${p.name}_m`, shape: p.shape }, { name: `${p.name}_v`, shape: p.shape }]) : [];
-}
-
 export function initParams(spec: ModelSpecParsed, params: TensorDecl[]): Record<string, Float32Array> {
+  if (spec.kind === "cnn") return initCnnParams(spec, params);
   const rnd = mulberry32(spec.seed);
   const out: Record<string, Float32Array> = {};
   for (const p of params) {
@@ -107,16 +85,41 @@ export function initParams(spec: ModelSpecParsed, params: TensorDecl[]): Record<
   return out;
 }
 
+/** Loss sum and mean gradients of a mini-batch (non-private training): hand-written backprop. */
+function emitPlainGradients(g: GraphBuilder, acts: string[], pre: string[], Xb: string, Yb: string, params: Record<string, string>): { lossSum: string; grads: Record<string, string> } {
+  const L = pre.length;
+  const Z = pre[L - 1]!;
+  // BCE with logits: softplus(z) - z*y  (numerically stable)
+  const perRec = g.o("Sub", [g.o("Softplus", [Z]), g.o("Mul", [Z, Yb])]);
+  const lossSum = g.o("Reshape", [g.o("ReduceSum", [perRec], { keepdims: 0 }), g.constI([1])]);
+  // batch size as float [1]
+  const B = g.o("Cast", [g.o("Shape", [Xb], { start: 0, end: 1 })], { to: 1 });
+  const grads: Record<string, string> = {};
+  let dZ = g.o("Div", [g.o("Sub", [g.o("Sigmoid", [Z]), Yb]), B]);
+  const axis0 = g.constI([0]);
+  for (let l = L - 1; l >= 0; l--) {
+    grads[`W${l}`] = g.o("MatMul", [g.o("Transpose", [acts[l]!], { perm: [1, 0] }), dZ]);
+    grads[`b${l}`] = g.o("ReduceSum", [dZ, axis0], { keepdims: 0 });
+    if (l > 0) {
+      const dA = g.o("MatMul", [dZ, g.o("Transpose", [params[`W${l}`]!], { perm: [1, 0] })]);
+      const mask = g.o("Cast", [g.o("Greater", [pre[l - 1]!, g.constF([0], [])])], { to: 1 });
+      dZ = g.o("Mul", [dA, mask]);
+    }
+  }
+  return { lossSum, grads };
+}
+
 /** Emits forward + backward + optimizer update for one mini-batch. */
 function emitStep(
   g: GraphBuilder,
-  spec: ModelSpecParsed,
+  spec: TabularSpecParsed,
   Xb: string,
   Yb: string,
   step: string,
   params: Record<string, string>,
   state: Record<string, string>,
   out: { step?: string; params?: Record<string, string>; state?: Record<string, string> },
+  dpNoise?: string,
 ): { lossSum: string } {
   const sizes = layerSizes(spec);
   const L = sizes.length - 1;
@@ -133,24 +136,8 @@ function emitStep(
     }
   }
   const Z = pre[L - 1]!;
-  // BCE with logits: softplus(z) - z*y  (numerically stable)
-  const perRec = g.o("Sub", [g.o("Softplus", [Z]), g.o("Mul", [Z, Yb])]);
-  const lossSum = g.o("Reshape", [g.o("ReduceSum", [perRec], { keepdims: 0 }), g.constI([1])]);
-  // batch size as float [1]
-  const B = g.o("Cast", [g.o("Shape", [Xb], { start: 0, end: 1 })], { to: 1 });
-  // backward
-  const grads: Record<string, string> = {};
-  let dZ = g.o("Div", [g.o("Sub", [g.o("Sigmoid", [Z]), Yb]), B]);
-  const axis0 = g.constI([0]);
-  for (let l = L - 1; l >= 0; l--) {
-    grads[`W${l}`] = g.o("MatMul", [g.o("Transpose", [acts[l]!], { perm: [1, 0] }), dZ]);
-    grads[`b${l}`] = g.o("ReduceSum", [dZ, axis0], { keepdims: 0 });
-    if (l > 0) {
-      const dA = g.o("MatMul", [dZ, g.o("Transpose", [params[`W${l}`]!], { perm: [1, 0] })]);
-      const mask = g.o("Cast", [g.o("Greater", [pre[l - 1]!, g.constF([0], [])])], { to: 1 });
-      dZ = g.o("Mul", [dA, mask]);
-    }
-  }
+  const dp = spec.privacy && dpNoise ? emitDpGradients(g, { acts, pre, Yb, params, decl: declare(spec).params, noise: dpNoise, privacy: spec.privacy, batchSize: spec.batchSize }) : undefined;
+  const { lossSum, grads } = dp ?? emitPlainGradients(g, acts, pre, Xb, Yb, params);
   if (spec.l2 > 0) {
     for (let l = 0; l < L; l++) {
       const k = `W${l}`;
@@ -193,6 +180,7 @@ function ioDecls(params: TensorDecl[], state: TensorDecl[], suffix: string): Val
 
 export function buildModel(specIn: ModelSpec): BuiltModel {
   const spec = ModelSpecSchema.parse(specIn);
+  if (spec.kind === "cnn") return buildCnn(spec);
   const { params, state } = declare(spec);
   const D = spec.inputDim;
   const pNames = params.map((p) => p.name);
@@ -206,12 +194,12 @@ export function buildModel(specIn: ModelSpec): BuiltModel {
     step: "step_out",
     params: outNames(pNames),
     state: outNames(sNames),
-  });
+  }, spec.privacy ? dpStepNoise(gs) : undefined);
   const Bs = gs.o("Cast", [gs.o("Shape", ["X"], { start: 0, end: 1 })], { to: 1 });
   gs.o("Div", [ls, Bs], {}, "loss");
   const stepGraph = gs.graph(
     "rapha_train_step",
-    [valueInfo("X", "float", ["B", D]), valueInfo("Y", "float", ["B", 1]), valueInfo("step", "float", [1]), ...ioDecls(params, state, "")],
+    [valueInfo("X", "float", ["B", D]), valueInfo("Y", "float", ["B", 1]), valueInfo("step", "float", [1]), ...ioDecls(params, state, ""), ...(spec.privacy ? dpInputs(params, 1) : [])],
     [valueInfo("loss", "float", [1]), valueInfo("step_out", "float", [1]), ...ioDecls(params, state, "_out")],
   );
 
@@ -220,7 +208,9 @@ export function buildModel(specIn: ModelSpec): BuiltModel {
   const carried = ["step", ...pNames, ...sNames];
   const bodyIn = (n: string) => `body_${n}_in`;
   const bodyOut = (n: string) => `body_${n}_o`;
-  const { Xb, Yb } = loopBatchSlice(body, spec.batchSize);
+  // DP: Poisson batches padded to a per-call slot size, one noise row per step (dp.ts)
+  const dpSlice = spec.privacy ? dpLoopSlice(body) : undefined;
+  const { Xb, Yb } = dpSlice ?? loopBatchSlice(body, spec.batchSize);
   const { lossSum } = emitStep(
     body,
     spec,
@@ -234,6 +224,7 @@ export function buildModel(specIn: ModelSpec): BuiltModel {
       params: Object.fromEntries(pNames.map((n) => [n, bodyOut(n)])),
       state: Object.fromEntries(sNames.map((n) => [n, bodyOut(n)])),
     },
+    dpSlice?.noise,
   );
   body.o("Add", [bodyIn("lossacc"), lossSum], {}, bodyOut("lossacc"));
   body.o("Identity", ["body_cond"], {}, "body_cond_o");
@@ -262,6 +253,7 @@ export function buildModel(specIn: ModelSpec): BuiltModel {
       valueInfo("trips", "int64", []),
       valueInfo("step", "float", [1]),
       ...ioDecls(params, state, ""),
+      ...(spec.privacy ? dpInputs(params, "trips") : []),
     ],
     [valueInfo("loss", "float", [1]), valueInfo("step_out", "float", [1]), ...ioDecls(params, state, "_out")],
   );

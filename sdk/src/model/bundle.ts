@@ -34,7 +34,7 @@ const TensorDeclSchema = z.strictObject({
 export const BundleSchema = z.strictObject({
   format: z.literal(BUNDLE_FORMAT),
   spec: ModelSpecSchema,
-  /** Feature names in model-input order; their count must equal spec.inputDim. */
+  /** Feature names in model-input order; their count must equal modelFeatureCount(spec) (one, "image", for a CNN). */
   features: z.array(z.string().min(1).max(128)).min(1).max(4096),
   initialWeights: z.strictObject({
     dtype: z.literal("float32"),
@@ -101,12 +101,23 @@ export function decodeParams(params: TensorDecl[], bytes: Uint8Array): Record<st
   return out;
 }
 
+/** Width of one flattened model input row: inputDim for the tabular families, inputSize² pixels for a CNN. */
+export function modelInputDim(spec: ModelSpecParsed): number {
+  return spec.kind === "cnn" ? spec.inputSize * spec.inputSize : spec.inputDim;
+}
+
+/** How many feature names a bundle carries: one per input column, or one for a CNN's image. */
+export function modelFeatureCount(spec: ModelSpecParsed): number {
+  return spec.kind === "cnn" ? 1 : spec.inputDim;
+}
+
 /** Builds a bundle from a declared model: the spec, feature names and the builder's initial weights. */
 export function createBundle(specIn: ModelSpec, opts: { features?: string[]; initialWeights?: Record<string, Float32Array> } = {}): ModelBundle {
   const spec = ModelSpecSchema.parse(specIn);
   const { params } = declare(spec);
-  const features = opts.features ?? Array.from({ length: spec.inputDim }, (_, i) => `x${i}`);
-  if (features.length !== spec.inputDim) throw new Error(`features: ${features.length} names for inputDim ${spec.inputDim}`);
+  const count = modelFeatureCount(spec);
+  const features = opts.features ?? (spec.kind === "cnn" ? ["image"] : Array.from({ length: count }, (_, i) => `x${i}`));
+  if (features.length !== count) throw new Error(`features: ${features.length} names for ${count} model inputs`);
   return { format: BUNDLE_FORMAT, spec, features, params, initialWeights: opts.initialWeights ?? initParams(spec, params) };
 }
 
@@ -149,7 +160,8 @@ export function parseBundle(bytes: Uint8Array): ModelBundle {
     throw new BundleError("bundle-schema", `bundle field ${where(i.path)}: ${i.message}${r.error.issues.length > 1 ? ` (+${r.error.issues.length - 1} more)` : ""}`);
   }
   const p = r.data;
-  if (p.features.length !== p.spec.inputDim) throw new BundleError("features", `features: ${p.features.length} names for spec.inputDim ${p.spec.inputDim}`);
+  const count = modelFeatureCount(p.spec);
+  if (p.features.length !== count) throw new BundleError("features", p.spec.kind === "cnn" ? `features: a cnn bundle names its one image input, got ${p.features.length} names` : `features: ${p.features.length} names for spec.inputDim ${count}`);
   if (new Set(p.features).size !== p.features.length) throw new BundleError("features", "features: names must be unique");
   // the declared tensors must be exactly the ones the spec implies: checked on the declarations,
   // before a single weight byte is decoded (a 1.6 GB declaration never allocates)

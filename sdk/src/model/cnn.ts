@@ -12,14 +12,14 @@
 // names (exact even where a window holds equal values). Nothing per-record is ever a training output.
 import { z } from "zod";
 import { GraphBuilder, valueInfo, encodeModel, type ValueInfo } from "./graph.js";
-import { loopBatchSlice, mulberry32, optimizerState, OptimizerSchema, type TensorDecl } from "./builder.js";
+import { loopBatchSlice, mulberry32, optimizerState, OptimizerSchema, type TensorDecl } from "./family.js";
 
 /** Operators the CNN graphs use beyond the MLP's (for the built-model guard's allowlist). */
 export const CNN_OPERATORS: readonly string[] = [
   "Conv", "ConvTranspose", "MaxPool", "Flatten", "ScatterElements", "ConstantOfShape", "Equal", "ReduceMean",
 ];
 
-/** Every convolution is 3×3 with "same" padding, followed by ReLU and a 2×2 stride-2 max-pool. */
+/** Every convolution is k×k (k = 3 or 5) with "same" padding, followed by ReLU and a 2×2 stride-2 max-pool. */
 export const CnnSpecSchema = z
   .strictObject({
     kind: z.literal("cnn"),
@@ -27,6 +27,8 @@ export const CnnSpecSchema = z
     inputSize: z.number().int().min(4).max(256),
     /** output channels of each convolution block (1-3 blocks) */
     channels: z.array(z.number().int().min(1).max(64)).min(1).max(3),
+    /** convolution kernel side (odd, so "same" padding is symmetric) */
+    kernel: z.union([z.literal(3), z.literal(5)]).default(3),
     /** width of the hidden dense layer after the last block; 0 = straight to the output */
     hidden: z.number().int().min(0).max(512).default(32),
     loss: z.literal("bce").default("bce"),
@@ -56,8 +58,8 @@ export interface BuiltCnn {
   inference: Uint8Array;
 }
 
-const KERNEL = 3;
-const PADS = [1, 1, 1, 1];
+/** "Same" padding of a k×k kernel (stride 1): (k−1)/2 on every side. */
+const padsOf = (k: number) => Array(4).fill((k - 1) / 2) as number[];
 
 /** Side length after every block, and the flattened width entering the dense layers. */
 function geometry(spec: CnnSpecParsed): { sides: number[]; flat: number } {
@@ -76,7 +78,7 @@ export function declareCnn(spec: CnnSpecParsed): { params: TensorDecl[]; state: 
   const params: TensorDecl[] = [];
   let cin = 1;
   spec.channels.forEach((f, l) => {
-    params.push({ name: `K${l}`, shape: [f, cin, KERNEL, KERNEL] }, { name: `c${l}`, shape: [f] });
+    params.push({ name: `K${l}`, shape: [f, cin, spec.kernel, spec.kernel] }, { name: `c${l}`, shape: [f] });
     cin = f;
   });
   const sizes = denseSizes(spec);
@@ -94,7 +96,7 @@ export function initCnnParams(spec: CnnSpecParsed, params: TensorDecl[]): Record
     const n = p.shape.reduce((a, b) => a * b, 1);
     const a = new Float32Array(n);
     if (p.name.startsWith("K") || p.name.startsWith("W")) {
-      const fanIn = p.name.startsWith("K") ? p.shape[1]! * KERNEL * KERNEL : p.shape[0]!;
+      const fanIn = p.name.startsWith("K") ? p.shape[1]! * spec.kernel * spec.kernel : p.shape[0]!;
       const lim = Math.sqrt(6 / fanIn);
       for (let i = 0; i < n; i++) a[i] = (rnd() * 2 - 1) * lim;
     }
@@ -127,7 +129,7 @@ function emitForward(g: GraphBuilder, spec: CnnSpecParsed, X: string, p: (name: 
   const f: Forward = { blockIn: [], conv: [], poolIdx: [], relu: [], lastPool: a, denseIn: [], densePre: [], logit: "" };
   spec.channels.forEach((_, l) => {
     f.blockIn.push(a);
-    const z = g.o("Conv", [a, p(`K${l}`), p(`c${l}`)], { kernel_shape: [KERNEL, KERNEL], pads: PADS });
+    const z = g.o("Conv", [a, p(`K${l}`), p(`c${l}`)], { kernel_shape: [spec.kernel, spec.kernel], pads: padsOf(spec.kernel) });
     const r = g.o("Relu", [z]);
     const [pooled, idx] = g.op("MaxPool", [r], { kernel_shape: [2, 2], strides: [2, 2] }, 2) as [string, string];
     f.conv.push(z);
@@ -181,10 +183,10 @@ function emitGradients(g: GraphBuilder, spec: CnnSpecParsed, f: Forward, Y: stri
     const scattered = g.o("ScatterElements", [flatZeros, g.o("Reshape", [f.poolIdx[l]!, g.constI([-1])]), g.o("Reshape", [dPool, g.constI([-1])])], { axis: 0 });
     const dConv = g.o("Mul", [g.o("Reshape", [scattered, reluShape]), reluMask(f.conv[l]!)]);
     // dK[f,c,i,j] = Σ_n Σ_yx dConv[n,f,y,x]·in[n,c,y+i,x+j]: a convolution of in^T by dConv^T
-    const dKt = g.o("Conv", [g.o("Transpose", [f.blockIn[l]!], swapNC), g.o("Transpose", [dConv], swapNC)], { pads: PADS });
+    const dKt = g.o("Conv", [g.o("Transpose", [f.blockIn[l]!], swapNC), g.o("Transpose", [dConv], swapNC)], { pads: padsOf(spec.kernel) });
     grads[`K${l}`] = g.o("Transpose", [dKt], swapNC);
     grads[`c${l}`] = g.o("ReduceSum", [dConv, g.constI([0, 2, 3])], { keepdims: 0 });
-    if (l > 0) dPool = g.o("ConvTranspose", [dConv, p(`K${l}`)], { kernel_shape: [KERNEL, KERNEL], pads: PADS });
+    if (l > 0) dPool = g.o("ConvTranspose", [dConv, p(`K${l}`)], { kernel_shape: [spec.kernel, spec.kernel], pads: padsOf(spec.kernel) });
   }
   if (spec.l2 > 0) {
     for (const k of Object.keys(grads)) {

@@ -4,12 +4,16 @@
 // that the model declares no local functions. onnxruntime resolves external_data paths against the
 // working directory, which is how a v1 bundle read hospital files; the builder never emits one.
 import { decodeModel, onnx } from "./graph.js";
+import { CNN_OPERATORS } from "./cnn.js";
 
-/** Every operator buildModel emits. Anything else in a built graph means the builder was subverted. */
-export const BUILDER_OPERATORS: readonly string[] = [
+/** Every operator the tabular families (logreg, MLP) emit. */
+export const TABULAR_OPERATORS: readonly string[] = [
   "Add", "Sub", "Mul", "Div", "Sqrt", "Pow", "MatMul", "Transpose", "Reshape", "Slice", "Shape", "Cast",
   "Identity", "Constant", "Relu", "Sigmoid", "Softplus", "ReduceSum", "Greater", "Loop",
 ];
+
+/** Every operator buildModel emits, over all families. Anything else in a built graph means the builder was subverted. */
+export const BUILDER_OPERATORS: readonly string[] = [...TABULAR_OPERATORS, ...CNN_OPERATORS];
 
 type P = typeof import("onnx-proto").onnx;
 type Tensor = import("onnx-proto").onnx.ITensorProto;
