@@ -1,0 +1,2 @@
+export * from "./rdp.js";
+export * from "./sampling.js";
