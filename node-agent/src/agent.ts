@@ -253,6 +253,11 @@ export class Agent implements StageContext {
     }
     const active = this.db.activeJobs();
     this.metrics.activeJobs.set(active.length);
+    if (this.home.config.pool.serial) {
+      // baseline (config pool.serial): each job to its end before the next, nothing polled meanwhile
+      for (const j of active) await this.run(j.job_id).catch((e) => this.log.error({ jobId: j.job_id, err: shortError(e) }, "job run failed"));
+      return;
+    }
     const started = active.filter((j) => !this.inFlight.has(j.job_id)).map((j) => {
       const p = this.run(j.job_id)
         .catch((e) => this.log.error({ jobId: j.job_id, err: shortError(e) }, "job run failed"))

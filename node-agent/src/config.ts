@@ -67,8 +67,10 @@ export const ConfigSchema = z.strictObject({
     .default({ allowUnisolated: false, threads: 1, maxEpochs: 100, maxParams: 2_000_000, maxBatchSize: 8192, maxHiddenWidth: 512, maxHiddenLayers: 4 }),
   scan: z.strictObject({ maxBundleBytes: z.number().int().positive().default(50 * 1024 * 1024) }).default({ maxBundleBytes: 50 * 1024 * 1024 }),
   prover: z.strictObject({ instance: z.enum(["dev", "prod"]).default("dev") }).default({ instance: "dev" }),
-  // how many jobs may train or prove at once (each uses the cores fully); admission and acceptance never wait for it
-  pool: z.strictObject({ size: z.number().int().min(1).default(1) }).default({ size: 1 }),
+  // how many jobs may train or prove at once (each uses the cores fully); admission and acceptance never wait for it.
+  // serial: one job at a time from admission to settlement, the loop waiting for it (the agent before
+  // parallel jobs; the baseline `npm run bench:load` compares against). Not for production.
+  pool: z.strictObject({ size: z.number().int().min(1).default(1), serial: z.boolean().default(false) }).default({ size: 1, serial: false }),
   fetch: FetchSchema.default({ timeoutMs: 30_000, ipfsGateway: "https://ipfs.io/ipfs/", allowInsecureOrigins: [], allowFileRoots: [] }),
   tx: z.strictObject({ stuckAfterMs: z.number().int().positive().default(30_000), gasHeadroomPct: z.number().int().min(0).default(25) }).default({ stuckAfterMs: 30_000, gasHeadroomPct: 25 }),
   metadataURI: z.string().default(""),

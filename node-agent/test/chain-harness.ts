@@ -120,9 +120,9 @@ export async function registerSimulatedNode(c: Chain, operatorKey: Hex, enclaveK
   await approveNode(c, op.account!.address, `file://${path}`);
 }
 
-export async function fundResearcher(c: Chain, amount: bigint) {
+export async function fundResearcher(c: Chain, amount: bigint, researcherKey: Hex = KEYS.researcher) {
   const admin = c.wallet(KEYS.admin);
-  const r = c.wallet(KEYS.researcher);
+  const r = c.wallet(researcherKey);
   await c.client.waitForTransactionReceipt({ hash: await admin.writeContract({ address: c.contracts.usdc, abi: mockUsdcAbi, functionName: "mint", args: [r.account!.address, amount], account: admin.account!, chain: admin.chain }) });
   await c.client.waitForTransactionReceipt({ hash: await r.writeContract({ address: c.contracts.usdc, abi: mockUsdcAbi, functionName: "approve", args: [c.contracts.vault, 2n ** 255n], account: r.account!, chain: r.chain }) });
 }
@@ -137,9 +137,9 @@ export function writeBundle(spec: ModelSpec | Uint8Array, dir = mkdtempSync(join
 
 export async function createJob(
   c: Chain,
-  a: { datasetId: bigint; bundle: { path: string; digest: Hex }; cohort: CohortParams; price: bigint; maxRecords: bigint; deadlineIn?: number; resultPublicKey?: Hex; cohortHash?: Hex; outputPolicyHash?: Hex },
+  a: { datasetId: bigint; bundle: { path: string; digest: Hex }; cohort: CohortParams; price: bigint; maxRecords: bigint; deadlineIn?: number; resultPublicKey?: Hex; cohortHash?: Hex; outputPolicyHash?: Hex; researcherKey?: Hex },
 ): Promise<{ jobId: bigint; secretKey: Hex; publicKey: Hex; hash: Hex }> {
-  const r = c.wallet(KEYS.researcher);
+  const r = c.wallet(a.researcherKey ?? KEYS.researcher);
   const kp = a.resultPublicKey ? { secretKey: "0x" as Hex, publicKey: a.resultPublicKey } : generateResultKeyPair();
   const now = (await c.client.getBlock()).timestamp;
   const ds = await c.client.readContract({ address: c.contracts.nodeRegistry, abi: nodeRegistryAbi, functionName: "getDataset", args: [a.datasetId] });
