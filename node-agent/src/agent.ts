@@ -32,6 +32,9 @@ import { countDataset } from "./train/run.js";
 import { loadDatasetSchema } from "./data/schema.js";
 import { inspectDataset, type InspectReport } from "./data/inspect.js";
 import { AgentHttpServer } from "./deliver/server.js";
+import { agentFeasibility } from "./feasibility/index.js";
+import { ProgressBoard, type JobProgress } from "./progress/board.js";
+import { progressMount } from "./progress/http.js";
 import { Pool } from "./pool.js";
 import { makeLogger } from "./log.js";
 import { makeMetrics, type Metrics } from "./metrics.js";
@@ -93,6 +96,8 @@ export class Agent implements StageContext {
   readonly watcher: Watcher;
   readonly policy: PolicyEngine;
   readonly pool: Pool;
+  /** live progress the stages report; served at GET /jobs/:id/progress */
+  readonly progress = new ProgressBoard();
   server?: AgentHttpServer;
   /** One run per job at a time: the jobs being advanced now. */
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -178,6 +183,7 @@ export class Agent implements StageContext {
         registry: this.metrics.registry,
         log: this.log,
         health: () => this.health(),
+        mounts: [agentFeasibility(this).mount, progressMount((id) => this.jobProgress(id))],
         store: {
           researcherOf: (id) => (this.db.job(id)?.data.researcher as string | undefined) ?? null,
           result: (id) => {
@@ -210,6 +216,14 @@ export class Agent implements StageContext {
     await Promise.allSettled([...this.inFlight.values()]);
     await this.server?.close();
     this.db.close();
+  }
+
+  /** The public progress of a job this node saw (null otherwise): live board + persisted stage and batch txs. */
+  jobProgress(id: string): JobProgress | null {
+    const j = this.db.job(id);
+    if (!j) return null;
+    const submitted = this.db.txs().filter((t) => t.key.startsWith(`batch:${id}:`) && t.status === "mined").length;
+    return this.progress.status(id, j.stage, { msPerBatch: (j.data as JobData).msPerBatch, submitted });
   }
 
   health(): Record<string, unknown> {

@@ -73,6 +73,23 @@ export const ConfigSchema = z.strictObject({
   pool: z.strictObject({ size: z.number().int().min(1).default(1), serial: z.boolean().default(false) }).default({ size: 1, serial: false }),
   fetch: FetchSchema.default({ timeoutMs: 30_000, ipfsGateway: "https://ipfs.io/ipfs/", allowInsecureOrigins: [], allowFileRoots: [] }),
   tx: z.strictObject({ stuckAfterMs: z.number().int().positive().default(30_000), gasHeadroomPct: z.number().int().min(0).default(25) }).default({ stuckAfterMs: 30_000, gasHeadroomPct: 25 }),
+  // public feasibility counts (src/feasibility): release rules and the limits of the differencing defence
+  feasibility: z
+    .strictObject({
+      /** answers below k say "fewer than k" (keep it at least the policy's min-cohort-size) */
+      k: z.number().int().min(2).default(20),
+      roundTo: z.number().int().min(1).default(10),
+      /** Laplace noise per answer (scale 1/epsilon); 0 = off */
+      epsilon: z.number().min(0).default(0),
+      /** narrower age ranges are refused */
+      minAgeSpan: z.number().int().min(0).max(128).default(5),
+      perMinute: z.number().int().min(1).default(20),
+      perDay: z.number().int().min(1).default(200),
+      /** fresh answers per dataset, all clients together (each is an anchor of the differencing defence) */
+      maxAnswersPerDataset: z.number().int().min(1).default(2000),
+      cacheTtlSeconds: z.number().int().min(0).default(3600),
+    })
+    .default({ k: 20, roundTo: 10, epsilon: 0, minAgeSpan: 5, perMinute: 20, perDay: 200, maxAnswersPerDataset: 2000, cacheTtlSeconds: 3600 }),
   metadataURI: z.string().default(""),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });

@@ -5,6 +5,7 @@
 //   POST /auth/verify             {message, signature} -> {token} (Sign-In with Ethereum)
 //   GET  /jobs/:id/result         encrypted weights + receipt; only the job's researcher (Bearer token)
 //   GET  /jobs/:id/receipt        receipt JSON (hashes and aggregate metrics only; public, its hash is on chain)
+//   + mounted routes (Mount): POST /feasibility (src/feasibility), GET /jobs/:id/progress (src/progress)
 // Responses never carry record values: results are ciphertext to the researcher's key. Every error is
 // a fixed sentence (no stack, no echoed input). Unauthenticated callers cannot grow memory: nonces,
 // sessions and rate-limit windows live in bounded, expiring stores (limits.ts); bodies are capped (413).
@@ -49,6 +50,15 @@ export interface ServerOptions {
   /** origins allowed by CORS (the dApp's); "*" allows any (safe here: auth is a bearer token, never a cookie) */
   corsOrigins?: string[];
   limits?: Partial<HttpLimits>;
+  /** routes owned by other modules (feasibility, job progress), matched after the built-in ones */
+  mounts?: Mount[];
+}
+
+/** A route another module serves through this server (same CORS, body cap, error hygiene). */
+export interface Mount {
+  pattern: RegExp;
+  methods: string[];
+  handle(req: { match: RegExpExecArray; ip: string; /** signed-in address (SIWE), lowercase */ who: string | null; body: () => Promise<unknown> }): Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
 }
 
 /** An HTTP error with a fixed, value-free message. */
@@ -161,7 +171,8 @@ export class AgentHttpServer {
       return res.end();
     }
     const jobRoute = /^\/jobs\/([^/]*)\/(result|receipt)$/.exec(path);
-    const allowed = ROUTES[path] ?? (jobRoute ? ["GET"] : undefined);
+    const mount = ROUTES[path] || jobRoute ? undefined : this.o.mounts?.find((m) => m.pattern.test(path));
+    const allowed = ROUTES[path] ?? (jobRoute ? ["GET"] : mount?.methods);
     if (!allowed) throw new HttpError(404, "not found");
     if (!allowed.includes(req.method ?? "")) throw new HttpError(405, "method not allowed", { allow: [...allowed, "OPTIONS"].join(", ") });
 
@@ -177,6 +188,10 @@ export class AgentHttpServer {
       return this.send(res, 200, { nonce, domain: this.o.domain, chainId: this.o.chainId });
     }
     if (path === "/auth/verify") return this.verify(req, res, ip);
+    if (mount) {
+      const r = await mount.handle({ match: mount.pattern.exec(path)!, ip, who: this.authed(req), body: () => this.body(req) });
+      return this.send(res, r.status, r.body, undefined, r.headers);
+    }
 
     const jobId = jobRoute![1]!;
     if (!JOB_ID.test(jobId)) throw new HttpError(400, "job id must be a decimal uint256");

@@ -57,13 +57,37 @@ export class PolicyEngine {
     return new PolicyEngine(readFileSync(path, "utf8"));
   }
 
-  evaluate(req: AdmissionRequest): AdmissionDecision {
-    const clampLong = (v: bigint) => Number(v > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : v);
+  /** The datasets as Cedar entities: offered ones are members of Rapha::DatasetGroup::"offered". */
+  private static datasetEntities(datasetId: string, offered: string[]): cedar.EntityJson[] {
     const entities: cedar.EntityJson[] = [
       { uid: { type: "Rapha::DatasetGroup", id: "offered" }, attrs: {}, parents: [] },
-      ...req.offeredDatasets.map((id) => ({ uid: { type: "Rapha::Dataset", id }, attrs: {}, parents: [{ type: "Rapha::DatasetGroup", id: "offered" }] })),
+      ...offered.map((id) => ({ uid: { type: "Rapha::Dataset", id }, attrs: {}, parents: [{ type: "Rapha::DatasetGroup", id: "offered" }] })),
     ];
-    if (!req.offeredDatasets.includes(req.datasetId)) entities.push({ uid: { type: "Rapha::Dataset", id: req.datasetId }, attrs: {}, parents: [] });
+    if (!offered.includes(datasetId)) entities.push({ uid: { type: "Rapha::Dataset", id: datasetId }, attrs: {}, parents: [] });
+    return entities;
+  }
+
+  /**
+   * May this caller ask a feasibility count (action Rapha::Action::"QueryFeasibility")? The principal
+   * is the caller's signed-in address (SIWE), or Rapha::Researcher::"anonymous". Fails closed: a
+   * policy without a permit for the action, or one that errors, denies.
+   */
+  mayQueryFeasibility(req: { principal: string | null; datasetId: string; offeredDatasets: string[] }): { allowed: boolean; policyIds: string[] } {
+    const ans = cedar.isAuthorized({
+      principal: { type: "Rapha::Researcher", id: req.principal?.toLowerCase() ?? "anonymous" },
+      action: { type: "Rapha::Action", id: "QueryFeasibility" },
+      resource: { type: "Rapha::Dataset", id: req.datasetId },
+      context: { authenticated: req.principal !== null },
+      policies: { staticPolicies: Object.fromEntries(this.policies.map((p) => [p.id, p.text])) },
+      entities: PolicyEngine.datasetEntities(req.datasetId, req.offeredDatasets),
+    });
+    if (ans.type !== "success" || ans.response.diagnostics.errors.length) return { allowed: false, policyIds: [] };
+    return { allowed: ans.response.decision === "allow", policyIds: ans.response.diagnostics.reason };
+  }
+
+  evaluate(req: AdmissionRequest): AdmissionDecision {
+    const clampLong = (v: bigint) => Number(v > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : v);
+    const entities = PolicyEngine.datasetEntities(req.datasetId, req.offeredDatasets);
     const ans = cedar.isAuthorized({
       principal: { type: "Rapha::Researcher", id: req.researcher.toLowerCase() },
       action: { type: "Rapha::Action", id: "runJob" },

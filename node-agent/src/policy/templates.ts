@@ -27,6 +27,18 @@ when { principal in [Rapha::Researcher::"0x000000000000000000000000000000000000d
 // forbid (principal, action == Rapha::Action::"runJob", resource)
 // unless { principal in [Rapha::Researcher::"0x..."] };
 
+// Feasibility counts (POST /feasibility): who may ask how many records match a cohort before
+// paying. Principal: the caller's SIWE address, or Rapha::Researcher::"anonymous"; context.authenticated.
+// Answers are rounded, floored at config feasibility.k and signed; delete this permit to refuse all.
+@id("feasibility-offered")
+permit (principal, action == Rapha::Action::"QueryFeasibility", resource)
+when { resource in Rapha::DatasetGroup::"offered" };
+
+// Uncomment to answer only signed-in researchers:
+// @id("feasibility-signed-in")
+// forbid (principal, action == Rapha::Action::"QueryFeasibility", resource)
+// unless { context.authenticated };
+
 @id("min-cohort-size")
 @reason("COHORT_TOO_SMALL")
 forbid (principal, action == Rapha::Action::"runJob", resource)

@@ -12,6 +12,7 @@ import type { AttestationProvider } from "../attest/provider.js";
 import type { Metrics } from "../metrics.js";
 import type { ReasonName } from "../reasons.js";
 import type { DataAt, JobData } from "./data.js";
+import type { ProgressReporter } from "../progress/board.js";
 
 export interface StageContext {
   home: Home;
@@ -29,6 +30,8 @@ export interface StageContext {
   readJob(id: string): Promise<ChainJob>;
   /** The job's working directory under the agent home (created on first use). */
   jobDir(id: string): string;
+  /** Live progress for the public status endpoint (src/progress). */
+  progress?: ProgressReporter;
 }
 
 /** A job as a stage sees it: the data every earlier stage persisted. */

@@ -77,6 +77,7 @@ export async function prove(ctx: StageContext, j: ProveInput): Promise<ProveOutp
         ({ timings, ...proof } = await prover.prove(b, undefined, { batch: i, batches: batches.length }));
         writeFileSync(p, JSON.stringify(proof));
       }
+      ctx.progress?.batches(j.id, { proven: i + 1, submitted: refs.length, total: batches.length });
       const sp = toSolidityProof(proof);
       let txHash = ctx.db.txByKey(key)?.hashes[0];
       if (!onChain || ctx.db.txByKey(key)) {
@@ -90,6 +91,7 @@ export async function prove(ctx: StageContext, j: ProveInput): Promise<ProveOutp
         ctx.db.advance(j.id, "trained", { msPerBatch });
       }
       refs.push({ chunkIndex: b.chunkIndex, txHash, usage: sp.pubSignals[1].toString(), result: sp.pubSignals[0].toString() });
+      ctx.progress?.batches(j.id, { proven: i + 1, submitted: refs.length, total: batches.length });
       ctx.log.info({ jobId: j.id, batch: i + 1, batches: batches.length, chunk: b.chunkIndex, count: b.count, ...timings }, "batch proven and on chain");
       if (CRASH_AFTER === "batch" && !onChain) {
         ctx.log.warn({ jobId: j.id, chunk: b.chunkIndex }, "RAPHA_CRASH_AFTER_STAGE=batch: exiting");

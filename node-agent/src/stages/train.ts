@@ -32,6 +32,7 @@ export async function train(ctx: StageContext, j: TrainInput): Promise<TrainOutp
         allowUnisolated: c.train.allowUnisolated,
         onMessage: (m) => {
           if (m.type === "epoch") ctx.log.info({ jobId: j.id, epoch: m.epoch, epochs: m.epochs }, "training progress");
+          if (m.type === "epoch") ctx.progress?.epoch(j.id, m.epoch, m.epochs, m.loss);
           if (m.type === "isolation") ctx.log.info({ jobId: j.id, isolated: m.ok }, "training sandbox self-check");
         },
       },

@@ -4,7 +4,7 @@
 // before a session is created: no external data, only the builder's operators.
 import * as ort from "onnxruntime-node";
 import { buildModel, mulberry32, type ModelSpec, type BuiltModel } from "@rapha/sdk/model/builder";
-import { encodeParams, tensorSize } from "@rapha/sdk/model/bundle";
+import { encodeParams, modelInputDim, tensorSize } from "@rapha/sdk/model/bundle";
 import { assertBuiltModelSafe } from "@rapha/sdk/model/guard";
 
 export interface TrainData {
@@ -56,7 +56,7 @@ export async function trainWithOnnx(
 ): Promise<TrainResult> {
   const m = opts.built ?? buildModel(spec);
   const s = m.spec;
-  if (s.inputDim !== data.dim) throw new Error(`model expects ${s.inputDim} features, dataset provides ${data.dim}`);
+  if (modelInputDim(s) !== data.dim) throw new Error(`model expects ${modelInputDim(s)} features, dataset provides ${data.dim}`);
   const n = data.Y.length;
   if (n === 0) throw new Error("no records to train on");
   const epochs = opts.epochs ?? s.epochs;

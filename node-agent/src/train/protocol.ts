@@ -42,7 +42,7 @@ export interface ValidationMetrics {
 
 export type ChildMessage =
   | { type: "isolation"; ok: boolean; network: ProbeResult[]; files: ProbeResult[] }
-  | { type: "epoch"; epoch: number; epochs: number }
+  | { type: "epoch"; epoch: number; epochs: number; /** the epoch's mean training loss (the agent publishes it rounded) */ loss?: number }
   | {
       type: "done";
       /** trained weights, float32 little-endian, base64 */

@@ -96,7 +96,7 @@ async function main() {
   const initial = decodeParams(built.params, new Uint8Array(take(h.paramCount).buffer));
   const Xt = take(h.nTrain * h.dim), Yt = take(h.nTrain), Xv = take(h.nVal * h.dim), Yv = take(h.nVal);
   // 3. train + aggregates
-  const res = await trainWithOnnx(h.spec, initial, { X: Xt, Y: Yt, dim: h.dim }, { epochs: h.epochs, threads: h.threads, built, onEpoch: (epoch) => send({ type: "epoch", epoch, epochs: h.epochs }) });
+  const res = await trainWithOnnx(h.spec, initial, { X: Xt, Y: Yt, dim: h.dim }, { epochs: h.epochs, threads: h.threads, built, onEpoch: (epoch, loss) => send({ type: "epoch", epoch, epochs: h.epochs, loss }) });
   const trainLoss = binaryMetrics(await predict(h.spec, res.params, Xt, h.dim, built), Yt).bce;
   let validation: Extract<ChildMessage, { type: "done" }>["validation"];
   if (h.nVal >= 20) {
