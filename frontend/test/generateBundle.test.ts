@@ -1,7 +1,7 @@
 // @vitest-environment node
 // (noble hashes reject jsdom's cross-realm Uint8Array; the builder needs no DOM)
 import { describe, expect, it } from "vitest";
-import { createBundle, parseBundle, serializeBundle, bundleDigest, BUNDLE_FORMAT } from "@rapha/sdk/model";
+import { createBundle, parseBundle, serializeBundle, bundleDigest, modelInputDim, BUNDLE_FORMAT } from "@rapha/sdk/model";
 import { keccak256 } from "viem";
 import { generateBundle } from "../src/lib/generateBundle";
 
@@ -11,7 +11,7 @@ describe("in-page bundle generation (sdk, declarative rapha-model-bundle/2)", ()
     const b = parseBundle(bytes);
     expect(b.format).toBe(BUNDLE_FORMAT);
     expect(b.spec.kind).toBe("mlp");
-    expect(b.spec.inputDim).toBe(9);
+    expect(modelInputDim(b.spec)).toBe(9);
     expect(Object.keys(JSON.parse(new TextDecoder().decode(bytes))).sort()).toEqual(["features", "format", "initialWeights", "spec"]);
     expect(keccak256(bytes)).toBe(bundleDigest(bytes));
     expect(bytes).toEqual(serializeBundle(createBundle({ kind: "mlp", inputDim: 9, hidden: [16], epochs: 3, optimizer: { type: "adam", lr: 0.01 } })));

@@ -2,10 +2,11 @@
 // initial weights; the hospital builds every graph from the spec itself, so scanning means: the digest
 // matches the job, the bytes parse under the strict schema (graphs and code are refused outright),
 // and the spec fits the hospital's caps (epochs, parameters, batch size, hidden width and depth,
-// input dimension = the dataset's feature count). Every refusal is a finding with a stable code and
+// input dimension = the dataset's feature count; for a CNN on an imaging dataset: image side and
+// filters per convolution), and the model family fits the dataset kind (a CNN only on images). Every refusal is a finding with a stable code and
 // a message a person can act on; no input, however malformed, makes this throw.
 import { keccak256, toBytes } from "viem";
-import { parseBundle, bundleDigest, canonicalJson, BundleError, tensorSize, BUNDLE_FORMAT, type ModelBundle } from "@rapha/sdk/model/bundle";
+import { parseBundle, bundleDigest, canonicalJson, BundleError, tensorSize, modelInputDim, BUNDLE_FORMAT, type ModelBundle } from "@rapha/sdk/model/bundle";
 import type { ReasonName } from "../reasons.js";
 
 /** Hospital-side caps on what a job may ask the node to train. */
@@ -16,7 +17,14 @@ export interface ScanCaps {
   maxBatchSize: number;
   maxHiddenWidth: number;
   maxHiddenLayers: number;
+  /** CNN: largest input side in pixels (the loader resizes every image to inputSize²) */
+  maxImageSize: number;
+  /** CNN: most filters in one convolution block */
+  maxConvFilters: number;
 }
+
+/** What a dataset holds decides which model families can train on it. */
+export type DatasetKind = "ehr" | "imaging";
 
 export const DEFAULT_CAPS: ScanCaps = {
   maxBundleBytes: 50 * 1024 * 1024,
@@ -25,6 +33,8 @@ export const DEFAULT_CAPS: ScanCaps = {
   maxBatchSize: 8192,
   maxHiddenWidth: 512,
   maxHiddenLayers: 4,
+  maxImageSize: 128,
+  maxConvFilters: 32,
 };
 
 export interface Finding {
@@ -41,7 +51,7 @@ export interface ScanReport {
   bundleDigest: `0x${string}`;
   bundleBytes: number;
   /** what the hospital will build (present when the bundle parsed) */
-  model?: { kind: string; inputDim: number; hidden: number[]; optimizer: string; epochs: number; batchSize: number };
+  model?: { kind: string; inputDim: number; hidden: number[]; optimizer: string; epochs: number; batchSize: number; inputSize?: number; channels?: number[]; kernel?: number };
   paramCount: number;
   /** whether the bundle's feature names equal the dataset schema's (informational: only the count is binding) */
   featureNames?: "match" | "differ";
@@ -55,7 +65,18 @@ export interface ScanResult {
   bundle?: ModelBundle;
 }
 
-export function scanBundle(bytes: Uint8Array, opts: { expectedDigest?: string; featureCount: number; featureNames?: string[]; caps?: Partial<ScanCaps> }): ScanResult {
+/** The scan report's summary of what the hospital will build (CNN keys only for a CNN). */
+function modelSummary(s: ModelBundle["spec"]): NonNullable<ScanReport["model"]> {
+  const base = { kind: s.kind, inputDim: modelInputDim(s), optimizer: s.optimizer.type, epochs: s.epochs, batchSize: s.batchSize };
+  if (s.kind !== "cnn") return { ...base, hidden: s.hidden };
+  return { ...base, hidden: s.hidden > 0 ? [s.hidden] : [], inputSize: s.inputSize, channels: s.channels, kernel: s.kernel };
+}
+
+/**
+ * `featureCount` is the dataset schema's feature count (tabular datasets); `datasetKind` (default
+ * "ehr") says which families fit: tabular models on EHR datasets, a CNN on imaging datasets.
+ */
+export function scanBundle(bytes: Uint8Array, opts: { expectedDigest?: string; featureCount: number; featureNames?: string[]; caps?: Partial<ScanCaps>; datasetKind?: DatasetKind }): ScanResult {
   const caps: ScanCaps = { ...DEFAULT_CAPS, ...(opts.caps ?? {}) };
   const findings: Finding[] = [];
   let reason: ReasonName | undefined;
@@ -81,13 +102,23 @@ export function scanBundle(bytes: Uint8Array, opts: { expectedDigest?: string; f
   if (bundle) {
     const s = bundle.spec;
     paramCount = bundle.params.reduce((a, p) => a + tensorSize(p.shape), 0);
-    if (s.inputDim !== opts.featureCount) fail("SCAN_FAILED", { code: "input-dim", field: "spec.inputDim", detail: `model expects ${s.inputDim} features; the dataset schema has ${opts.featureCount}` });
+    const kind = opts.datasetKind ?? "ehr";
+    if (s.kind === "cnn") {
+      if (kind !== "imaging") fail("SCAN_FAILED", { code: "model-kind", field: "spec.kind", detail: "a cnn model trains on images; this dataset is tabular (EHR): send a logreg or mlp spec" });
+      if (s.inputSize > caps.maxImageSize) fail("SCAN_FAILED", { code: "image-size-cap", field: "spec.inputSize", detail: `input ${s.inputSize}×${s.inputSize} pixels; this node resizes images to at most ${caps.maxImageSize}×${caps.maxImageSize}` });
+      const wideConv = s.channels.findIndex((f) => f > caps.maxConvFilters);
+      if (wideConv >= 0) fail("SCAN_FAILED", { code: "filters-cap", field: `spec.channels.${wideConv}`, detail: `convolution block ${wideConv} has ${s.channels[wideConv]} filters; this node allows at most ${caps.maxConvFilters}` });
+      if (s.hidden > caps.maxHiddenWidth) fail("SCAN_FAILED", { code: "width-cap", field: "spec.hidden", detail: `the dense layer has ${s.hidden} units; this node allows at most ${caps.maxHiddenWidth}` });
+    } else if (kind === "imaging") fail("SCAN_FAILED", { code: "model-kind", field: "spec.kind", detail: `this is an imaging dataset: only a cnn model trains on it, not ${s.kind}` });
+    else if (s.inputDim !== opts.featureCount) fail("SCAN_FAILED", { code: "input-dim", field: "spec.inputDim", detail: `model expects ${s.inputDim} features; the dataset schema has ${opts.featureCount}` });
     if (s.epochs > caps.maxEpochs) fail("OUTPUT_POLICY", { code: "epochs-cap", field: "spec.epochs", detail: `${s.epochs} epochs requested; this node allows at most ${caps.maxEpochs}` });
     if (paramCount > caps.maxParams) fail("OUTPUT_POLICY", { code: "params-cap", field: "spec", detail: `the model has ${paramCount} parameters; this node allows at most ${caps.maxParams}` });
     if (s.batchSize > caps.maxBatchSize) fail("SCAN_FAILED", { code: "batch-cap", field: "spec.batchSize", detail: `batch size ${s.batchSize}; this node allows at most ${caps.maxBatchSize}` });
-    if (s.hidden.length > caps.maxHiddenLayers) fail("SCAN_FAILED", { code: "depth-cap", field: "spec.hidden", detail: `${s.hidden.length} hidden layers; this node allows at most ${caps.maxHiddenLayers}` });
-    const wide = s.hidden.findIndex((h) => h > caps.maxHiddenWidth);
-    if (wide >= 0) fail("SCAN_FAILED", { code: "width-cap", field: `spec.hidden.${wide}`, detail: `hidden layer ${wide} has ${s.hidden[wide]} units; this node allows at most ${caps.maxHiddenWidth}` });
+    if (s.kind !== "cnn") {
+      if (s.hidden.length > caps.maxHiddenLayers) fail("SCAN_FAILED", { code: "depth-cap", field: "spec.hidden", detail: `${s.hidden.length} hidden layers; this node allows at most ${caps.maxHiddenLayers}` });
+      const wide = s.hidden.findIndex((h) => h > caps.maxHiddenWidth);
+      if (wide >= 0) fail("SCAN_FAILED", { code: "width-cap", field: `spec.hidden.${wide}`, detail: `hidden layer ${wide} has ${s.hidden[wide]} units; this node allows at most ${caps.maxHiddenWidth}` });
+    }
     if (opts.featureNames) featureNames = opts.featureNames.length === bundle.features.length && opts.featureNames.every((n, i) => n === bundle!.features[i]) ? "match" : "differ";
   }
   const report: ScanReport = {
@@ -97,7 +128,7 @@ export function scanBundle(bytes: Uint8Array, opts: { expectedDigest?: string; f
     format: BUNDLE_FORMAT,
     bundleDigest: digest,
     bundleBytes: bytes.length,
-    model: bundle ? { kind: bundle.spec.kind, inputDim: bundle.spec.inputDim, hidden: bundle.spec.hidden, optimizer: bundle.spec.optimizer.type, epochs: bundle.spec.epochs, batchSize: bundle.spec.batchSize } : undefined,
+    model: bundle ? modelSummary(bundle.spec) : undefined,
     paramCount,
     featureNames,
     findings,

@@ -15,7 +15,7 @@ import { buildDataset } from "@rapha/sdk/dataset";
 import { DEV_INSTANCE, PROD_INSTANCE } from "@rapha/sdk/constants";
 import { computeJobBinding } from "@rapha/sdk/binding";
 import { planBatches } from "@rapha/sdk/witness";
-import { encodeParams, fromBase64, decodeParams, tensorSize, type ModelBundle } from "@rapha/sdk/model/bundle";
+import { encodeParams, fromBase64, decodeParams, modelInputDim, tensorSize, type ModelBundle } from "@rapha/sdk/model/bundle";
 import { RaphaDataLoader, type Selection } from "../data/loader.js";
 import { loadDatasetSchema, type DatasetSchema } from "../data/schema.js";
 import { secretToField, getPoseidon, type PoseidonFn } from "../data/cohort.js";
@@ -226,7 +226,7 @@ export async function runTraining(a: TrainRequest, opts: { allowUnisolated?: boo
   // 1. the hospital's own code: load, consent + cohort, count, commit, transcript
   const p = await prepare(a);
   const { sel, loader } = p;
-  if (sel.dim !== b.spec.inputDim) throw new Error(`model expects ${b.spec.inputDim} features; the dataset has ${sel.dim}`);
+  if (sel.dim !== modelInputDim(b.spec)) throw new Error(`model expects ${modelInputDim(b.spec)} features; the dataset has ${sel.dim}`);
   const transcriptPath = join(a.outDir, "transcript.json");
   loader.writeTranscript(sel, transcriptPath);
   const s = split(sel, a.holdoutFraction ?? 0.1);
