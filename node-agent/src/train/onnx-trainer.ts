@@ -6,6 +6,8 @@ import * as ort from "onnxruntime-node";
 import { buildModel, mulberry32, type ModelSpec, type BuiltModel } from "@rapha/sdk/model/builder";
 import { encodeParams, modelInputDim, tensorSize } from "@rapha/sdk/model/bundle";
 import { assertBuiltModelSafe } from "@rapha/sdk/model/guard";
+import { SecureUniform } from "@rapha/sdk/privacy/sampling";
+import { planPrivacy, runDpEpoch, type PrivacySpent } from "./dp-trainer.js";
 
 export interface TrainData {
   X: Float32Array;
@@ -20,6 +22,8 @@ export interface TrainResult {
   records: number;
   seconds: number;
   recordsPerSecond: number;
+  /** DP-SGD runs only: the ε spent at δ and how (dp-trainer.ts) */
+  privacy?: PrivacySpent;
 }
 
 export function shuffleInto(src: TrainData, perm: Uint32Array, X: Float32Array, Y: Float32Array): void {
@@ -70,12 +74,22 @@ export async function trainWithOnnx(
   for (const st of m.state) feeds[st.name] = new ort.Tensor("float32", new Float32Array(tensorSize(st.shape)), st.shape);
   feeds.step = new ort.Tensor("float32", new Float32Array([0]), [1]);
   feeds.trips = new ort.Tensor("int64", BigInt64Array.from([BigInt(Math.ceil(n / s.batchSize))]), []);
+  // DP-SGD (spec.privacy): σ from the accountant before any record is touched; Poisson batches per epoch
+  const dp = "privacy" in s && s.privacy ? planPrivacy(s.privacy, n, s.batchSize, epochs) : undefined;
+  const secure = dp ? new SecureUniform() : undefined;
   const rnd = mulberry32(s.seed ^ 0x5eed);
   const Xs = new Float32Array(data.X.length);
   const Ys = new Float32Array(n);
   const lossCurve: number[] = [];
   const t0 = performance.now();
   for (let e = 0; e < epochs; e++) {
+    if (dp) {
+      const loss = await runDpEpoch(sess, m, feeds, data, dp, secure!);
+      if (!Number.isFinite(loss)) throw new Error(`training diverged at epoch ${e + 1} (loss is not finite): lower the learning rate`);
+      lossCurve.push(loss);
+      opts.onEpoch?.(e + 1, loss);
+      continue;
+    }
     if (opts.shuffle !== false) shuffleInto(data, permutation(n, rnd), Xs, Ys);
     else {
       Xs.set(data.X);
@@ -96,7 +110,7 @@ export async function trainWithOnnx(
   const params: Record<string, Float32Array> = {};
   for (const p of m.params) params[p.name] = new Float32Array(feeds[p.name]!.data as Float32Array);
   await sess.release();
-  return { params, weights: encodeParams(m.params, params), lossCurve, records: n * epochs, seconds, recordsPerSecond: (n * epochs) / seconds };
+  return { params, weights: encodeParams(m.params, params), lossCurve, records: n * epochs, seconds, recordsPerSecond: (n * epochs) / seconds, ...(dp ? { privacy: dp.spent } : {}) };
 }
 
 /** Runs the hospital-built inference graph (validation inside the hospital only; predictions never leave). */

@@ -102,12 +102,13 @@ export function emitDpGradients(g: GraphBuilder, f: DpForward): { lossSum: strin
     normSq = normSq ? g.o("Add", [normSq, term]) : term;
   }
   const norm = g.o("Sqrt", [normSq]);
-  // c_i = min(1, C/‖g_i‖) from the builder's operators: 1 + [‖g_i‖ > C]·(C/‖g_i‖ − 1); the 1e-12 keeps
-  // C/‖g_i‖ finite for a zero gradient (whose indicator is 0 anyway)
+  // c_i = min(1, C/‖g_i‖) from the builder's operators: [‖g_i‖ > C]·C/‖g_i‖ + (1 − [‖g_i‖ > C]). Not
+  // 1 + [·]·(C/‖g_i‖ − 1): in float32 that cancels to ~1e-3 relative error when C/‖g_i‖ is tiny. The
+  // 1e-12 keeps C/‖g_i‖ finite for a zero gradient (whose indicator is 0 anyway).
   const C = g.constF([f.privacy.clipNorm], []);
   const over = g.o("Cast", [g.o("Greater", [norm, C])], { to: 1 });
   const ratio = g.o("Div", [C, g.o("Add", [norm, g.constF([1e-12], [])])]);
-  const clip = g.o("Add", [one, g.o("Mul", [over, g.o("Sub", [ratio, one])])]);
+  const clip = g.o("Add", [g.o("Mul", [over, ratio]), g.o("Sub", [one, over])]);
   // noise std σ·C, then everything over the expected batch size
   const std = g.o("Mul", [DP_SIGMA, C]);
   const invB = g.constF([1 / f.batchSize], []);
