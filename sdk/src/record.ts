@@ -84,14 +84,21 @@ export function mrnToField(mrn: string): bigint {
  * Poseidon(hospitalSecret, mrnField, 0), so the assignment does not depend on input order.
  * Duplicate MRNs are rejected (one patient, one record per dataset).
  */
-export function derivePseudonymousIds(poseidon: PoseidonFn, hospitalSecret: bigint, mrns: readonly string[]): Map<string, number> {
+/** Poseidon(hospitalSecret, mrnField, 0): the first candidate id and the sort key of one MRN. */
+export function pseudonymSeed(poseidon: PoseidonFn, hospitalSecret: bigint, mrn: string): bigint {
+  return poseidon([hospitalSecret, mrnToField(mrn), 0n]);
+}
+
+/** `seeds[i]`, when given, is pseudonymSeed(mrns[i]) computed elsewhere (e.g. in worker threads). */
+export function derivePseudonymousIds(poseidon: PoseidonFn, hospitalSecret: bigint, mrns: readonly string[], seeds?: readonly bigint[]): Map<string, number> {
   if (hospitalSecret <= 0n || hospitalSecret >= FIELD_P) throw new RangeError("hospitalSecret must be a non-zero field element");
+  if (seeds && seeds.length !== mrns.length) throw new RangeError("seeds: one per MRN");
   const seen = new Set<string>();
-  const items = mrns.map((mrn) => {
+  const items = mrns.map((mrn, i) => {
     if (seen.has(mrn)) throw new Error(`duplicate MRN in dataset`);
     seen.add(mrn);
     const f = mrnToField(mrn);
-    return { mrn, f, h0: poseidon([hospitalSecret, f, 0n]) };
+    return { mrn, f, h0: seeds ? seeds[i]! : poseidon([hospitalSecret, f, 0n]) };
   });
   items.sort((a, b) => (a.h0 < b.h0 ? -1 : a.h0 > b.h0 ? 1 : 0));
   const taken = new Set<number>();

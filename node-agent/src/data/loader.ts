@@ -1,13 +1,15 @@
 // RaphaDataLoader: a FHIR Bulk export / CSV / OMOP CDM source -> validated records -> pseudonymous
 // ids -> unique-record count + cohort/consent filter -> feature matrix. Problems name file, line and
 // field, never a record value (see problems.ts).
-import { writeFileSync } from "node:fs";
+import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { isEligible, encodeWord, encodeCohortParams, derivePseudonymousIds, getPoseidon, type CohortParams, type CommittedRecord, type PoseidonFn } from "./cohort.js";
 import { schemaHash, type DatasetSchema } from "./schema.js";
 import { DataValidationError } from "./problems.js";
 import { readSource, detectFormat, type SourceFormat, type SourceRead } from "./source.js";
 import type { RawRecord } from "./records.js";
 import type { OmopOptions } from "./omop/reader.js";
+import { DataWorkerPool, defaultWorkers } from "./worker-pool.js";
 
 export { DataValidationError } from "./problems.js";
 export { CSV_OBSERVATION_COLUMNS } from "./csv-reader.js";
@@ -62,6 +64,19 @@ export interface LoaderOptions {
   /** where schema-relative files (opt-out list, value set extension) live; default the dataset dir */
   baseDir?: string;
   omop?: OmopOptions;
+  /**
+   * Worker threads that decode a FHIR export's files and compute pseudonym seeds in parallel; 0 = all
+   * on this thread. Default: by export size (none below 32 MB). Records and problems are the same.
+   */
+  workers?: number;
+}
+
+function exportBytes(dir: string): number {
+  try {
+    return readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
+  } catch {
+    return 0;
+  }
 }
 
 export class RaphaDataLoader {
@@ -79,12 +94,23 @@ export class RaphaDataLoader {
 
   async load(): Promise<this> {
     const t0 = performance.now();
-    const src = await readSource({ ...this.opts, maxErrors: this.opts.maxErrors ?? 20 });
-    this.source = src;
-    const t1 = performance.now();
-    if (src.problems.errors) throw new DataValidationError(src.problems.entries.filter((p) => p.severity === "error"), src.problems.errors);
+    const format = this.format;
+    const workers = this.opts.workers ?? (format === "fhir" ? defaultWorkers(exportBytes(this.opts.dir)) : 0);
+    const pool = workers > 0 ? new DataWorkerPool(workers) : undefined;
+    let src: SourceRead;
+    let seeds: bigint[] | undefined;
+    let t1: number;
+    try {
+      src = await readSource({ ...this.opts, format, maxErrors: this.opts.maxErrors ?? 20, ...(pool ? { pool } : {}) });
+      this.source = src;
+      t1 = performance.now();
+      if (src.problems.errors) throw new DataValidationError(src.problems.entries.filter((p) => p.severity === "error"), src.problems.errors);
+      if (pool) seeds = await pool.seeds(this.opts.hospitalSecret, src.records.map((r) => r.mrn));
+    } finally {
+      await pool?.close();
+    }
     const poseidon = this.opts.poseidon ?? (await getPoseidon());
-    const ids = derivePseudonymousIds(poseidon, this.opts.hospitalSecret, src.records.map((r) => r.mrn));
+    const ids = derivePseudonymousIds(poseidon, this.opts.hospitalSecret, src.records.map((r) => r.mrn), seeds);
     this.records = src.records
       .map(({ mrn, ...rest }: RawRecord) => {
         const rec: LoadedRecord = { ...rest, id: ids.get(mrn)!, word: 0n };

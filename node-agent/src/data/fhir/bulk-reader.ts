@@ -1,69 +1,76 @@
 // Reads a FHIR R4 Bulk Data export into a RecordBuilder: Patient parts first (every reference needs
-// its patient), then Consent, Condition and Observation parts, each streamed line by line.
+// its patient), then Consent, Condition and Observation parts, each streamed line by line. Files are
+// decoded into ops (decode.ts) on this thread or, for a large export, in a worker pool; the ops are
+// applied here in file order, so both ways give the same records and problems.
 import { basename } from "node:path";
-import type { z } from "zod";
 import type { ProblemLog } from "../problems.js";
-import type { RecordBuilder, Where } from "../records.js";
-import { instantOf } from "../dates.js";
+import type { RecordBuilder } from "../records.js";
+import type { DataWorkerPool } from "../worker-pool.js";
 import { discoverExport, type ExportLayout, type ReadType } from "./bulk-files.js";
-import { readNdjson, DEFAULT_MAX_LINE_BYTES, type NdjsonLine } from "./ndjson.js";
-import { ConditionSchema, ConsentSchema, ObservationSchema, PatientSchema, zodWhere, type FhirObservation } from "./resources.js";
+import { decodeFile, type DecodeJob, type OpBatch } from "./decode.js";
 
 export interface FhirReadOptions {
   maxLineBytes?: number;
   /** stop reading after this many error-severity problems (the load fails anyway) */
   maxErrors?: number;
+  /** decode files in these worker threads (default: on this thread) */
+  pool?: DataWorkerPool;
 }
 
-const refKey = (ref: string) => (ref.startsWith("urn:uuid:") ? ref.slice(9) : ref.slice(8));
-const statusCode = (cc: { coding?: Array<{ code: string }> } | undefined) => cc?.coding?.[0]?.code;
+/** Applies one resource type's ops to the builder; resource ids are unique per type across its files. */
+class OpApplier {
+  private readonly ids = new Set<string>();
+  constructor(
+    private readonly type: ReadType,
+    private readonly builder: RecordBuilder,
+    private readonly problems: ProblemLog,
+    private readonly maxErrors: number,
+  ) {}
 
-async function eachResource<S extends z.ZodType>(files: string[], type: ReadType, schema: S, problems: ProblemLog, o: FhirReadOptions, fn: (r: z.output<S>, at: Where) => void): Promise<void> {
-  const ids = new Set<string>();
-  const one = (file: string, l: NdjsonLine): void => {
-    if ("error" in l) {
-      problems.error(file, l.line, "(line)", l.error === "too-long" ? "line longer than the line-length cap" : "not valid UTF-8");
-      return;
-    }
-    let j: unknown;
-    try {
-      j = JSON.parse(l.text);
-    } catch {
-      problems.error(file, l.line, "(line)", "not valid JSON");
-      return;
-    }
-    const r = schema.safeParse(j);
-    if (!r.success) {
-      const w = zodWhere(r.error);
-      // a wrong resourceType is a misfiled line, not a broken record of this type
-      problems.error(file, l.line, w.field, w.field === "resourceType" ? `expected resourceType ${type}` : w.reason);
-      return;
-    }
-    const id = (r.data as { id?: string }).id;
-    // Patient duplicates are decided by the builder (same export line twice vs two patients)
-    if (type !== "Patient" && id !== undefined) {
-      if (ids.has(id)) {
-        problems.warn(file, l.line, "id", "duplicate resource id: this later copy is ignored");
-        return;
+  /** false once the error cap is reached (stop reading) */
+  apply({ file, ops }: OpBatch): boolean {
+    const { builder, problems } = this;
+    let skip = false;
+    for (const op of ops) {
+      switch (op[0]) {
+        case "l": {
+          if (problems.errors >= this.maxErrors) return false;
+          skip = false;
+          const id = op[3];
+          // Patient duplicates are decided by the builder (same export line twice vs two patients)
+          if (op[2] && this.type !== "Patient" && id !== undefined) {
+            if (this.ids.has(id)) {
+              problems.warn(file, op[1], "id", "duplicate resource id: this later copy is ignored");
+              skip = true;
+            } else this.ids.add(id);
+          }
+          break;
+        }
+        case "e":
+          problems.error(file, op[1], op[2], op[3]);
+          break;
+        case "w":
+          if (!skip) problems.warn(file, op[1], op[2], op[3]);
+          break;
+        case "p":
+          if (!skip) builder.addPatient(op[2], { file, line: op[1] });
+          break;
+        case "c":
+          if (!skip) builder.addCondition(op[2], op[3], op[4], op[5], { file, line: op[1] });
+          break;
+        case "o":
+          if (!skip) builder.addObservation(op[2], op[3], op[4], op[5], op[6], op[7], { file, line: op[1] }, op[8]);
+          break;
+        case "k":
+          if (!skip) builder.addConsent(op[2], { time: op[3], permit: op[4] });
+          break;
       }
-      ids.add(id);
     }
-    fn(r.data, { file, line: l.line });
-  };
-  for (const path of files) {
-    const file = basename(path);
-    for await (const batch of readNdjson(path, o.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)) {
-      for (const l of batch) {
-        if (problems.errors >= (o.maxErrors ?? Infinity)) return;
-        one(file, l);
-      }
-    }
+    return true;
   }
 }
 
-function observationTime(o: FhirObservation): string | undefined {
-  return o.effectiveDateTime ?? o.effectiveInstant ?? o.effectivePeriod?.start ?? o.issued;
-}
+const STOP = Symbol("stop");
 
 export async function readFhirExport(dir: string, builder: RecordBuilder, problems: ProblemLog, o: FhirReadOptions = {}): Promise<ExportLayout> {
   const layout = discoverExport(dir);
@@ -72,54 +79,24 @@ export async function readFhirExport(dir: string, builder: RecordBuilder, proble
     return layout;
   }
   const model = builder.model;
-  await eachResource(layout.files.Patient, "Patient", PatientSchema, problems, o, (p, at) => {
-    const mrn = p.identifier.find((i) => i.type?.coding?.some((c) => c.code === "MR")) ?? p.identifier[0]!;
-    builder.addPatient(
-      {
-        key: p.id,
-        mrn: mrn.value,
-        identifiers: p.identifier.map((i) => ({ system: i.system, value: i.value })),
-        gender: p.gender,
-        birthDate: p.birthDate,
-        deceased: p.deceasedDateTime ?? p.deceasedBoolean,
-        extensionConsent: model.model === "patient-extension" ? p.extension?.find((e) => e.url === model.extensionUrl)?.valueBoolean : undefined,
-      },
-      at,
-    );
-  });
-  if (model.model === "fhir-consent") {
-    await eachResource(layout.files.Consent, "Consent", ConsentSchema, problems, o, (c, at) => {
-      // draft/proposed are not decisions; entered-in-error never happened
-      if (c.status === "draft" || c.status === "proposed" || c.status === "entered-in-error") return;
-      if (!c.scope?.coding?.some((s) => s.code === model.scope)) return;
-      const time = c.dateTime ? instantOf(c.dateTime) : 0;
-      if (time === null) {
-        problems.warn(at.file, at.line, "dateTime", "impossible date: Consent ignored");
-        return;
-      }
-      const decision = c.decision ?? c.provision?.type ?? "permit";
-      const end = c.provision?.period?.end ? instantOf(c.provision.period.end) : null;
-      // inactive/rejected = revoked; a permit whose period has ended no longer permits
-      const permit = c.status === "active" && decision === "permit" && (end === null || end >= Date.now());
-      builder.addConsent(refKey(c.patient.reference), { time, permit });
-    });
-  } else if (layout.files.Consent.length) layout.skipped.push({ type: "Consent", files: layout.files.Consent.map((f) => basename(f)) });
-  await eachResource(layout.files.Condition, "Condition", ConditionSchema, problems, o, (c, at) => {
-    builder.addCondition(refKey(c.subject.reference), c.code.coding, statusCode(c.clinicalStatus), statusCode(c.verificationStatus), at);
-  });
-  await eachResource(layout.files.Observation, "Observation", ObservationSchema, problems, o, (ob, at) => {
-    const ts = observationTime(ob);
-    const time = ts === undefined ? -Infinity : instantOf(ts);
-    if (time === null) {
-      problems.warn(at.file, at.line, "effectiveDateTime", "impossible date: Observation ignored");
-      return;
-    }
-    const key = refKey(ob.subject.reference);
-    if (ob.valueQuantity) for (const c of ob.code.coding) if (c.system === "http://loinc.org" || c.system === undefined) builder.addObservation(key, c.code, ob.valueQuantity.value, ob.valueQuantity.code ?? ob.valueQuantity.unit, time, ob.status, at, "valueQuantity");
-    ob.component?.forEach((comp, i) => {
-      if (!comp.valueQuantity) return;
-      for (const c of comp.code.coding) if (c.system === "http://loinc.org" || c.system === undefined) builder.addObservation(key, c.code, comp.valueQuantity.value, comp.valueQuantity.code ?? comp.valueQuantity.unit, time, ob.status, at, `component[${i}].valueQuantity`);
-    });
-  });
+  const types: ReadType[] = ["Patient", "Consent", "Condition", "Observation"];
+  if (model.model !== "fhir-consent") {
+    types.splice(1, 1);
+    if (layout.files.Consent.length) layout.skipped.push({ type: "Consent", files: layout.files.Consent.map((f) => basename(f)) });
+  }
+  const jobs: DecodeJob[] = types.flatMap((type) => layout.files[type].map((path) => ({ path, type, model, ...(o.maxLineBytes ? { maxLineBytes: o.maxLineBytes } : {}) })));
+  const appliers = new Map(types.map((t) => [t, new OpApplier(t, builder, problems, o.maxErrors ?? Infinity)]));
+  if (o.pool) {
+    for await (const { jobIndex, batch } of o.pool.decode(jobs)) if (!appliers.get(jobs[jobIndex]!.type)!.apply(batch)) break;
+    return layout;
+  }
+  try {
+    for (const job of jobs)
+      await decodeFile(job, (batch) => {
+        if (!appliers.get(job.type)!.apply(batch)) throw STOP;
+      });
+  } catch (e) {
+    if (e !== STOP) throw e;
+  }
   return layout;
 }
