@@ -12,21 +12,20 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { createPublicClient, createWalletClient, http, toHex, type Address, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { AttestationType, mockUsdcAbi, nodeRegistryAbi } from "@rapha/sdk/abi/index";
+import { parseDemoArgs, type DemoArgs } from "./demo/args.js";
 import { freePort, killAllSync, portFree, ROOT, run, start, stopAll, waitFor } from "./demo/procs.js";
 
-const { values: args } = parseArgs({
-  options: {
-    headless: { type: "boolean", default: false },
-    patients: { type: "string", default: "250" },
-    timeout: { type: "string", default: "600" },
-    dir: { type: "string" },
-  },
-});
+let args: DemoArgs;
+try {
+  args = parseDemoArgs(process.argv.slice(2));
+} catch (e) {
+  console.error(`[demo] ${(e as Error).message}`);
+  process.exit(2);
+}
 const T0 = Date.now();
 const el = () => `${((Date.now() - T0) / 1000).toFixed(1).padStart(6)} s`;
 const say = (s: string) => console.log(`[demo ${el()}] ${s}`);
@@ -54,15 +53,10 @@ process.on("SIGTERM", () => void shutdown(143, "SIGTERM"));
 process.on("exit", killAllSync);
 
 async function main() {
-  const timeoutSec = Number(args.timeout);
-  if (!Number.isFinite(timeoutSec) || timeoutSec <= 0) {
-    console.error(`[demo] --timeout expects a positive number of seconds (got "${args.timeout}")`);
-    process.exit(2);
-  }
-  const timeoutMs = timeoutSec * 1000;
+  const { timeoutMs } = args;
   // only a headless run has an end to wait for; the interactive stack runs until Ctrl-C
-  if (args.headless) {
-    const globalTimer = setTimeout(() => { console.error(`[demo] FAILED: no result after ${args.timeout} s`); void shutdown(1); }, timeoutMs + 120_000);
+  if (args.giveUpAfterMs !== null) {
+    const globalTimer = setTimeout(() => { console.error(`[demo] FAILED: no result after ${args.timeout} s`); void shutdown(1); }, args.giveUpAfterMs);
     globalTimer.unref();
   }
   const work = args.dir ? resolve(args.dir) : mkdtempSync(join(tmpdir(), "rapha-demo-"));
@@ -101,7 +95,7 @@ async function main() {
 
   // ---- the hospital: dataset + node-agent (its CLI, as an operator runs it) --------------------
   const data = join(work, "hospital-a");
-  const gen = await run("dataset:generate", BIN("tsx"), ["scripts/generate-dataset.ts", "--out", data, "--patients", args.patients!, "--seed", "42", "--fhir-only"], { log: join(logs, "generate-dataset.log") });
+  const gen = await run("dataset:generate", BIN("tsx"), ["scripts/generate-dataset.ts", "--out", data, "--patients", String(args.patients), "--seed", "42", "--fhir-only"], { log: join(logs, "generate-dataset.log") });
   say(`synthetic FHIR R4 export (seed 42): ${gen.trim().split("\n").pop()}`);
 
   const home = join(work, "agent");
