@@ -17,6 +17,13 @@ export interface AdmissionRequest {
   durationSeconds: number;
   modelKind: string;
   paramCount: number;
+  /** ε budget of a DP-SGD spec (spec.privacy.epsilon); absent for non-private training and before the scan */
+  dpEpsilon?: number;
+}
+
+/** ε as a Cedar decimal (4 fractional digits), rounded up so a cap is never passed by rounding. */
+export function cedarEpsilon(eps: number): string {
+  return (Math.ceil(eps * 10000 - 1e-9) / 10000).toFixed(4);
 }
 
 export interface AdmissionDecision {
@@ -101,6 +108,9 @@ export class PolicyEngine {
         outputBytes: req.outputBytes,
         durationSeconds: Math.floor(req.durationSeconds),
         modelKind: req.modelKind,
+        // DP-SGD: `context.differentialPrivacy` always; `context.dpEpsilon` (decimal) only when it is true
+        differentialPrivacy: req.dpEpsilon !== undefined,
+        ...(req.dpEpsilon !== undefined ? { dpEpsilon: { __extn: { fn: "decimal", arg: cedarEpsilon(req.dpEpsilon) } } } : {}),
         paramCount: req.paramCount,
       },
       policies: { staticPolicies: Object.fromEntries(this.policies.map((p) => [p.id, p.text])) },

@@ -5,7 +5,7 @@ export const DEFAULT_POLICY = `// Rapha institutional policy (Cedar). Edited by 
 // Resource: Rapha::Dataset::"<datasetId>" (member of Rapha::DatasetGroup::"offered" when offered).
 // Context: pricePerRecord (USDC base units), maxRecords, eligibleRecords (unique consented in-cohort
 // records at this hospital), consentRequired, outputKinds (set), outputBytes, durationSeconds,
-// modelKind, paramCount.
+// modelKind, paramCount, differentialPrivacy (bool), dpEpsilon (decimal; only for DP-SGD jobs).
 // A job is admitted only if it is permitted and no forbid applies. @reason maps to an on-chain code.
 
 @id("base")
@@ -68,4 +68,13 @@ when { context.pricePerRecord < 1000 };
 @reason("DEADLINE_TOO_SHORT")
 forbid (principal, action == Rapha::Action::"runJob", resource)
 when { context.durationSeconds < 300 || context.durationSeconds > 2592000 };
+
+// Differential privacy (DP-SGD, docs/PROTOCOL.md "Differential privacy"). context.differentialPrivacy
+// says whether the job's spec trains with DP-SGD; context.dpEpsilon (a decimal, present only then) is
+// its ε budget. Before the bundle is scanned modelKind is "unknown" and no ε is known yet.
+// Uncomment to admit only DP-SGD jobs with ε ≤ 3:
+// @id("dp-epsilon-cap")
+// @reason("OUTPUT_POLICY")
+// forbid (principal, action == Rapha::Action::"runJob", resource)
+// when { context.modelKind != "unknown" && !(context.differentialPrivacy && context.dpEpsilon.lessThanOrEqual(decimal("3.0"))) };
 `;

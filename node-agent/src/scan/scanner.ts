@@ -21,6 +21,8 @@ export interface ScanCaps {
   maxImageSize: number;
   /** CNN: most filters in one convolution block */
   maxConvFilters: number;
+  /** DP-SGD: largest ε a job's spec may budget; null = no cap (and non-private training allowed). When set, a job must train with DP-SGD */
+  maxEpsilon: number | null;
 }
 
 /** What a dataset holds decides which model families can train on it. */
@@ -35,6 +37,7 @@ export const DEFAULT_CAPS: ScanCaps = {
   maxHiddenLayers: 4,
   maxImageSize: 128,
   maxConvFilters: 32,
+  maxEpsilon: null,
 };
 
 export interface Finding {
@@ -51,7 +54,7 @@ export interface ScanReport {
   bundleDigest: `0x${string}`;
   bundleBytes: number;
   /** what the hospital will build (present when the bundle parsed) */
-  model?: { kind: string; inputDim: number; hidden: number[]; optimizer: string; epochs: number; batchSize: number; inputSize?: number; channels?: number[]; kernel?: number };
+  model?: { kind: string; inputDim: number; hidden: number[]; optimizer: string; epochs: number; batchSize: number; inputSize?: number; channels?: number[]; kernel?: number; privacy?: { mechanism: string; epsilon: number; delta: number; clipNorm: number } };
   paramCount: number;
   /** whether the bundle's feature names equal the dataset schema's (informational: only the count is binding) */
   featureNames?: "match" | "differ";
@@ -68,7 +71,7 @@ export interface ScanResult {
 /** The scan report's summary of what the hospital will build (CNN keys only for a CNN). */
 function modelSummary(s: ModelBundle["spec"]): NonNullable<ScanReport["model"]> {
   const base = { kind: s.kind, inputDim: modelInputDim(s), optimizer: s.optimizer.type, epochs: s.epochs, batchSize: s.batchSize };
-  if (s.kind !== "cnn") return { ...base, hidden: s.hidden };
+  if (s.kind !== "cnn") return { ...base, hidden: s.hidden, ...(s.privacy ? { privacy: s.privacy } : {}) };
   return { ...base, hidden: s.hidden > 0 ? [s.hidden] : [], inputSize: s.inputSize, channels: s.channels, kernel: s.kernel };
 }
 
@@ -119,6 +122,9 @@ export function scanBundle(bytes: Uint8Array, opts: { expectedDigest?: string; f
       const wide = s.hidden.findIndex((h) => h > caps.maxHiddenWidth);
       if (wide >= 0) fail("SCAN_FAILED", { code: "width-cap", field: `spec.hidden.${wide}`, detail: `hidden layer ${wide} has ${s.hidden[wide]} units; this node allows at most ${caps.maxHiddenWidth}` });
     }
+    const privacy = s.kind !== "cnn" ? s.privacy : undefined;
+    if (caps.maxEpsilon !== null && !privacy) fail("OUTPUT_POLICY", { code: "privacy-required", field: "spec.privacy", detail: `this node trains only with differential privacy: add spec.privacy with epsilon ≤ ${caps.maxEpsilon}` });
+    if (caps.maxEpsilon !== null && privacy && privacy.epsilon > caps.maxEpsilon) fail("OUTPUT_POLICY", { code: "epsilon-cap", field: "spec.privacy.epsilon", detail: `ε = ${privacy.epsilon} requested; this node allows at most ${caps.maxEpsilon}` });
     if (opts.featureNames) featureNames = opts.featureNames.length === bundle.features.length && opts.featureNames.every((n, i) => n === bundle!.features[i]) ? "match" : "differ";
   }
   const report: ScanReport = {

@@ -64,4 +64,5 @@ export async function scan(ctx: StageContext, j: ScanInput): Promise<ScanOutput>
   });
   if (!pol.allowed) throw new Reject((pol.reasons[0]?.reason as ReasonName) ?? "OUTPUT_POLICY", `policy ${pol.reasons.map((r) => r.policyId).join(",")}`);
   return { stage: "scanned", data: { scanReportHash: reportHash as Hex, bundlePath } };
+    ...(bundle.spec.kind !== "cnn" && bundle.spec.privacy ? { dpEpsilon: bundle.spec.privacy.epsilon } : {}),
 }
