@@ -61,8 +61,8 @@ export async function scan(ctx: StageContext, j: ScanInput): Promise<ScanOutput>
     durationSeconds: Number(d.deadline) - Math.floor(Date.now() / 1000),
     modelKind: bundle.spec.kind,
     paramCount: report.paramCount,
+    ...(bundle.spec.kind !== "cnn" && bundle.spec.privacy ? { dpEpsilon: bundle.spec.privacy.epsilon } : {}),
   });
   if (!pol.allowed) throw new Reject((pol.reasons[0]?.reason as ReasonName) ?? "OUTPUT_POLICY", `policy ${pol.reasons.map((r) => r.policyId).join(",")}`);
   return { stage: "scanned", data: { scanReportHash: reportHash as Hex, bundlePath } };
-    ...(bundle.spec.kind !== "cnn" && bundle.spec.privacy ? { dpEpsilon: bundle.spec.privacy.epsilon } : {}),
 }
