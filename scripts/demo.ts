@@ -1,4 +1,4 @@
-// npm run demo [-- --headless [--timeout 600]] [--patients 250] [--dir <work dir>]
+// npm run demo [-- --headless [--timeout 600]] [--sites 1] [--patients 250] [--dir <work dir>]
 //
 // One command, the whole product on this machine:
 //   hardhat node (127.0.0.1:8545) → Ignition deploy (deploy/modules/RaphaLocal.ts) → USDC minted to the
@@ -7,6 +7,8 @@
 //   `rapha-node dataset add`, `rapha-node run` (daemon) → the dApp (production build, vite preview).
 // --headless: no dApp; the researcher's side runs one job end to end (scripts/demo/researcher.ts),
 //   prints the receipt, payout, fee and refund, and exits 0 (non-zero on any failure or timeout).
+// --sites N: N hospitals (own operator, agent, dataset); headless, one job per site funded with one
+//   permit, the sites' weights combined by federated averaging (scripts/demo/researcher.ts).
 // Every child runs in its own process group; Ctrl-C / SIGTERM / any failure stops them all.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
@@ -15,7 +17,8 @@ import { join, resolve } from "node:path";
 import { createPublicClient, createWalletClient, http, toHex, type Address, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
-import { AttestationType, mockUsdcAbi, nodeRegistryAbi } from "@rapha/sdk/abi/index";
+import { mockUsdcAbi } from "@rapha/sdk/abi/index";
+import { startHospital, type HospitalReturnType } from "./demo/hospital.js";
 import { parseDemoArgs, type DemoArgs } from "./demo/args.js";
 import { freePort, killAllSync, portFree, ROOT, run, start, stopAll, waitFor } from "./demo/procs.js";
 
@@ -53,8 +56,8 @@ process.on("SIGTERM", () => void shutdown(143, "SIGTERM"));
 process.on("exit", killAllSync);
 
 async function main() {
-  const { timeoutMs } = args;
-  // only a headless run has an end to wait for; the interactive stack runs until Ctrl-C
+  const { timeoutMs, sites: nSites, patients: nPatients } = args;
+  // only a headless run has an end to wait for; the interactive stack runs until Ctrl-C (scripts/demo/args.ts)
   if (args.giveUpAfterMs !== null) {
     const globalTimer = setTimeout(() => { console.error(`[demo] FAILED: no result after ${args.timeout} s`); void shutdown(1); }, args.giveUpAfterMs);
     globalTimer.unref();
@@ -87,66 +90,28 @@ async function main() {
   const startBlock = 0;
   say(`deployed with Ignition (deploy/modules/RaphaLocal.ts) in ${((Date.now() - t1) / 1000).toFixed(1)} s: JobRegistry ${C.jobRegistry}, timelock admin ${C.timelock}`);
 
-  const deployer = acct(0), researcher = acct(1), hospital = acct(2);
+  const deployer = acct(0), researcher = acct(1);
   const gov = createWalletClient({ chain: hardhat, transport: http(rpcUrl), account: deployer });
   const mined = async (h: Hex) => { const r = await pc.waitForTransactionReceipt({ hash: h }); if (r.status !== "success") throw new Error(`tx ${h} reverted`); };
   await mined(await gov.writeContract({ address: C.usdc, abi: mockUsdcAbi, functionName: "mint", args: [researcher.address, 10_000_000_000n] }));
   say(`minted 10,000 MockUSDC to the researcher ${researcher.address}`);
 
-  // ---- the hospital: dataset + node-agent (its CLI, as an operator runs it) --------------------
-  const data = join(work, "hospital-a");
-  const gen = await run("dataset:generate", BIN("tsx"), ["scripts/generate-dataset.ts", "--out", data, "--patients", String(args.patients), "--seed", "42", "--fhir-only"], { log: join(logs, "generate-dataset.log") });
-  say(`synthetic FHIR R4 export (seed 42): ${gen.trim().split("\n").pop()}`);
-
-  const home = join(work, "agent");
-  const agentPort = await freePort();
-  const agentUrl = `http://127.0.0.1:${agentPort}`;
-  const init = JSON.parse(await run("rapha-node init", RAPHA_NODE, ["--home", home, "init", "--chain-id", "31337", "--rpc", rpcUrl, "--job-registry", C.jobRegistry, "--node-registry", C.nodeRegistry, "--vault", C.vault,
-    "--confirmations", "1", "--start-block", String(startBlock), "--port", String(agentPort), "--domain", `127.0.0.1:${agentPort}`, "--operator-key", pk(2), "--allow-insecure-origin", "http://127.0.0.1"], { log: join(logs, "agent-init.log") })) as { operator: Address; enclaveSigner: Address; attestation: string; measurement: Hex };
-  // local chain: poll fast (the default 2 s suits public RPCs)
-  const cfgPath = join(home, "config.json");
-  const cfg = JSON.parse(readFileSync(cfgPath, "utf8"));
-  cfg.pollIntervalMs = 250;
-  writeFileSync(cfgPath, JSON.stringify(cfg, null, 2) + "\n");
-  say(`rapha-node init: home ${home}, operator ${init.operator}, enclave signer ${init.enclaveSigner}, ${init.attestation} measurement ${init.measurement}`);
-  const typeId = (AttestationType as Record<string, number>)[init.attestation] ?? (typeof init.attestation === "number" ? init.attestation : undefined);
-  if (typeId === undefined) throw new Error(`unknown attestation type ${init.attestation}`);
-  await mined(await gov.writeContract({ address: C.nodeRegistry, abi: nodeRegistryAbi, functionName: "setMeasurementAllowed", args: [typeId, init.measurement, true] }));
-  say(`governance (ATTESTATION_GOVERNOR_ROLE, ${deployer.address}) allowlisted (${init.attestation}, ${init.measurement})`);
-
-  // the node-agent answers CORS preflights itself (config http.corsOrigins, default "*"), so the dApp downloads from it directly
-  const resultEndpoint = agentUrl;
-  const meta = { institution: "St. Example University Hospital (demo)", resultEndpoint };
-  const reg = JSON.parse((await run("rapha-node register", RAPHA_NODE, ["--home", home, "register", "--metadata", `data:application/json,${encodeURIComponent(JSON.stringify(meta))}`], { log: join(logs, "agent-register.log") })).trim().split("\n").pop()!) as { quoteHash: Hex; quoteURI: string };
-  say(`rapha-node register: node ${init.operator} registered (result endpoint ${resultEndpoint}), evidence ${reg.quoteURI} (quote hash ${reg.quoteHash}); binding pending`);
-  // governance verifies the published evidence against the pending binding, then approves it (scripts/governance.ts)
-  await run("governance approve", BIN("tsx"), ["scripts/governance.ts", "approve", "--rpc", rpcUrl, "--node-registry", C.nodeRegistry, "--operator", init.operator], { log: join(logs, "governance-approve.log"), env: { RAPHA_GOVERNOR_KEY: pk(0) } });
-  say(`governance: evidence verified (SIMULATED, allowed on this local chain only) and binding approved for enclave key ${init.enclaveSigner}`);
-  const schema = JSON.parse(readFileSync(join(data, "schema.json"), "utf8")) as { features: ({ name?: string } | string)[] };
-  const profile = { name: "Cardiometabolic outpatients (synthetic FHIR R4)", institution: meta.institution, modality: "EHR (FHIR R4)", codingSystems: ["ICD-10", "SNOMED CT", "LOINC"], features: schema.features.map((f) => (typeof f === "string" ? f : f.name)) };
-  const ds = JSON.parse((await run("rapha-node dataset add", RAPHA_NODE, ["--home", home, "dataset", "add", data, "--schema", join(data, "schema.json"), "--price-floor", "10000", "--profile", `data:application/json,${encodeURIComponent(JSON.stringify(profile))}`], { log: join(logs, "agent-dataset-add.log") })).trim().split("\n").pop()!) as { datasetId: number | string; recordCount: number; root?: string };
-  say(`rapha-node dataset add: dataset #${ds.datasetId}, ${ds.recordCount} records${ds.root ? `, root ${ds.root}` : ""}`);
-
-  let lastStage = "";
-  const agent = start("rapha-node run", RAPHA_NODE, ["--home", home, "run"], {
-    log: join(logs, "node-agent.log"),
-    onLine: (l) => {
-      let e: Record<string, unknown>;
-      try { e = JSON.parse(l); } catch { return; }
-      const m = String(e.msg ?? "");
-      if (m === "job stage" && e.stage !== lastStage) { lastStage = String(e.stage); say(`agent: job #${e.jobId} → ${e.stage}`); }
-      else if (m === "training progress" && (e.epoch === 1 || e.epoch === e.epochs)) say(`agent: job #${e.jobId} training epoch ${e.epoch}/${e.epochs}, loss ${e.loss}`);
-      else if (m === "training sandbox self-check") say(`agent: job #${e.jobId} training isolation ${e.isolated ? "OK" : "FAILED"} (network and hospital paths unreachable from the trainer)`);
-      else if (m === "batch proven") say(`agent: job #${e.jobId} Groth16 proof ${e.batch}/${e.batches} (${e.count} records)`);
-      else if (Number(e.level) >= 50 || e.level === "error") say(`agent ERROR: ${l.slice(0, 400)}`);
-    },
-  });
-  await waitFor("the node-agent's /healthz", async () => (await fetch(`${agentUrl}/healthz`)).ok, 120_000, agent);
-  say(`rapha-node run: daemon up, ${agentUrl}/healthz, /metrics, SIWE result endpoint (log ${agent.log})`);
+  // ---- the hospitals: dataset + node-agent each (its CLI, as an operator runs it) --------------
+  // Site k uses the mnemonic's account 2 + k as its operator and seed 42 + k for its data.
+  const sites: HospitalReturnType[] = [];
+  for (let k = 0; k < nSites; k++) {
+    sites.push(await startHospital({
+      index: k, institution: k === 0 ? "St. Example University Hospital (demo)" : `Example Regional Hospital ${k + 1} (demo)`,
+      datasetName: "Cardiometabolic outpatients (synthetic FHIR R4)", patients: nPatients, seed: 42 + k, work, logs, rpcUrl, startBlock,
+      contracts: C, operatorKey: pk(2 + k), governorKey: pk(0), gov, pc, say,
+    }));
+  }
+  const site0 = sites[0]!;
+  const agentUrl = site0.agentUrl;
 
   const wallets = [
     ["researcher", researcher.address, pk(1)],
-    ["hospital operator", hospital.address, pk(2)],
+    ...sites.map((h, k) => [`hospital operator${nSites > 1 ? ` ${k + 1}` : ""}`, h.operator, pk(2 + k)]),
     ["governance / deployer", deployer.address, pk(0)],
   ];
   const walletText = wallets.map(([r, a, k]) => `  ${r!.padEnd(22)} ${a}  ${k}`).join("\n");
@@ -154,30 +119,39 @@ async function main() {
 
   if (args.headless) {
     const { runHeadlessJob } = await import("./demo/researcher.js");
-    const r = await runHeadlessJob({ rpcUrl, contracts: C, researcher, hospital: hospital.address, treasury: deployer.address, agentUrl, datasetId: BigInt(ds.datasetId), featureCount: schema.features.length, timeoutMs, say });
+    const r = await runHeadlessJob({ rpcUrl, contracts: C, researcher, treasury: deployer.address, sites: sites.map((h) => ({ datasetId: h.datasetId, agentUrl: h.agentUrl, hospital: h.operator })), featureCount: site0.featureCount, timeoutMs, say });
     const usd = (v: bigint) => `${(Number(v) / 1e6).toFixed(6).replace(/(\.\d\d\d*?)0+$/, "$1")} USDC`; // exact (6 decimals), trailing zeros trimmed
-    const rc = r.receipt as Record<string, unknown>;
-    console.log(`
-== Rapha headless demo: job #${r.jobId} settled in ${(r.settledMs / 1000).toFixed(1)} s after creation ==
+    const perf = (m: { bce: number; accuracy: number; auc: number }) => `log-loss ${m.bce.toFixed(4)}  accuracy ${(100 * m.accuracy).toFixed(1)}%  AUC ${m.auc.toFixed(3)}`;
+    for (const o of r.sites) {
+      const rc = o.receipt as Record<string, unknown>;
+      console.log(`
+== Rapha headless demo: job #${o.jobId} (dataset #${o.site.datasetId}) settled in ${(o.settledMs / 1000).toFixed(1)} s after creation ==
 contracts (chain 31337, ${rpcUrl}):
 ${addrText}
-receipt (public, ${`${agentUrl}/jobs/${r.jobId}/receipt`}; its EIP-712 digest (docs/PROTOCOL.md "Receipt") = JobSettled.receiptHash ${r.S.receiptHash}: ${r.receiptOk ? "MATCH" : "MISMATCH"}):
+receipt (public, ${`${o.site.agentUrl}/jobs/${o.jobId}/receipt`}; its EIP-712 digest (docs/PROTOCOL.md "Receipt") = JobSettled.receiptHash ${o.S.receiptHash}: ${o.receiptOk ? "MATCH" : "MISMATCH"}):
 ${JSON.stringify(rc, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2).split("\n").map((l) => "  " + l).join("\n")}
 settlement:
-  proof batches              ${r.batches}
-  records proven / paid      ${r.S.provenCount} / ${r.S.paidRecords}
+  proof batches              ${o.batches}
+  records proven / paid      ${o.S.provenCount} / ${o.S.paidRecords}
   escrowed                   ${usd(r.budget)}
-  payout to the hospital     ${usd(r.S.nodeAmount)}  (vault balance of ${hospital.address}, withdraw with \`rapha-node withdraw\`)
-  protocol fee (treasury)    ${usd(r.S.fee)}
-  refund to the researcher   ${usd(r.S.refund)}
-  researcher wallet          ${usd(r.before.researcher)} → ${usd(r.after.researcher)} (refund waits in the vault: withdraw())
+  payout to the hospital     ${usd(o.S.nodeAmount)}  (vault balance of ${o.site.hospital}, withdraw with \`rapha-node withdraw\`)
+  protocol fee (treasury)    ${usd(o.S.fee)}
+  refund to the researcher   ${usd(o.S.refund)}`);
+      if (o.S.nodeAmount + o.S.fee + o.S.refund !== r.budget) throw new Error(`job #${o.jobId}: payout + fee + refund != escrow`);
+      if (o.S.paidRecords === 0n) throw new Error(`job #${o.jobId}: no record was paid`);
+    }
+    console.log(`  researcher wallet          ${usd(r.before.researcher)} → ${usd(r.after.researcher)} (refund waits in the vault: withdraw())
 evaluation of the decrypted weights on the researcher's own held-out synthetic set (${r.evalN} records, seed 777):
-  initial weights  log-loss ${r.initial.logLoss.toFixed(4)}  accuracy ${(100 * r.initial.accuracy).toFixed(1)}%  AUC ${r.initial.auc.toFixed(3)}
-  trained weights  log-loss ${r.trained.logLoss.toFixed(4)}  accuracy ${(100 * r.trained.accuracy).toFixed(1)}%  AUC ${r.trained.auc.toFixed(3)}
-`);
-    if (r.S.nodeAmount + r.S.fee + r.S.refund !== r.budget) throw new Error("payout + fee + refund != escrow");
-    if (r.S.paidRecords === 0n) throw new Error("no record was paid");
-    if (!(r.trained.logLoss < r.initial.logLoss)) throw new Error("the trained weights are no better than the initial ones");
+  initial weights  ${perf(r.initial)}
+${r.sites.map((o) => `  ${(r.sites.length > 1 ? `site #${o.site.datasetId} weights` : "trained weights").padEnd(15)}  ${perf(o.trained)}`).join("\n")}`);
+    if (r.federated) {
+      console.log(`federated average (FedAvg, weighted by records proven on chain: ${r.federated.shares.map((s) => `${s.site} ${s.provenRecords} → ${(100 * s.share).toFixed(1)}%`).join(", ")}):
+  combined weights ${perf(r.federated.metrics)}
+multi-site totals: ${r.sites.length} sites, ${usd(r.total)} escrowed with one permit, paid ${usd(r.sites.reduce((a, o) => a + o.S.nodeAmount, 0n))} to hospitals, fees ${usd(r.sites.reduce((a, o) => a + o.S.fee, 0n))}, refunded ${usd(r.sites.reduce((a, o) => a + o.S.refund, 0n))}`);
+      if (!(r.federated.metrics.bce < r.initial.bce)) throw new Error("the combined weights are no better than the initial ones");
+    }
+    console.log("");
+    if (!r.sites.every((o) => o.trained.bce < r.initial.bce)) throw new Error("the trained weights are no better than the initial ones");
     say("headless demo OK");
     await shutdown(0);
     return;
@@ -187,7 +161,7 @@ evaluation of the decrypted weights on the researcher's own held-out synthetic s
   const web = join(work, "web");
   say("building the dApp (vite build)…");
   await run("vite build", BIN("vite"), ["build", "--config", "frontend/vite.config.ts", "frontend", "--outDir", web, "--emptyOutDir", "--logLevel", "warn"], { log: join(logs, "vite-build.log") });
-  writeFileSync(join(web, "rapha.config.json"), JSON.stringify({ defaultChainId: 31337, chains: { 31337: { rpcUrl, startBlock, contracts: { jobRegistry: C.jobRegistry, nodeRegistry: C.nodeRegistry, vault: C.vault, usdc: C.usdc }, agentUrl: resultEndpoint } } }, null, 2));
+  writeFileSync(join(web, "rapha.config.json"), JSON.stringify({ defaultChainId: 31337, chains: { 31337: { rpcUrl, startBlock, contracts: { jobRegistry: C.jobRegistry, nodeRegistry: C.nodeRegistry, vault: C.vault, usdc: C.usdc }, agentUrl } } }, null, 2));
   const webPort = (await portFree(4173)) ? 4173 : await freePort();
   const preview = start("vite preview", BIN("vite"), ["preview", "--config", "frontend/vite.config.ts", "frontend", "--outDir", web, "--port", String(webPort), "--strictPort", "--host", "127.0.0.1"], { log: join(logs, "vite-preview.log") });
   const url = `http://127.0.0.1:${webPort}/`;
@@ -202,12 +176,12 @@ contracts:
 ${addrText}
 funded demo wallets — DEV ONLY: Hardhat's public test mnemonic "${MNEMONIC}"; never use these keys on a real network:
 ${walletText}
-  (the researcher holds 10,000 MockUSDC and 10,000 ETH; the hospital operator's key is the node-agent's)
-dataset #${ds.datasetId}: ${ds.recordCount} synthetic FHIR R4 patients at ${data}
+  (the researcher holds 10,000 MockUSDC and 10,000 ETH; each hospital operator's key is its node-agent's)
+${sites.map((h) => `dataset #${h.datasetId}: ${h.recordCount} synthetic FHIR R4 patients at ${h.dataDir} (agent ${h.agentUrl})`).join("\n")}
 logs: ${logs}
 Ctrl-C stops the chain, the node-agent and the dApp.
 `);
-  await Promise.race([node.exited, agent.exited, preview.exited]);
+  await Promise.race([node.exited, ...sites.map((h) => h.agent.exited), preview.exited]);
   await shutdown(1, "a demo process exited unexpectedly; see the logs above");
 }
 

@@ -1,8 +1,11 @@
-// The researcher's side of one headless job, in Node, with the same libraries the dApp uses:
+// The researcher's side of a headless job, in Node, with the same libraries the dApp uses:
 // sdk bundle builder, sdk cohort codec, the dApp's result-key derivation and receipt hash,
 // an EIP-2612 permit + createJobWithPermit, Sign-In with Ethereum at the node's result endpoint,
 // decryption with the sdk, and an evaluation of the trained weights on a held-out synthetic set.
-import { mkdtempSync, writeFileSync } from "node:fs";
+// With several sites (`npm run demo -- --headless --sites N`) one job per hospital dataset is funded
+// with ONE permit signature for the total budget, every site is followed to settlement, and the
+// sites' weights are combined by federated averaging weighted by the records each proved on chain.
+import { mkdtempSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
@@ -10,7 +13,9 @@ import { bytesToHex, createPublicClient, createWalletClient, http, keccak256, pa
 import { createSiweMessage } from "viem/siwe";
 import { hardhat } from "viem/chains";
 import { jobRegistryAbi, nodeRegistryAbi, mockUsdcAbi, JobStatus } from "@rapha/sdk/abi/index";
-import { bundleDigest, createBundle, decodeParams, initParams, buildModel, serializeBundle, type ModelSpec } from "@rapha/sdk/model/index";
+import { bundleDigest, createBundle, decodeParams, encodeParams as encodeWeights, initParams, buildModel, serializeBundle, type ModelSpec } from "@rapha/sdk/model/index";
+import { evaluateModel, federatedAverage, type FederatedAverageReturnType } from "@rapha/sdk/federated";
+import type { BinaryMetrics } from "@rapha/sdk/metrics";
 import { PERMIT_TYPES } from "@rapha/sdk/permit";
 import { canonicalCohortJson, cohortFromDefinition, encodeCohortParams } from "@rapha/sdk/cohort";
 import { deriveResultKey, resultKeyMessage } from "../../frontend/src/lib/resultKey.js";
@@ -28,20 +33,41 @@ const usd = (v: bigint) => `${(Number(v) / 1e6).toFixed(6).replace(/0{1,4}$/, ""
 const OUTPUT_POLICY_HASH = outputPolicyHashOf(RELEASED_OUTPUTS);
 const STATUS = Object.fromEntries(Object.entries(JobStatus).map(([k, v]) => [v, k])) as Record<number, string>;
 
+export interface HeadlessSite {
+  datasetId: bigint;
+  agentUrl: string;
+  /** The site's node operator (payout recipient). */
+  hospital: Address;
+}
+
 export interface HeadlessOpts {
   rpcUrl: string;
   contracts: { jobRegistry: Address; nodeRegistry: Address; usdc: Address; vault: Address };
   researcher: HDAccount;
-  hospital: Address;
   treasury: Address;
-  agentUrl: string;
-  datasetId: bigint;
+  sites: HeadlessSite[];
   featureCount: number;
   timeoutMs: number;
   say: (s: string) => void;
 }
 
+type Settlement = { provenCount: bigint; paidRecords: bigint; nodeAmount: bigint; fee: bigint; refund: bigint; receiptHash: Hex };
+
+export interface SiteOutcome {
+  site: HeadlessSite;
+  jobId: bigint;
+  settledMs: number;
+  S: Settlement;
+  batches: number;
+  receipt: Record<string, unknown>;
+  receiptOk: boolean;
+  metrics: Record<string, unknown>;
+  weights: Record<string, Float32Array>;
+  trained: BinaryMetrics;
+}
+
 export async function runHeadlessJob(o: HeadlessOpts) {
+  if (o.sites.length === 0) throw new Error("no site to run a job on");
   const pc = createPublicClient({ chain: hardhat, transport: http(o.rpcUrl), pollingInterval: 250 });
   const wc = createWalletClient({ chain: hardhat, transport: http(o.rpcUrl), account: o.researcher });
   const R = o.researcher.address;
@@ -62,7 +88,7 @@ export async function runHeadlessJob(o: HeadlessOpts) {
     const key = deriveResultKey(await o.researcher.signMessage({ message: resultKeyMessage(R) }), R);
     o.say(`result key: X25519 public ${key.publicKeyHex} (HKDF of a personal_sign)`);
 
-    // 3. the job: cohort, price, budget; EIP-2612 permit + createJobWithPermit (one transaction)
+    // 3. the jobs: cohort, price, budget; ONE EIP-2612 permit for the total budget of every site
     const def = { ageMin: 18, ageMax: 127, sex: ["female", "male", "other"] };
     const cohortParams = encodeCohortParams(cohortFromDefinition(def));
     const cohortHash = keccak256(toBytes(canonicalCohortJson(def)));
@@ -70,10 +96,8 @@ export async function runHeadlessJob(o: HeadlessOpts) {
     const pricePerRecord = 20_000n; // 0.02 USDC
     const maxRecords = 250n; // more than the cohort holds: the unproven part is refunded
     const budget = pricePerRecord * maxRecords;
+    const total = budget * BigInt(o.sites.length);
     const now = (await pc.getBlock()).timestamp;
-    // the root the researcher looked at is pinned: a node changing its dataset afterwards cannot change the job
-    const { root: datasetRoot } = await pc.readContract({ address: o.contracts.nodeRegistry, abi: nodeRegistryAbi, functionName: "getDataset", args: [o.datasetId] });
-    const jobSpec = { datasetId: o.datasetId, datasetRoot, modelDigest: digest, modelURI, cohortHash, cohortParams, outputPolicyHash: OUTPUT_POLICY_HASH, pricePerRecord, maxRecords, deadline: Number(now) + 86_400, resultPublicKey: key.publicKeyHex };
     const [, name, version, chainId] = await pc.readContract({ address: o.contracts.usdc, abi: mockUsdcAbi, functionName: "eip712Domain" }) as unknown as [Hex, string, string, bigint];
     const nonce = await pc.readContract({ address: o.contracts.usdc, abi: mockUsdcAbi, functionName: "nonces", args: [R] }) as bigint;
     const permitDeadline = now + 3600n;
@@ -81,16 +105,56 @@ export async function runHeadlessJob(o: HeadlessOpts) {
       domain: { name, version, chainId: Number(chainId), verifyingContract: o.contracts.usdc },
       types: PERMIT_TYPES,
       primaryType: "Permit",
-      message: { owner: R, spender: o.contracts.vault, value: budget, nonce, deadline: permitDeadline },
+      message: { owner: R, spender: o.contracts.vault, value: total, nonce, deadline: permitDeadline },
     }));
-    const before = { researcher: await bal(R), hospital: await bal(o.hospital) };
-    const { request } = await pc.simulateContract({ account: o.researcher, address: o.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "createJobWithPermit", args: [jobSpec, permitDeadline, Number(sig.v ?? BigInt(sig.yParity + 27)), sig.r, sig.s] as never });
-    const createTx = await wc.writeContract(request as never);
-    const rc = await pc.waitForTransactionReceipt({ hash: createTx });
-    const jobId = (parseEventLogs({ abi: jobRegistryAbi, logs: rc.logs, eventName: "JobCreated" })[0] as unknown as { args: { jobId: bigint } }).args.jobId;
-    o.say(`job #${jobId} created with a USDC permit (tx ${createTx}, gas ${rc.gasUsed}): ${usd(budget)} escrowed, ${usd(pricePerRecord)}/record, up to ${maxRecords} records, cohort age 18–127`);
+    const before = { researcher: await bal(R) };
+    const jobIds: bigint[] = [];
+    for (const [k, site] of o.sites.entries()) {
+      // the root the researcher looked at is pinned: a node changing its dataset afterwards cannot change the job
+      const { root: datasetRoot } = await pc.readContract({ address: o.contracts.nodeRegistry, abi: nodeRegistryAbi, functionName: "getDataset", args: [site.datasetId] });
+      const jobSpec = { datasetId: site.datasetId, datasetRoot, modelDigest: digest, modelURI, cohortHash, cohortParams, outputPolicyHash: OUTPUT_POLICY_HASH, pricePerRecord, maxRecords, deadline: Number(now) + 86_400, resultPublicKey: key.publicKeyHex };
+      // The first job carries the permit (allowance = the total); the others draw on what is left of it.
+      const { request } = k === 0
+        ? await pc.simulateContract({ account: o.researcher, address: o.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "createJobWithPermit", args: [jobSpec, permitDeadline, Number(sig.v ?? BigInt(sig.yParity + 27)), sig.r, sig.s] as never })
+        : await pc.simulateContract({ account: o.researcher, address: o.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "createJob", args: [jobSpec] as never });
+      const createTx = await wc.writeContract(request as never);
+      const rc = await pc.waitForTransactionReceipt({ hash: createTx });
+      const jobId = (parseEventLogs({ abi: jobRegistryAbi, logs: rc.logs, eventName: "JobCreated" })[0] as unknown as { args: { jobId: bigint } }).args.jobId;
+      jobIds.push(jobId);
+      o.say(`job #${jobId} created on dataset #${site.datasetId}${k === 0 ? " with a USDC permit" : " from the same permit's allowance"} (tx ${createTx}, gas ${rc.gasUsed}): ${usd(budget)} escrowed, ${usd(pricePerRecord)}/record, up to ${maxRecords} records, cohort age 18–127`);
+    }
+    if (o.sites.length > 1) o.say(`${o.sites.length} sites funded with one permit signature for ${usd(total)}`);
 
-    // 4. wait for the agent (stage changes come from the agent's log via demo.ts; chain status here)
+    // 4. follow every site to settlement, then download, decrypt and check each one's result
+    const t0 = Date.now();
+    const followed = await Promise.all(o.sites.map((site, k) => followSite(site, jobIds[k]!, key.secretKey)));
+    const settledMs = Date.now() - t0;
+
+    // 5. evaluate on the researcher's own held-out synthetic set (different seed)
+    const evalDir = mkdtempSync(join(tmpdir(), "rapha-demo-eval-"));
+    generateSynthetic(evalDir, { seed: 777, patients: 600, consentRate: 1, formats: ["csv"] });
+    const L = await new RaphaDataLoader({ dir: evalDir, format: "csv", schema: parseDatasetSchema(syntheticSchema()), hospitalSecret: 1n }).load();
+    const sel = L.select({ ageMin: 18, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 });
+    const rows = Array.from({ length: sel.usedCount }, (_, i) => sel.X.slice(i * sel.dim, (i + 1) * sel.dim));
+    const built = buildModel(spec);
+    const evaluate = (w: Record<string, Float32Array>) => evaluateModel(built.spec, w, rows, sel.Y);
+    const outcomes: SiteOutcome[] = followed.map((s) => ({ ...s, trained: evaluate(s.weights) }));
+    const initial = evaluate(initParams(built.spec, built.params));
+    let federated: (FederatedAverageReturnType & { metrics: BinaryMetrics }) | undefined;
+    if (outcomes.length > 1) {
+      const fed = federatedAverage(built.params, outcomes.map((s) => ({ site: `dataset #${s.site.datasetId}`, weights: encodeWeights(built.params, s.weights), provenRecords: s.S.provenCount })));
+      federated = { ...fed, metrics: evaluate(fed.params) };
+    }
+
+    await new Promise((r) => setTimeout(r, 300));
+    const after = { researcher: await bal(R) };
+    return { sites: outcomes, settledMs, federated, trained: outcomes[0]!.trained, initial, evalN: sel.usedCount, budget, total, before, after };
+  } finally {
+    server?.closeAllConnections();
+    server?.close();
+  }
+
+  async function followSite(site: HeadlessSite, jobId: bigint, resultSecretKey: Uint8Array): Promise<Omit<SiteOutcome, "trained">> {
     const t0 = Date.now();
     let status = -1;
     for (;;) {
@@ -106,71 +170,27 @@ export async function runHeadlessJob(o: HeadlessOpts) {
     }
     const settledMs = Date.now() - t0;
     const settled = (await pc.getContractEvents({ address: o.contracts.jobRegistry, abi: jobRegistryAbi, eventName: "JobSettled", args: { jobId }, fromBlock: 0n }))[0]!;
-    const S = settled.args as { provenCount: bigint; paidRecords: bigint; nodeAmount: bigint; fee: bigint; refund: bigint; receiptHash: Hex };
+    const S = settled.args as Settlement;
     const batches = await pc.getContractEvents({ address: o.contracts.jobRegistry, abi: jobRegistryAbi, eventName: "BatchProven", args: { jobId }, fromBlock: 0n });
 
-    // 5. Sign-In with Ethereum at the node's result endpoint, download, decrypt
-    const n = await (await fetch(`${o.agentUrl}/auth/nonce`)).json() as { nonce: string; domain: string; chainId: number };
+    // Sign-In with Ethereum at the node's result endpoint, download, decrypt
+    const n = await (await fetch(`${site.agentUrl}/auth/nonce`)).json() as { nonce: string; domain: string; chainId: number };
     const message = createSiweMessage({ domain: n.domain, address: R, statement: `Download the encrypted result of Rapha job ${jobId}.`, uri: `http://${n.domain}`, version: "1", chainId: n.chainId, nonce: n.nonce, issuedAt: new Date(), expirationTime: new Date(Date.now() + 600_000) });
-    const vr = await fetch(`${o.agentUrl}/auth/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message, signature: await o.researcher.signMessage({ message }) }) });
+    const vr = await fetch(`${site.agentUrl}/auth/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message, signature: await o.researcher.signMessage({ message }) }) });
     if (!vr.ok) throw new Error(`SIWE refused: HTTP ${vr.status} ${await vr.text()}`);
     const { token } = await vr.json() as { token: string };
-    const res = await fetch(`${o.agentUrl}/jobs/${jobId}/result`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${site.agentUrl}/jobs/${jobId}/result`, { headers: { authorization: `Bearer ${token}` } });
     if (!res.ok) throw new Error(`result download: HTTP ${res.status} ${await res.text()}`);
     const result = await res.json() as { params: { name: string; shape: number[] }[]; weights: never; metrics: Record<string, unknown> };
     // bound to (chain id, JobRegistry, job id): a result made for another job is refused here
-    const plain = openResult(bytesToHex(key.secretKey), result.weights, { chainId: hardhat.id, jobRegistry: o.contracts.jobRegistry, jobId });
+    const plain = openResult(bytesToHex(resultSecretKey), result.weights, { chainId: hardhat.id, jobRegistry: o.contracts.jobRegistry, jobId });
     const weights = decodeParams(result.params, plain);
-    o.say(`SIWE ok; downloaded and decrypted ${plain.length} bytes of weights (${result.params.map((p) => `${p.name}[${p.shape.join("×")}]`).join(", ")})`);
-    const receipt = await (await fetch(`${o.agentUrl}/jobs/${jobId}/receipt`)).json() as Record<string, unknown>;
+    o.say(`job #${jobId}: SIWE ok; downloaded and decrypted ${plain.length} bytes of weights (${result.params.map((p) => `${p.name}[${p.shape.join("×")}]`).join(", ")})`);
+    const receipt = await (await fetch(`${site.agentUrl}/jobs/${jobId}/receipt`)).json() as Record<string, unknown>;
     // EIP-712 receipt (docs/PROTOCOL.md "Receipt"): recomputed from its fields, never taken from the node's claim
     const check = checkReceiptDocument(receipt);
     const receiptOk = check.receiptHash === S.receiptHash.toLowerCase() && check.metricsMatch;
     if (!receiptOk) throw new Error(`receipt hash ${check.receiptHash} differs from the settled ${S.receiptHash} (or its metrics were altered)`);
-
-    // 6. evaluate on the researcher's own held-out synthetic set (different seed), trained vs initial weights
-    const evalDir = mkdtempSync(join(tmpdir(), "rapha-demo-eval-"));
-    generateSynthetic(evalDir, { seed: 777, patients: 600, consentRate: 1, formats: ["csv"] });
-    const L = await new RaphaDataLoader({ dir: evalDir, format: "csv", schema: parseDatasetSchema(syntheticSchema()), hospitalSecret: 1n }).load();
-    const sel = L.select({ ageMin: 18, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 });
-    const trained = evaluate(weights, sel.X, sel.Y, sel.dim);
-    const built = buildModel(spec);
-    const initial = evaluate(initParams(built.spec, built.params), sel.X, sel.Y, sel.dim);
-
-    await new Promise((r) => setTimeout(r, 300));
-    const after = { researcher: await bal(R), hospital: await bal(o.hospital) };
-    return { jobId, settledMs, S, batches: batches.length, receipt, receiptOk, metrics: result.metrics, trained, initial, evalN: sel.usedCount, budget, before, after };
-  } finally {
-    server?.closeAllConnections();
-    server?.close();
+    return { site, jobId, settledMs, S, batches: batches.length, receipt, receiptOk, metrics: result.metrics, weights };
   }
 }
-
-/** Forward pass of the sdk MLP (W_l [in,out], b_l [out], ReLU hidden, sigmoid out): log-loss, accuracy, AUC. */
-function evaluate(w: Record<string, Float32Array>, X: Float32Array | number[], Y: Float32Array | number[], dim: number) {
-  const layers: { W: Float32Array; b: Float32Array; out: number }[] = [];
-  for (let l = 0; w[`W${l}`]; l++) layers.push({ W: w[`W${l}`]!, b: w[`b${l}`]!, out: w[`b${l}`]!.length });
-  const n = Y.length;
-  const probs: number[] = [];
-  let ll = 0, correct = 0;
-  for (let i = 0; i < n; i++) {
-    let a = Array.from({ length: dim }, (_, k) => Number(X[i * dim + k]));
-    layers.forEach((L, li) => {
-      const z = new Array(L.out).fill(0).map((_, j) => { let s = L.b[j]!; for (let k = 0; k < a.length; k++) s += a[k]! * L.W[k * L.out + j]!; return s; });
-      a = li < layers.length - 1 ? z.map((v) => Math.max(0, v)) : z;
-    });
-    const p = 1 / (1 + Math.exp(-a[0]!));
-    probs.push(p);
-    const y = Number(Y[i]);
-    ll -= y * Math.log(Math.max(p, 1e-7)) + (1 - y) * Math.log(Math.max(1 - p, 1e-7));
-    if ((p >= 0.5 ? 1 : 0) === y) correct++;
-  }
-  const pos = probs.map((p, i) => [p, Number(Y[i])] as const).sort((a, b) => a[0] - b[0]);
-  let rankSum = 0, nPos = 0;
-  pos.forEach(([, y], r) => { if (y === 1) { rankSum += r + 1; nPos++; } });
-  const nNeg = n - nPos;
-  const auc = nPos && nNeg ? (rankSum - (nPos * (nPos + 1)) / 2) / (nPos * nNeg) : NaN;
-  return { logLoss: ll / n, accuracy: correct / n, auc, positives: nPos };
-}
-
-export function writeTranscript(path: string, text: string) { writeFileSync(path, text); }
