@@ -67,4 +67,22 @@ describe("npm run demo", function () {
     expect(r.out).to.include("headless demo OK");
     expect(await portFree(8545), "hardhat node stopped").to.equal(true);
   });
+
+  it("--headless --sites 2 runs one job per hospital with one permit, settles both and combines their weights", async function () {
+    this.timeout(1_200_000);
+    const r = await runDemo(["--headless", "--sites", "2", "--timeout", "900"], 1_140_000);
+    if (r.code !== 0) console.log(r.out);
+    expect(r.code).to.equal(0);
+    expect(r.out).to.match(/2 sites funded with one permit signature/);
+    expect(r.out.match(/JobSettled\.receiptHash 0x[0-9a-f]{64}: MATCH/g)).to.have.length(2);
+    // both sites paid, each settlement balances, and the average is weighted by what each site proved
+    const settled = [...r.out.matchAll(/records proven \/ paid\s+(\d+) \/ (\d+)/g)].map((m) => Number(m[1]));
+    expect(settled).to.have.length(2);
+    const shares = [...r.out.matchAll(/dataset #\d+ (\d+) → ([\d.]+)%/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(shares.map((s) => s[0])).to.deep.equal(settled);
+    for (const [n, pct] of shares) expect(pct).to.be.closeTo((100 * n!) / (settled[0]! + settled[1]!), 0.06);
+    expect(r.out).to.match(/combined weights log-loss [\d.]+/);
+    expect(r.out).to.include("headless demo OK");
+    expect(await portFree(8545), "hardhat node stopped").to.equal(true);
+  });
 });
