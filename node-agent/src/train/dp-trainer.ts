@@ -80,3 +80,20 @@ export async function runDpEpoch(
   }
   return real > 0 ? lossSum / real : 0;
 }
+
+/** The public record of a DP run (metrics and receipt): ε rounded up, never down, to 4 decimals. */
+export function publicPrivacy(p: PrivacySpent): PrivacySpent {
+  const up = (x: number) => Math.ceil(x * 1e4 - 1e-9) / 1e4;
+  const r4 = (x: number) => Number(x.toPrecision(4));
+  return { ...p, epsilon: up(p.epsilon), noiseMultiplier: r4(p.noiseMultiplier), sampleRate: r4(p.sampleRate) };
+}
+
+/**
+ * The agent's own accounting of a DP run (recomputed from the spec and the training split, not taken
+ * from the training child): the child must report the same σ, or the run is refused.
+ */
+export function checkChildPrivacy(p: Privacy, records: number, batchSize: number, epochs: number, reported: PrivacySpent | undefined): PrivacySpent {
+  const own = planPrivacy(p, records, batchSize, epochs).spent;
+  if (!reported || reported.noiseMultiplier !== own.noiseMultiplier || reported.steps !== own.steps) throw new Error("DP-SGD: the training child's noise multiplier or step count differs from the agent's accounting");
+  return publicPrivacy(own);
+}

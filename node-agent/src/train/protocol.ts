@@ -3,6 +3,7 @@
 // The child never receives a path, a record id, a key or anything but the spec, the initial weights
 // and the feature matrix/labels; it returns weights and aggregates only.
 import type { ModelSpecParsed } from "@rapha/sdk/model/builder";
+import type { PrivacySpent } from "./dp-trainer.js";
 
 export const FRAME_MAGIC = 0x48504152; // "RAPH" little-endian
 /** Upper bound of a header (spec + sizes); a spec is a few hundred bytes. */
@@ -54,6 +55,8 @@ export type ChildMessage =
       validation?: ValidationMetrics;
       seconds: number;
       recordsPerSecond: number;
+      /** DP-SGD runs (spec.privacy): the ε spent at δ, σ, steps, sampling rate */
+      privacy?: PrivacySpent;
     }
   | { type: "error"; message: string };
 

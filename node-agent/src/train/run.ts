@@ -24,6 +24,7 @@ import type { AttestationProvider } from "../attest/provider.js";
 import { planSandbox, type SandboxMode } from "./sandbox.js";
 import { checkOutputs, type OutputFinding } from "./output-check.js";
 import { encodeFrame, type ChildMessage, type ProbeResult, type ValidationMetrics } from "./protocol.js";
+import { checkChildPrivacy, type PrivacySpent } from "./dp-trainer.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -98,6 +99,8 @@ export interface PublicMetrics {
   /** BCE of the final weights on the training rows, 4 significant digits */
   trainLoss: number;
   validation?: { n: number; auc: number; accuracy: number; bce: number; baselineBce: number };
+  /** DP-SGD runs: ε spent (rounded up) at δ, σ, steps, sampling rate; hashed into the receipt */
+  privacy?: PrivacySpent;
 }
 
 export interface TrainOutcome {
@@ -274,6 +277,7 @@ export async function runTraining(a: TrainRequest, opts: { allowUnisolated?: boo
     epochs: a.epochs,
     trainLoss: round4(done.trainLoss),
     validation: done.validation ? roundValidation(done.validation) : undefined,
+    ...(b.spec.kind !== "cnn" && b.spec.privacy ? { privacy: checkChildPrivacy(b.spec.privacy, s.nTrain, b.spec.batchSize, a.epochs, done.privacy) } : {}),
   };
   const weightsPath = join(a.outDir, "weights.bin");
   writeFileSync(weightsPath, weightsBytes, { mode: 0o600 });

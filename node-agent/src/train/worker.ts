@@ -103,7 +103,7 @@ async function main() {
     const m = binaryMetrics(await predict(h.spec, res.params, Xv, h.dim, built), Yv);
     validation = { n: m.n, bce: m.bce, auc: m.auc, accuracy: m.accuracy, baselineBce: m.baselineBce };
   }
-  send({ type: "done", weights: toBase64(res.weights), lossCurve: res.lossCurve, trainLoss, validation, seconds: res.seconds, recordsPerSecond: res.recordsPerSecond });
+  send({ type: "done", weights: toBase64(res.weights), lossCurve: res.lossCurve, trainLoss, validation, seconds: res.seconds, recordsPerSecond: res.recordsPerSecond, ...(res.privacy ? { privacy: res.privacy } : {}) });
 }
 
 main().catch((e: Error) => {
