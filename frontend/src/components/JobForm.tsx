@@ -1,7 +1,7 @@
-import { useMemo, useState } from "react";
+import { useMemo, useState, type ReactNode } from "react";
 import { CohortForm, type CohortLabels } from "./CohortForm";
 import { BundlePicker, type PickedBundle } from "./BundlePicker";
-import { DEFAULT_COHORT } from "../lib/cohort";
+import { DEFAULT_COHORT, type CohortDefinition } from "../lib/cohort";
 import { computeBudget, validateJobForm, type DatasetOption, type JobDraft, type JobFormValues } from "../lib/jobForm";
 import { fmtUsdc, unixToLocalInput } from "../lib/format";
 
@@ -15,6 +15,8 @@ export interface JobFormProps {
   submitLabel?: string;
   generate?: Parameters<typeof BundlePicker>[0]["generate"];
   now?: () => number;
+  /** renders the hospital's record count for the chosen dataset and cohort (components/Feasibility); `onCount` sets the max-records default until the user types one */
+  feasibility?: (a: { datasetId: string; cohort: CohortDefinition; onCount: (n: number | null) => void }) => ReactNode;
 }
 
 export function JobForm(p: JobFormProps) {
@@ -30,6 +32,7 @@ export function JobForm(p: JobFormProps) {
     deadline: unixToLocalInput(now() + 7 * 86400),
   }));
   const [touched, setTouched] = useState(false);
+  const [maxEdited, setMaxEdited] = useState(false);
   const values = { ...v, bundleDigest: bundle?.digest ?? "" } as JobFormValues;
   const result = useMemo(() => validateJobForm(values, { datasets: p.datasets, balance: p.balance, nowSec: now() }),
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -78,6 +81,7 @@ export function JobForm(p: JobFormProps) {
 
       <CohortForm value={v.cohort} onChange={(c) => setV({ ...v, cohort: c })} labels={p.labels} />
       {show("cohort")}
+      {p.feasibility?.({ datasetId: v.datasetId, cohort: v.cohort, onCount: (n) => { if (n !== null && !maxEdited) setV((x) => ({ ...x, maxRecords: String(n) })); } })}
 
       <fieldset>
         <legend>Terms</legend>
@@ -87,7 +91,7 @@ export function JobForm(p: JobFormProps) {
             {show("price")}
           </label>
           <label>Max records
-            <input aria-label="Max records" inputMode="numeric" value={v.maxRecords} onChange={(e) => setV({ ...v, maxRecords: e.target.value })} />
+            <input aria-label="Max records" inputMode="numeric" value={v.maxRecords} onChange={(e) => { setMaxEdited(true); setV({ ...v, maxRecords: e.target.value }); }} />
             {show("maxRecords")}
           </label>
           <label>Deadline

@@ -80,3 +80,41 @@ export async function downloadResult(p: {
 export async function fetchReceipt(base: string, jobId: bigint): Promise<Record<string, unknown>> {
   return (await json(await fetchT(`${base}/jobs/${jobId}/receipt`), "Could not fetch the receipt")) as Record<string, unknown>;
 }
+
+/** A job's public progress on the hospital's agent (GET /jobs/:id/progress; docs/PROTOCOL.md "Agent API"). */
+export interface AgentProgress {
+  stage: string;
+  training: { epoch: number; epochs: number; loss: number | null } | null;
+  batches: { proven: number; submitted: number; total: number } | null;
+  etaSeconds: number | null;
+  updatedAt: number | null;
+}
+
+const nat = (x: unknown) => typeof x === "number" && Number.isInteger(x) && x >= 0;
+
+/** The agent's progress answer, checked field by field (an unreachable or odd agent throws: the page falls back to chain events). */
+export async function fetchProgress(base: string, jobId: bigint, ms = 5_000): Promise<AgentProgress> {
+  const j = (await json(await fetchT(`${base}/jobs/${jobId}/progress`, {}, ms), "No live progress")) as Record<string, unknown>;
+  const t = j.training as AgentProgress["training"];
+  const b = j.batches as AgentProgress["batches"];
+  const ok = typeof j.stage === "string" && j.version === "rapha-progress/1"
+    && (t === null || (nat(t?.epoch) && nat(t?.epochs) && (t!.loss === null || typeof t!.loss === "number")))
+    && (b === null || (nat(b?.proven) && nat(b?.submitted) && nat(b?.total)))
+    && (j.etaSeconds === null || nat(j.etaSeconds));
+  if (!ok) throw new Error("The hospital's agent sent a malformed progress answer.");
+  return { stage: j.stage as string, training: t, batches: b, etaSeconds: j.etaSeconds as number | null, updatedAt: (j.updatedAt as number | null) ?? null };
+}
+
+/**
+ * Feasibility before escrow (POST /feasibility): how many consented, eligible records the node holds
+ * for this cohort, rounded and floored at the hospital's k. The answer must be signed (EIP-712) by
+ * the dataset's registered node, for this chain, dataset and cohort, or it is refused.
+ */
+export async function queryFeasibility(p: { base: string; chainId: number; node: Address; datasetId: bigint; cohortParams: bigint }) {
+  const { verifyFeasibilityAnswer } = await import("@rapha/sdk/feasibility");
+  const raw = await json(
+    await fetchT(`${p.base}/feasibility`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ datasetId: String(p.datasetId), cohortParams: String(p.cohortParams) }) }, 20_000),
+    "The hospital did not answer the feasibility query",
+  );
+  return verifyFeasibilityAnswer(raw, { node: p.node, chainId: p.chainId, datasetId: p.datasetId, cohortParams: p.cohortParams });
+}

@@ -175,3 +175,41 @@ export function pendingSteps(phase: JobPhase): string[] {
     default: return [];
   }
 }
+
+/** One live progress bar between on-chain events (from the hospital agent's public progress). */
+export interface ProgressBar {
+  key: "training" | "proven" | "submitted";
+  label: string;
+  value: number;
+  max: number;
+  detail: string;
+}
+
+/** "about 3 min left" for an estimate in seconds. */
+export function fmtEta(s: number | null): string | null {
+  if (s === null) return null;
+  if (s < 60) return "under a minute left";
+  if (s < 3600) return `about ${Math.round(s / 60)} min left`;
+  return `about ${(s / 3600).toFixed(1)} h left`;
+}
+
+/**
+ * The agent's progress as bars, for a job still running on chain (accepted or proving). Nothing
+ * once the chain says the job ended: then the events tell the whole story.
+ */
+export function progressBars(p: { stage: string; training: { epoch: number; epochs: number; loss: number | null } | null; batches: { proven: number; submitted: number; total: number } | null; etaSeconds: number | null } | null, phase: JobPhase): ProgressBar[] {
+  if (!p || (phase !== "accepted" && phase !== "proving" && phase !== "open")) return [];
+  const out: ProgressBar[] = [];
+  const eta = fmtEta(p.etaSeconds);
+  if (p.training) {
+    const t = p.training;
+    const training = p.stage === "accepted";
+    out.push({ key: "training", label: "Training at the hospital", value: t.epoch, max: t.epochs, detail: `epoch ${t.epoch} of ${t.epochs}${t.loss !== null ? `, loss ${t.loss}` : ""}${training && eta ? `, ${eta}` : ""}` });
+  }
+  if (p.batches) {
+    const b = p.batches;
+    out.push({ key: "proven", label: "Proofs generated", value: b.proven, max: b.total, detail: `${b.proven} of ${b.total} batches${p.stage === "trained" && eta ? `, ${eta}` : ""}` });
+    out.push({ key: "submitted", label: "Batches submitted on chain", value: b.submitted, max: b.total, detail: `${b.submitted} of ${b.total}` });
+  }
+  return out;
+}

@@ -4,10 +4,11 @@ import { useQuery } from "@tanstack/react-query";
 import type { PublicClient } from "viem";
 import { readChainJob } from "@rapha/sdk/calldata";
 import { simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
-import { groupByJob, useJobEvents } from "../lib/chainData";
+import { groupByJob, useDatasets, useJobEvents } from "../lib/chainData";
 import { jobRegistryAbi } from "../lib/contracts";
 import { useDeployment } from "../lib/rapha";
-import { buildTimeline, type ChainEvent } from "../lib/timeline";
+import { buildTimeline, progressBars, type ChainEvent } from "../lib/timeline";
+import { agentBase, fetchProgress } from "../lib/agentApi";
 import { fmtTime, fmtUsdc, shortAddr } from "../lib/format";
 import { humanizeError } from "../lib/errors";
 import { PhaseBadge, Timeline } from "../components/Timeline";
@@ -48,6 +49,12 @@ function JobCard({ jobId, events, open }: { jobId: bigint; events: ChainEvent[];
   const pc = usePublicClient({ chainId }) as PublicClient | undefined;
   // status, spec and the terms every later call passes (rebuilt from events, checked against the chain)
   const job = useQuery({ queryKey: ["chainJob", chainId, String(jobId), events.length], queryFn: () => readChainJob(pc!, d.contracts.jobRegistry, jobId, BigInt(d.startBlock ?? 0)), enabled: !!pc, refetchInterval: 5_000 });
+  // live progress from the hospital's agent while the job runs; unreachable agent: chain events alone
+  const ds = useDatasets();
+  const running = phase === "open" || phase === "accepted" || phase === "proving";
+  const base = created ? agentBase(ds.data?.find((x) => x.node.toLowerCase() === String(created.node).toLowerCase())?.nodeMetadata ?? null, d.agentUrl) : null;
+  const live = useQuery({ queryKey: ["agentProgress", base, String(jobId)], queryFn: () => fetchProgress(base!, jobId), enabled: !!base && running, refetchInterval: 3_000, retry: false });
+  const liveNote = running && base && live.isError ? "Live progress unavailable (the hospital's agent did not answer); showing on-chain events only." : null;
   const now = Date.now() / 1000;
   const deadline = created ? Number(created.deadline) : 0;
   const proven = job.data ? job.data.provenCount : 0n;
@@ -84,7 +91,7 @@ function JobCard({ jobId, events, open }: { jobId: bigint; events: ChainEvent[];
           model {String(created.modelDigest).slice(0, 18)}… · cohort {String(created.cohortHash).slice(0, 18)}…
         </p>
       )}
-      <Timeline items={items} phase={phase} chainId={chainId} />
+      <Timeline items={items} phase={phase} chainId={chainId} progress={progressBars(live.data ?? null, phase)} liveNote={liveNote} />
       {job.data && (phase === "accepted" || phase === "proving") && (
         <p className="muted">Proven so far: {String(proven)} records.</p>
       )}

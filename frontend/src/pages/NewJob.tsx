@@ -2,6 +2,8 @@ import { useMemo, useState } from "react";
 import { useConfig, useConnection, useReadContract, useSwitchChain } from "wagmi";
 import { erc20Abi } from "viem";
 import { JobForm } from "../components/JobForm";
+import { Feasibility } from "../components/Feasibility";
+import { agentBase } from "../lib/agentApi";
 import { useDatasets } from "../lib/chainData";
 import { useDeployment } from "../lib/rapha";
 import { createJobFlow, STEP_LABEL, type Step } from "../lib/createJob";
@@ -72,6 +74,10 @@ export default function NewJob({ params }: { params: URLSearchParams }) {
           submitting={step !== null}
           submitLabel="Sign and create job"
           generate={generateBundle}
+          feasibility={({ datasetId, cohort, onCount }) => {
+            const x = ds.data.find((r) => String(r.id) === datasetId);
+            return <Feasibility target={x ? { datasetId: x.id, node: x.node, base: agentBase(x.nodeMetadata, d.agentUrl) } : null} cohort={cohort} chainId={chainId} onCount={onCount} />;
+          }}
         />
       )}
       {step && <p className="notice" role="status" data-testid="create-step">{STEP_LABEL[step]}</p>}
