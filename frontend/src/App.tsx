@@ -7,6 +7,7 @@ import { ErrorBoundary } from "./components/ErrorBoundary";
 const Catalogue = lazy(() => import("./pages/Catalogue"));
 const NewJob = lazy(() => import("./pages/NewJob"));
 const MyJobs = lazy(() => import("./pages/MyJobs"));
+const MultiSite = lazy(() => import("./pages/MultiSite"));
 const Hospital = lazy(() => import("./pages/Hospital"));
 const Audit = lazy(() => import("./pages/Audit"));
 
@@ -14,6 +15,7 @@ const NAV: [string, string][] = [
   ["catalogue", "Datasets"],
   ["new", "New job"],
   ["jobs", "My jobs"],
+  ["multisite", "Multi-site"],
   ["hospital", "Hospital"],
   ["audit", "Audit"],
 ];
@@ -24,6 +26,7 @@ export function App() {
     switch (route.page) {
       case "new": return <NewJob params={route.params} />;
       case "jobs": return <MyJobs params={route.params} />;
+      case "multisite": return <MultiSite params={route.params} />;
       case "hospital": return <Hospital />;
       case "audit": return <Audit params={route.params} />;
       default: return <Catalogue />;

@@ -28,7 +28,7 @@ const EIP5267 = [{ type: "function", name: "eip712Domain", stateMutability: "vie
 ] }] as const;
 const VERSION = [{ type: "function", name: "version", stateMutability: "view", inputs: [], outputs: [{ type: "string" }] }] as const;
 
-async function permitDomain(cfg: Config, chainId: number, usdc: Address) {
+export async function permitDomain(cfg: Config, chainId: number, usdc: Address) {
   try {
     const r = await readContract(cfg, { chainId, address: usdc, abi: EIP5267, functionName: "eip712Domain" });
     return { name: r[1], version: r[2], chainId: Number(r[3]), verifyingContract: r[4] };
@@ -39,10 +39,50 @@ async function permitDomain(cfg: Config, chainId: number, usdc: Address) {
   }
 }
 
-function isUserRejection(e: unknown) {
+export function isUserRejection(e: unknown) {
   const m = String((e as Error)?.message ?? e);
   return (e as { code?: number })?.code === 4001 || /user (rejected|denied)|rejected the request/i.test(m) ||
     (e as { name?: string })?.name === "UserRejectedRequestError" || /UserRejectedRequestError/.test(String((e as { cause?: unknown })?.cause));
+}
+
+/** The JobSpec a draft asks for (JobRegistry.createJob / createJobWithPermit argument). */
+export async function buildJobSpec(draft: JobDraft, resultPublicKey: Hex) {
+  const { cohortParams, cohortHash } = await encodeCohort(draft.cohort);
+  return {
+    datasetId: draft.datasetId,
+    datasetRoot: draft.datasetRoot,
+    modelDigest: draft.bundleDigest,
+    modelURI: draft.bundleUri,
+    cohortHash,
+    cohortParams,
+    outputPolicyHash: OUTPUT_POLICY_HASH,
+    pricePerRecord: draft.pricePerRecord,
+    maxRecords: draft.maxRecords,
+    deadline: Number(draft.deadline),
+    resultPublicKey,
+  };
+}
+
+export interface Permit { deadline: bigint; v: number; r: Hex; s: Hex }
+
+/** EIP-2612 permit signature (typed data, no gas) letting `spender` draw `value` USDC; valid for an hour. */
+export async function signPermit(p: {
+  cfg: Config; chainId: number; usdc: Address; spender: Address; account: Address; value: bigint; beforeSign?: () => void;
+}): Promise<Permit> {
+  const { cfg, chainId, usdc, account } = p;
+  const domain = await permitDomain(cfg, chainId, usdc);
+  const nonce = await readContract(cfg, { chainId, address: usdc, abi: mockUsdcAbi, functionName: "nonces", args: [account] }) as bigint;
+  const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600);
+  p.beforeSign?.();
+  const sig = await signTypedData(cfg, {
+    account,
+    domain,
+    types: PERMIT_TYPES,
+    primaryType: "Permit",
+    message: { owner: account, spender: p.spender, value: p.value, nonce, deadline },
+  });
+  const s = parseSignature(sig);
+  return { deadline, v: Number(s.v ?? BigInt(s.yParity + 27)), r: s.r, s: s.s };
 }
 
 /**
@@ -64,39 +104,14 @@ export async function createJobFlow(p: {
 
   onStep("key");
   const key = await getResultKey(account, (message) => signMessage(cfg, { account, message }));
-  const { cohortParams, cohortHash } = await encodeCohort(draft.cohort);
-  const spec = {
-    datasetId: draft.datasetId,
-    datasetRoot: draft.datasetRoot,
-    modelDigest: draft.bundleDigest,
-    modelURI: draft.bundleUri,
-    cohortHash,
-    cohortParams,
-    outputPolicyHash: OUTPUT_POLICY_HASH,
-    pricePerRecord: draft.pricePerRecord,
-    maxRecords: draft.maxRecords,
-    deadline: Number(draft.deadline),
-    resultPublicKey: key.publicKeyHex,
-  };
+  const spec = await buildJobSpec(draft, key.publicKeyHex);
 
   let hash: Hex | null = null;
   let method: "permit" | "approve" = "permit";
   if (!p.forceApprove) {
-    let permit: { deadline: bigint; v: number; r: Hex; s: Hex } | null = null;
+    let permit: Permit | null = null;
     try {
-      const domain = await permitDomain(cfg, chainId, usdc);
-      const nonce = await readContract(cfg, { chainId, address: usdc, abi: mockUsdcAbi, functionName: "nonces", args: [account] }) as bigint;
-      const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600);
-      onStep("permit");
-      const sig = await signTypedData(cfg, {
-        account,
-        domain,
-        types: PERMIT_TYPES,
-        primaryType: "Permit",
-        message: { owner: account, spender: vault, value: draft.budget, nonce, deadline },
-      });
-      const s = parseSignature(sig);
-      permit = { deadline, v: Number(s.v ?? BigInt(s.yParity + 27)), r: s.r, s: s.s };
+      permit = await signPermit({ cfg, chainId, usdc, spender: vault, account, value: draft.budget, beforeSign: () => onStep("permit") });
     } catch (e) {
       if (isUserRejection(e)) throw e;
       console.warn("permit unavailable, falling back to approve:", e);
