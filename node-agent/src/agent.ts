@@ -31,6 +31,7 @@ import { quoteHash } from "./attest/evidence.js";
 import { countDataset } from "./train/run.js";
 import { loadDatasetSchema } from "./data/schema.js";
 import { inspectDataset, type InspectReport } from "./data/inspect.js";
+import { datasetDataBasis, publishedProfileURI } from "./data/basis.js";
 import { AgentHttpServer } from "./deliver/server.js";
 import { agentFeasibility } from "./feasibility/index.js";
 import { ProgressBoard, type JobProgress } from "./progress/board.js";
@@ -398,7 +399,7 @@ export class Agent implements StageContext {
     const root = BigInt(counted.datasetRoot);
     const rc = await this.txm.send(`${key}:${root}`, {
       to: this.home.config.contracts.nodeRegistry as Address,
-      data: encodeFunctionData({ abi: nodeRegistryAbi, functionName: "registerDataset", args: [root, BigInt(counted.recordCount), schemaHash(schema), a.priceFloor, a.profileURI] }),
+      data: encodeFunctionData({ abi: nodeRegistryAbi, functionName: "registerDataset", args: [root, BigInt(counted.recordCount), schemaHash(schema), a.priceFloor, publishedProfileURI(a.profileURI, schema.name, datasetDataBasis(a.schemaPath, a.dir))] }),
     });
     const { parseEventLogs } = await import("viem");
     const ev = parseEventLogs({ abi: nodeRegistryAbi, logs: rc.logs, eventName: "DatasetRegistered" })[0] as unknown as { args: { datasetId: bigint } } | undefined;

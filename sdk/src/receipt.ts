@@ -8,7 +8,7 @@ import { hashTypedData, keccak256, toBytes, type Address, type Hex } from "viem"
 import canonicalize from "canonicalize";
 import { z } from "zod";
 
-export const RECEIPT_FORMAT = "rapha-receipt/2";
+export const RECEIPT_FORMAT = "rapha-receipt/3";
 export const RECEIPT_DOMAIN = { name: "Rapha Receipt", version: "1" } as const;
 
 export const RECEIPT_TYPES = {
@@ -21,6 +21,9 @@ export const RECEIPT_TYPES = {
     { name: "specHash", type: "bytes32" },
     { name: "modelDigest", type: "bytes32" },
     { name: "datasetRoot", type: "uint256" },
+    { name: "consentModel", type: "string" },
+    { name: "valueSetVersion", type: "string" },
+    { name: "dataBasisHash", type: "bytes32" },
     { name: "cohortParams", type: "uint64" },
     { name: "cohortHash", type: "bytes32" },
     { name: "outputPolicyHash", type: "bytes32" },
@@ -59,6 +62,12 @@ export const receiptMessageSchema = z
     specHash: b32,
     modelDigest: b32,
     datasetRoot: uint(256),
+    /** the consent model the records were used under (documents.ts DataBasis.consentModel) */
+    consentModel: z.string().regex(/^[a-z][a-z-]{1,31}$/, "a consent model name"),
+    /** the condition value set that gave codes their categories, "id@version[+extension]" */
+    valueSetVersion: z.string().min(1).max(200),
+    /** keccak256 of the dataset's whole data basis (documents.ts dataBasisHashOf) */
+    dataBasisHash: b32,
     cohortParams: uint(64),
     cohortHash: b32,
     outputPolicyHash: b32,

@@ -2,9 +2,17 @@
 import { keccak256, toBytes } from "viem";
 import { encodeCohortParams } from "@rapha/sdk/cohort";
 import type { ReceiptMessage } from "@rapha/sdk/receipt";
+import { dataBasisHashOf, valueSetVersionOf, type DataBasis } from "@rapha/sdk/documents";
 
 export const REGISTRY = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0" as const;
 export const h = (s: string) => keccak256(toBytes(s));
+/** The vector's data basis: FHIR Consent resources, research scope; the shipped value set. */
+export const VECTOR_BASIS: DataBasis = {
+  format: "rapha-data-basis/1",
+  consentModel: "fhir-consent",
+  consent: { scope: "research" },
+  valueSet: { id: "rapha-condition-categories", version: "2026.1" },
+};
 export const VECTOR: { chainId: number; message: Omit<ReceiptMessage, "metricsHash">; metrics: Record<string, unknown> } = {
   chainId: 31337,
   message: {
@@ -16,6 +24,9 @@ export const VECTOR: { chainId: number; message: Omit<ReceiptMessage, "metricsHa
     specHash: h("spec"),
     modelDigest: h("model"),
     datasetRoot: "12345678901234567890",
+    consentModel: VECTOR_BASIS.consentModel,
+    valueSetVersion: valueSetVersionOf(VECTOR_BASIS),
+    dataBasisHash: dataBasisHashOf(VECTOR_BASIS),
     cohortParams: String(encodeCohortParams({ ageMin: 18, ageMax: 90, sexMask: 7, conditionAnyMask: 2, observationAllMask: 1 })),
     cohortHash: h("cohort"),
     outputPolicyHash: h("output-policy"),

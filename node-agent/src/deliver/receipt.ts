@@ -3,6 +3,7 @@
 import type { Address, Hex } from "viem";
 import type { ChainJob } from "@rapha/sdk/calldata";
 import { buildReceiptDocument, checkReceiptDocument, type ReceiptDocument } from "@rapha/sdk/receipt";
+import { dataBasisHashOf, valueSetVersionOf, type DataBasis } from "@rapha/sdk/documents";
 
 export type Receipt = ReceiptDocument;
 
@@ -24,6 +25,8 @@ export interface DeliveredJob {
   /** aggregate metrics only; hashed into the receipt as an opaque object */
   metrics: Record<string, unknown>;
   proofs: { chunkIndex: number; result: string; usage: string }[];
+  /** the dataset's consent model and value set (node-agent/src/data/basis.ts) */
+  dataBasis: DataBasis;
 }
 
 const hex32 = (h: string): Hex => (h.startsWith("0x") ? h : `0x${h}`) as Hex;
@@ -44,6 +47,9 @@ export function buildReceipt(d: DeliveredJob): Receipt {
       specHash: d.job.specHash,
       modelDigest: s.modelDigest,
       datasetRoot: s.datasetRoot.toString(),
+      consentModel: d.dataBasis.consentModel,
+      valueSetVersion: valueSetVersionOf(d.dataBasis),
+      dataBasisHash: dataBasisHashOf(d.dataBasis),
       cohortParams: s.cohortParams.toString(),
       cohortHash: s.cohortHash,
       outputPolicyHash: s.outputPolicyHash,

@@ -7,6 +7,7 @@ import { encryptResult, parseBundle } from "@rapha/sdk/model/index";
 import { resultAad } from "@rapha/sdk/result";
 import { shortError } from "../chain/retry.js";
 import { buildReceipt } from "../deliver/receipt.js";
+import { datasetDataBasis } from "../data/basis.js";
 import type { DeliveredData } from "./data.js";
 import { Reject, type StageContext, type StageJob, type StageResult } from "./context.js";
 
@@ -37,6 +38,9 @@ export async function deliver(ctx: StageContext, j: DeliverInput): Promise<Deliv
   }
   const result = { format: "rapha-result/1", jobId: j.id, modelDigest: d.modelDigest, params: bundle.params, weights: enc, metrics, trainingCurve: encCurve };
   const resultBytes = Buffer.from(JSON.stringify(result));
+  // the receipt names the consent model and value set the records were used under (delisting since does not change them)
+  const ds = ctx.db.datasets().find((x) => x.dataset_id === d.datasetId);
+  if (!ds) throw new Error(`dataset ${d.datasetId}: not in this node's database`);
   const receipt = buildReceipt({
     chainId: c.chainId,
     jobRegistry: ctx.registry,
@@ -51,6 +55,7 @@ export async function deliver(ctx: StageContext, j: DeliverInput): Promise<Deliv
     counts: { eligible: d.counts.eligible, used: d.counts.used, proven: Number(d.provenCount) },
     metrics,
     proofs: d.proofRefs,
+    dataBasis: datasetDataBasis(ds.schema_path, ds.dir),
   });
   writeFileSync(join(dir, "result.json"), resultBytes);
   writeFileSync(join(dir, "receipt.json"), JSON.stringify(receipt, null, 2));

@@ -1,6 +1,7 @@
 // Condition value sets: shipped data (conditions.json, versioned, with sources) plus an optional
 // operator mapping file. Answers two questions per coding: which cohort categories (bitmask), and
 // which SNOMED CT ancestors (for schema features that name a parent concept).
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { CONDITION_CATEGORIES, CONDITION_VALUE_SET, type ConditionKey } from "@rapha/sdk/cohort";
@@ -39,7 +40,7 @@ const ValueSetFileSchema = z.object({
 /** Operator extension: map local or missing codes to categories, or add SNOMED CT is-a links. */
 export const MappingFileSchema = z
   .object({
-    version: z.string().min(1),
+    version: z.string().min(1).max(64),
     mappings: z
       .array(
         z
@@ -67,6 +68,8 @@ export interface ValueSetInfo {
   id: string;
   version: string;
   extension?: string;
+  /** SHA-256 of the extension file: its version label is the operator's, its content is what counts */
+  extensionSha256?: string;
 }
 
 const SHIPPED = new URL("./conditions.json", import.meta.url);
@@ -92,10 +95,13 @@ export class ConditionValueSets {
     });
     const parents = new Map(Object.entries(vs.snomed).map(([k, v]) => [k, v.isa]));
     let extVersion: string | undefined;
+    let extSha: string | undefined;
     if (extensionPath) {
       let raw: unknown;
       try {
-        raw = JSON.parse(readFileSync(extensionPath, "utf8"));
+        const text = readFileSync(extensionPath, "utf8");
+        extSha = createHash("sha256").update(text).digest("hex");
+        raw = JSON.parse(text);
       } catch {
         throw new Error(`value set extension ${extensionPath}: not readable JSON`);
       }
@@ -120,7 +126,7 @@ export class ConditionValueSets {
       return list;
     };
     for (const c of parents.keys()) close(c, new Set());
-    this.info = { id: vs.id, version: vs.version, ...(extVersion ? { extension: extVersion } : {}) };
+    this.info = { id: vs.id, version: vs.version, ...(extVersion ? { extension: extVersion, extensionSha256: extSha! } : {}) };
   }
 
   /** SNOMED CT ancestors-or-self of a concept (itself only when the closure does not know it). */
