@@ -29,7 +29,8 @@ import { SimulatedAttestationProvider, type AttestationProvider } from "./attest
 import { verifyEvidence } from "./attest/verify.js";
 import { quoteHash } from "./attest/evidence.js";
 import { countDataset } from "./train/run.js";
-import { loadDatasetSchema } from "./data/schema.js";
+import { loadAnyDatasetSchema } from "./data/schema.js";
+import { inspectImagingFolder, type ImagingDatasetReport } from "./imaging/dataset.js";
 import { inspectDataset, type InspectReport } from "./data/inspect.js";
 import { datasetDataBasis, publishedProfileURI } from "./data/basis.js";
 import { AgentHttpServer } from "./deliver/server.js";
@@ -388,11 +389,14 @@ export class Agent implements StageContext {
   }
 
   /** Loads the dataset in the isolated child, computes its root, registers it on chain. */
-  async addDataset(a: { dir: string; schemaPath: string; format?: "fhir" | "csv"; priceFloor: bigint; profileURI: string }): Promise<{ datasetId: string; root: string; recordCount: number; summary: InspectReport }> {
+  async addDataset(a: { dir: string; schemaPath: string; format?: "fhir" | "csv"; priceFloor: bigint; profileURI: string }): Promise<{ datasetId: string; root: string; recordCount: number; summary: InspectReport | ImagingDatasetReport }> {
     const { schemaHash } = await import("./data/schema.js");
-    const schema = loadDatasetSchema(a.schemaPath);
+    const any = loadAnyDatasetSchema(a.schemaPath);
+    const schema = any.schema;
     // the data-quality verdict first: a dataset no job could use is refused before anything reaches the chain
-    const summary = await inspectDataset({ dir: a.dir, schema, format: a.format, instance: this.home.config.prover.instance, baseDir: /^postgres(ql)?:\/\//.test(a.dir) ? join(a.schemaPath, "..") : undefined });
+    const summary = any.kind === "imaging"
+      ? await inspectImagingFolder(a.dir, any.schema, this.home.config.prover.instance, this.home.hospitalSecret())
+      : await inspectDataset({ dir: a.dir, schema: any.schema, format: a.format, instance: this.home.config.prover.instance, baseDir: /^postgres(ql)?:\/\//.test(a.dir) ? join(a.schemaPath, "..") : undefined });
     if (!summary.usable) throw new Error(`dataset refused: ${summary.refusal}`);
     const key = `dataset:${keccak256(Buffer.from(a.dir))}`;
     const counted = await countDataset({ instance: this.home.config.prover.instance, datasetDir: a.dir, format: a.format, schemaPath: a.schemaPath, hospitalSecretHex: this.home.hospitalSecret(), cohort: { ageMin: 0, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 }, maxRecords: 0, outDir: this.home.path(join("datasets", keccak256(Buffer.from(a.dir)).slice(2, 18))) });
@@ -405,7 +409,7 @@ export class Agent implements StageContext {
     const ev = parseEventLogs({ abi: nodeRegistryAbi, logs: rc.logs, eventName: "DatasetRegistered" })[0] as unknown as { args: { datasetId: bigint } } | undefined;
     if (!ev) throw new Error("DatasetRegistered event not found");
     const datasetId = ev.args.datasetId.toString();
-    this.db.upsertDataset({ dataset_id: datasetId, dir: a.dir, format: a.format ?? null, schema_path: a.schemaPath, root: root.toString(), record_count: counted.recordCount, schema_hash: schemaHash(schema), registered_tx: rc.transactionHash });
+    this.db.upsertDataset({ dataset_id: datasetId, dir: a.dir, format: a.format ?? (any.kind === "imaging" ? "dicom" : null), schema_path: a.schemaPath, root: root.toString(), record_count: counted.recordCount, schema_hash: schemaHash(schema), registered_tx: rc.transactionHash });
     return { datasetId, root: root.toString(), recordCount: counted.recordCount, summary };
   }
 

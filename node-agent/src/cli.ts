@@ -105,8 +105,8 @@ program
 const dataset = program.command("dataset").description("datasets");
 dataset
   .command("add <dir>")
-  .description("load a FHIR NDJSON / CSV export, commit its root and register it")
-  .requiredOption("--schema <file>", "dataset schema JSON (features, label, normalisation)")
+  .description("load a FHIR NDJSON / CSV export or a DICOM folder (schema kind \"imaging\"), commit its root and register it")
+  .requiredOption("--schema <file>", "dataset schema JSON (features, label, normalisation; or kind \"imaging\": consent, labels, window)")
   .addOption(new Option("--format <format>", "export format").choices(["fhir", "csv", "omop"]))
   .option("--price-floor <units>", "minimum USDC base units per record", uint, 1000n)
   .option("--profile <uri>", "public profile URI", "")

@@ -76,6 +76,31 @@ export const DatasetSchemaSchema = z.object({
 export type DatasetSchema = z.output<typeof DatasetSchemaSchema>;
 export type DatasetSchemaInput = z.input<typeof DatasetSchemaSchema>;
 
+/**
+ * Schema kind "imaging": a folder of DICOM studies from a PACS export (node-agent/src/imaging). The
+ * record word's 12 feature bits mean modalities (8) and body regions (4) for this kind, fixed by the
+ * protocol (docs/PROTOCOL.md, "Imaging datasets"); a tabular schema has no `kind` (or "ehr").
+ */
+export const ImagingDatasetSchemaSchema = z.strictObject({
+  kind: z.literal("imaging"),
+  name: z.string().min(1),
+  version: z.number().int(),
+  consent: ConsentModelSchema,
+  /** a FHIR Bulk or CSV export of the same patients (same MRNs as the images' PatientID), relative to the dataset directory: consent decisions and FHIR labels */
+  linkedEhr: z.strictObject({ dir: z.string().min(1), format: z.enum(["fhir", "csv"]).optional(), asOf: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }).optional(),
+  /** one label per study: a CSV beside the images (study_uid,label) or a Condition of the patient in the linked EHR export */
+  labels: z.discriminatedUnion("source", [
+    z.strictObject({ source: z.literal("csv"), file: z.string().min(1) }),
+    z.strictObject({ source: z.literal("ehr-condition"), condition: ConditionSource.omit({ kind: true }).strict() }),
+  ]),
+  /** VOI window for every image (e.g. CT lung −600/1500); default: each file's own window, else the frame's range */
+  window: z.strictObject({ center: z.number(), width: z.number().min(1) }).optional(),
+});
+export type ImagingDatasetSchema = z.output<typeof ImagingDatasetSchemaSchema>;
+
+/** A dataset schema of either kind, as the agent dispatches on it. */
+export type AnyDatasetSchema = { kind: "ehr"; schema: DatasetSchema } | { kind: "imaging"; schema: ImagingDatasetSchema };
+
 function explain(err: z.ZodError): string {
   return err.issues.map((i) => `${i.path.join(".") || "(schema)"}: ${i.message}`).join("; ");
 }
@@ -92,12 +117,28 @@ export function loadDatasetSchema(path: string): DatasetSchema {
   return r.data;
 }
 
+/** Reads a schema of either kind: `"kind": "imaging"` selects the imaging schema, anything else the EHR one. */
+export function loadAnyDatasetSchema(path: string): AnyDatasetSchema {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    throw new Error(`dataset schema ${path}: not readable JSON`);
+  }
+  if (raw && typeof raw === "object" && (raw as { kind?: unknown }).kind === "imaging") {
+    const r = ImagingDatasetSchemaSchema.safeParse(raw);
+    if (!r.success) throw new Error(`dataset schema ${path}: ${explain(r.error)}`);
+    return { kind: "imaging", schema: r.data };
+  }
+  return { kind: "ehr", schema: loadDatasetSchema(path) };
+}
+
 export function parseDatasetSchema(raw: unknown): DatasetSchema {
   const r = DatasetSchemaSchema.safeParse(raw);
   if (!r.success) throw new Error(`dataset schema: ${explain(r.error)}`);
   return r.data;
 }
 
-export function schemaHash(s: DatasetSchema): `0x${string}` {
+export function schemaHash(s: DatasetSchema | ImagingDatasetSchema): `0x${string}` {
   return keccak256(toBytes(canonicalJson(s)));
 }

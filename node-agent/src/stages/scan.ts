@@ -6,7 +6,7 @@ import type { Hex } from "viem";
 import { outputPolicyHashOf, RELEASED_OUTPUTS } from "@rapha/sdk/documents";
 import { fetchBundle, BundleRefused } from "../fetch/index.js";
 import { scanBundle } from "../scan/scanner.js";
-import { loadDatasetSchema } from "../data/schema.js";
+import { loadAnyDatasetSchema } from "../data/schema.js";
 import type { ReasonName } from "../reasons.js";
 import type { ScannedData } from "./data.js";
 import { Reject, localDataset, type StageContext, type StageJob, type StageResult } from "./context.js";
@@ -31,12 +31,15 @@ export async function scan(ctx: StageContext, j: ScanInput): Promise<ScanOutput>
   const d = j.data;
   const bytes = await fetchJobBundle(ctx, d.modelURI);
   const ds = localDataset(ctx, d.datasetId)!;
-  const schema = loadDatasetSchema(ds.schema_path);
+  const schema = loadAnyDatasetSchema(ds.schema_path);
+  // an imaging dataset has no tabular features: its model is a CNN over the images
+  const features = schema.kind === "ehr" ? schema.schema.features : [];
   const t = ctx.home.config.train;
   const { report, reportHash, bundle } = scanBundle(bytes, {
     expectedDigest: d.modelDigest,
-    featureCount: schema.features.length,
-    featureNames: schema.features.map((f) => f.name),
+    datasetKind: schema.kind,
+    featureCount: features.length,
+    featureNames: schema.kind === "ehr" ? features.map((f) => f.name) : undefined,
     caps: { maxBundleBytes: ctx.home.config.scan.maxBundleBytes, maxEpochs: t.maxEpochs, maxParams: t.maxParams, maxBatchSize: t.maxBatchSize, maxHiddenWidth: t.maxHiddenWidth, maxHiddenLayers: t.maxHiddenLayers },
   });
   const dir = ctx.jobDir(j.id);

@@ -16,21 +16,23 @@ import { DEV_INSTANCE, PROD_INSTANCE } from "@rapha/sdk/constants";
 import { computeJobBinding } from "@rapha/sdk/binding";
 import { planBatches } from "@rapha/sdk/witness";
 import { encodeParams, fromBase64, decodeParams, modelInputDim, tensorSize, type ModelBundle } from "@rapha/sdk/model/bundle";
-import { RaphaDataLoader, type Selection } from "../data/loader.js";
-import { loadDatasetSchema, type DatasetSchema } from "../data/schema.js";
-import { secretToField, getPoseidon, type PoseidonFn } from "../data/cohort.js";
+import { RaphaDataLoader, type Transcript } from "../data/loader.js";
+import { loadAnyDatasetSchema } from "../data/schema.js";
+import { secretToField, getPoseidon, type PoseidonFn, type CommittedRecord } from "../data/cohort.js";
+import { loadImagingDataset, eligibleImagingRecords, loadImagingRows } from "../imaging/dataset.js";
 import type { CohortParams } from "../data/cohort.js";
 import type { AttestationProvider } from "../attest/provider.js";
 import { planSandbox, type SandboxMode } from "./sandbox.js";
 import { checkOutputs, type OutputFinding } from "./output-check.js";
-import { encodeFrame, type ChildMessage, type ProbeResult, type ValidationMetrics } from "./protocol.js";
+import { encodeFrame, MAX_PAYLOAD_BYTES, type ChildMessage, type ProbeResult, type ValidationMetrics } from "./protocol.js";
 import { checkChildPrivacy, type PrivacySpent } from "./dp-trainer.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 export interface DatasetRequest {
   datasetDir: string;
-  format?: "fhir" | "csv";
+  /** EHR source format (default: detected); an imaging dataset (schema kind "imaging") ignores it */
+  format?: "fhir" | "csv" | "dicom";
   schemaPath: string;
   hospitalSecretHex: string;
   cohort: CohortParams;
@@ -51,28 +53,67 @@ export interface Counted {
   recordsPath: string;
 }
 
+/** What the training child is fed: one row per used record, in ascending id order. */
+interface TrainRows {
+  X: Float32Array;
+  Y: Float32Array;
+  dim: number;
+  /** pseudonymous ids of the rows: the ids the proofs and usage signatures cover */
+  usedIds: number[];
+  transcript: Transcript;
+  /** per-column normalisation (EHR), for the output check's raw-value rule */
+  norms?: ({ mean: number; std: number } | undefined)[];
+  /** pixel rows densely cover [0,1]: the output check compares metrics bit-exactly only */
+  denseValues: boolean;
+}
+
 interface Prepared {
-  loader: RaphaDataLoader;
-  schema: DatasetSchema;
-  sel: Selection;
   poseidon: PoseidonFn;
   ds: ReturnType<typeof buildDataset>;
   counted: Counted;
+  /** the rows for training this bundle (imaging: decoded now, at the model's input size) */
+  rows(bundle: ModelBundle): Promise<TrainRows>;
 }
 
 async function prepare(a: DatasetRequest): Promise<Prepared> {
   mkdirSync(a.outDir, { recursive: true, mode: 0o700 });
-  const schema = loadDatasetSchema(a.schemaPath);
+  const any = loadAnyDatasetSchema(a.schemaPath);
   const poseidon = await getPoseidon();
-  const loader = await new RaphaDataLoader({ dir: a.datasetDir, format: a.format, schema, hospitalSecret: secretToField(a.hospitalSecretHex), poseidon }).load();
+  const hospitalSecret = secretToField(a.hospitalSecretHex);
+  const commit = (records: readonly (CommittedRecord & { word: bigint })[], eligibleCount: number, usedCount: number) => {
+    const ds = buildDataset(poseidon, a.instance === "prod" ? PROD_INSTANCE : DEV_INSTANCE, records.map((r) => ({ id: r.id, consent: r.consent, sex: r.sex, age: r.age, conditions: r.conditions, observations: r.observations })));
+    // record words only (no raw values), for the prover; still hospital-private: owner-only
+    const recordsPath = join(a.outDir, "records.json");
+    writeFileSync(recordsPath, JSON.stringify(records.map((r) => r.word.toString())), { mode: 0o600 });
+    chmodSync(recordsPath, 0o600); // `mode` applies only on creation: a file left by an older agent is tightened too
+    return { ds, counted: { recordCount: records.length, eligibleCount, usedCount, trainCount: 0, validationCount: 0, datasetRoot: ds.root.toString(), recordsPath } };
+  };
+  if (any.kind === "imaging") {
+    // headers only until a job trains: counting never decodes a pixel
+    const d = await loadImagingDataset({ dir: a.datasetDir, schema: any.schema, hospitalSecret, poseidon });
+    const eligible = eligibleImagingRecords(d, a.cohort).length;
+    const { ds, counted } = commit(d.set.records, eligible, Math.min(eligible, a.maxRecords));
+    const rows = async (b: ModelBundle): Promise<TrainRows> => {
+      if (b.spec.kind !== "cnn") throw new Error(`an imaging dataset trains a cnn model, not ${b.spec.kind}`);
+      const r = await loadImagingRows(d, a.cohort, a.maxRecords, b.spec.inputSize, MAX_PAYLOAD_BYTES);
+      return { ...r, denseValues: true };
+    };
+    return { poseidon, ds, counted, rows };
+  }
+  const schema = any.schema;
+  const loader = await new RaphaDataLoader({ dir: a.datasetDir, format: a.format === "dicom" ? undefined : a.format, schema, hospitalSecret, poseidon }).load();
   const sel = loader.select(a.cohort, a.maxRecords);
-  const ds = buildDataset(poseidon, a.instance === "prod" ? PROD_INSTANCE : DEV_INSTANCE, loader.committedRecords());
-  // record words only (no raw values), for the prover; still hospital-private: owner-only
-  const recordsPath = join(a.outDir, "records.json");
-  writeFileSync(recordsPath, JSON.stringify(loader.records.map((r) => r.word.toString())), { mode: 0o600 });
-  chmodSync(recordsPath, 0o600); // `mode` applies only on creation: a file left by an older agent is tightened too
-  const counted = { recordCount: loader.records.length, eligibleCount: sel.eligibleCount, usedCount: sel.usedCount, trainCount: 0, validationCount: 0, datasetRoot: ds.root.toString(), recordsPath };
-  return { loader, schema, sel, poseidon, ds, counted };
+  const { ds, counted } = commit(loader.records, sel.eligibleCount, sel.usedCount);
+  const rows = async (): Promise<TrainRows> => ({
+    X: sel.X,
+    Y: sel.Y,
+    dim: sel.dim,
+    usedIds: sel.usedIndices.map((i) => loader.records[i]!.id),
+    transcript: loader.transcript(sel),
+    norms: schema.features.map((f) => f.norm),
+    denseValues: false,
+  });
+  return { poseidon, ds, counted, rows };
 }
 
 /** Admission and dataset registration: load, count eligible records, recompute the root. No model code runs. */
@@ -142,18 +183,19 @@ async function canary(): Promise<{ server: Server; port: number }> {
   return { server, port: (server.address() as { port: number }).port };
 }
 
-/** Splits the selection: every k-th record to validation (deterministic). */
-function split(sel: Selection, fraction: number) {
+/** Splits the rows: every k-th record to validation (deterministic). */
+function split(sel: Pick<TrainRows, "X" | "Y" | "dim">, fraction: number) {
   const dim = sel.dim;
-  const nVal = Math.floor(sel.usedCount * fraction);
-  const nTrain = sel.usedCount - nVal;
-  const step = nVal > 0 ? sel.usedCount / nVal : Infinity;
-  const isVal = new Uint8Array(sel.usedCount);
-  for (let k = 0; k < nVal; k++) isVal[Math.min(sel.usedCount - 1, Math.floor(k * step))] = 1;
+  const used = sel.Y.length;
+  const nVal = Math.floor(used * fraction);
+  const nTrain = used - nVal;
+  const step = nVal > 0 ? used / nVal : Infinity;
+  const isVal = new Uint8Array(used);
+  for (let k = 0; k < nVal; k++) isVal[Math.min(used - 1, Math.floor(k * step))] = 1;
   const Xt = new Float32Array(nTrain * dim), Yt = new Float32Array(nTrain);
   const Xv = new Float32Array(nVal * dim), Yv = new Float32Array(nVal);
   let a = 0, b = 0;
-  for (let i = 0; i < sel.usedCount; i++) {
+  for (let i = 0; i < used; i++) {
     if (isVal[i]) {
       Xv.set(sel.X.subarray(i * dim, i * dim + dim), b * dim);
       Yv[b++] = sel.Y[i]!;
@@ -228,12 +270,13 @@ export async function runTraining(a: TrainRequest, opts: { allowUnisolated?: boo
   const b = a.bundle;
   // 1. the hospital's own code: load, consent + cohort, count, commit, transcript
   const p = await prepare(a);
-  const { sel, loader } = p;
+  const sel = await p.rows(b);
   if (sel.dim !== modelInputDim(b.spec)) throw new Error(`model expects ${modelInputDim(b.spec)} features; the dataset has ${sel.dim}`);
   const transcriptPath = join(a.outDir, "transcript.json");
-  loader.writeTranscript(sel, transcriptPath);
+  writeFileSync(transcriptPath, JSON.stringify(sel.transcript));
   const s = split(sel, a.holdoutFraction ?? 0.1);
-  const counted = { ...p.counted, trainCount: s.nTrain, validationCount: s.nVal };
+  // the used count is what training consumes (imaging: studies whose pixels decoded)
+  const counted = { ...p.counted, usedCount: sel.usedIds.length, trainCount: s.nTrain, validationCount: s.nVal };
   if (s.nTrain === 0) throw new Error("no eligible records to train on");
 
   // 2. the sandboxed child: spec + weights + matrices in, weights + aggregates out
@@ -268,7 +311,7 @@ export async function runTraining(a: TrainRequest, opts: { allowUnisolated?: boo
   for (const t of b.params) if (weights[t.name]!.some((v) => !Number.isFinite(v))) throw new Error(`training produced non-finite weights in ${t.name}: lower the learning rate`);
   const publicMetrics: Record<string, number> = { trainLoss: done.trainLoss };
   if (done.validation) publicMetrics.validationBce = done.validation.bce;
-  const findings = checkOutputs({ rows: sel.X, dim: sel.dim, params: b.params, weights, publicMetrics, curve: done.lossCurve, norms: p.schema.features.map((f) => f.norm) });
+  const findings = checkOutputs({ rows: sel.X, dim: sel.dim, params: b.params, weights, publicMetrics, curve: done.lossCurve, norms: sel.norms, denseValues: sel.denseValues });
   if (findings.length) throw new OutputPolicyError(findings);
 
   const metrics: PublicMetrics = {
@@ -291,7 +334,7 @@ export async function runTraining(a: TrainRequest, opts: { allowUnisolated?: boo
   if (a.usage) {
     const u = a.usage;
     const binding = computeJobBinding(u.chainId, u.jobRegistry, BigInt(u.jobId), u.node);
-    const usedIds = sel.usedIndices.map((i) => loader.records[i]!.id);
+    const usedIds = sel.usedIds;
     const batches = planBatches(p.poseidon, p.ds, { usedIds }, { cohort: a.cohort, jobBinding: binding, startMinId: 0n });
     const sigs: { chunkIndex: number; usage: string; count: number; signature: Hex }[] = [];
     for (const bt of batches) sigs.push({ chunkIndex: bt.chunkIndex, usage: bt.usage.toString(), count: bt.count, signature: await u.signer.signUsage({ chainId: u.chainId, jobRegistry: u.jobRegistry, jobId: BigInt(u.jobId), chunkIndex: bt.chunkIndex, usage: bt.usage }) });

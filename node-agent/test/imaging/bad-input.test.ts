@@ -7,6 +7,7 @@ import { DEFAULT_IMAGING_LIMITS, decodeModalityFrame, ImagingDecodeError, readDi
 import { encodeFrame } from "../../src/imaging/codecs.js";
 import { writeSyntheticDicomExport, writePart10, TS } from "../../src/imaging/synth.js";
 import { decodeRleFrame, encodeRleFrame } from "../../src/imaging/rle.js";
+import { DICOM_SAMPLES } from "./samples.js";
 
 // The attacker's (or a broken PACS's) files: each must be one problem naming file and reason,
 // with bounded memory and time, and the rest of the export must be read as if it were not there.
@@ -61,8 +62,8 @@ describe("imaging: hostile and broken DICOM files", () => {
     let d = exp;
     for (let i = 0; i < 5; i++) d = join(d, `l${i}`);
     mkdirSync(d, { recursive: true });
-    writeFileSync(join(d, "IM1"), readFileSync("/work/shared/samples/dicom/CT_small.dcm"));
-    symlinkSync("/work/shared/samples/dicom", join(exp, "outside"));
+    writeFileSync(join(d, "IM1"), readFileSync(join(DICOM_SAMPLES, "CT_small.dcm")));
+    symlinkSync(DICOM_SAMPLES, join(exp, "outside"));
     const r = readImagingExport(exp, { limits: { maxFolderDepth: 3 } });
     expect(r.files.instances).to.equal(0);
     expect(r.problems.entries[0]!.reason).to.match(/nested deeper than 3 folders/);

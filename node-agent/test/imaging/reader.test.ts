@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_IMAGING_LIMITS, decodeModalityFrame, normaliseFrame, readDicomFile, readImagingExport, resizeSquare } from "../../src/imaging/index.js";
 import { writeSyntheticDicomExport, type TsName } from "../../src/imaging/synth.js";
+import { DICOM_SAMPLES } from "./samples.js";
 
-const SAMPLES = "/work/shared/samples/dicom";
+const SAMPLES = DICOM_SAMPLES;
 
 async function decodeFile(path: string) {
   const r = readDicomFile(path, "f", DEFAULT_IMAGING_LIMITS);

@@ -21,6 +21,7 @@ import {
   type ImagingExport,
 } from "../../src/imaging/index.js";
 import { writeSyntheticDicomExport } from "../../src/imaging/synth.js";
+import { DICOM_SAMPLES } from "./samples.js";
 
 const SECRET = 0x1234567890abcdefn;
 const legal = imagingConsent({ model: "legal-basis", legalBasis: "GDPR Art. 9(2)(j), ethics approval REC-2026-001" });
@@ -70,8 +71,8 @@ describe("imaging: records, consent, labels, inspect and the training tensor", (
   it("a patient whose age cannot be derived is left out with a problem (the real MR sample has neither age nor birth date)", async () => {
     const d = join(dir, "real");
     mkdirSync(d);
-    copyFileSync("/work/shared/samples/dicom/CT_small.dcm", join(d, "1"));
-    copyFileSync("/work/shared/samples/dicom/MR_small.dcm", join(d, "2"));
+    copyFileSync(join(DICOM_SAMPLES, "CT_small.dcm"), join(d, "1"));
+    copyFileSync(join(DICOM_SAMPLES, "MR_small.dcm"), join(d, "2"));
     const problems = new ProblemLog();
     const set = buildImagingRecords(readImagingExport(d), { poseidon, hospitalSecret: SECRET, consent: legal, problems });
     expect(set.records.map((r) => [r.age, r.sex, r.conditions])).to.deep.equal([[0, "other", 1]]); // CT: PatientAge 000Y, sex O
