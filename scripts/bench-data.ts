@@ -22,6 +22,7 @@ const { values } = parseArgs({
     dir: { type: "string" },
     consent: { type: "string" },
     loader: { type: "string" },
+    workers: { type: "string" },
   },
 });
 
@@ -41,6 +42,12 @@ interface Measure {
   patientsPerSecond?: number;
   patientsPerCpuSecond?: number;
   parsePatientsPerSecond?: number;
+  /** read + pseudonymous ids + dataset commitment (prod instance), wall clock */
+  readCommitPatientsPerSecond?: number;
+  /** CPU seconds (all threads) of read + ids + commit */
+  totalCpuSeconds?: number;
+  readCommitPatientsPerCpuSecond?: number;
+  workers?: number;
   peakRssMB?: number;
 }
 
@@ -58,11 +65,15 @@ async function child(): Promise<void> {
   try {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    const L = await new mod.RaphaDataLoader({ dir: values.dir!, format: "fhir", schema, hospitalSecret: 123456789n, poseidon }).load();
+    const workers = values.workers === undefined ? {} : { workers: Number(values.workers) };
+    const L = await new mod.RaphaDataLoader({ dir: values.dir!, format: "fhir", schema, hospitalSecret: 123456789n, poseidon, ...workers }).load();
     const c1 = process.cpuUsage(c0);
     const t1 = performance.now();
     buildDataset(poseidon, PROD_INSTANCE, L.committedRecords());
     const t2 = performance.now();
+    const c2 = process.cpuUsage(c0);
+    const totalCpu = (c2.user + c2.system) / 1e6;
+    Object.assign(out, { readCommitPatientsPerSecond: L.records.length / ((t2 - t0) / 1000), totalCpuSeconds: totalCpu, readCommitPatientsPerCpuSecond: L.records.length / totalCpu, ...(values.workers === undefined ? {} : { workers: Number(values.workers) }) });
     const n = L.records.length;
     const cpu = (c1.user + c1.system) / 1e6;
     Object.assign(out, { ok: true, patients: n, loadSeconds: (t1 - t0) / 1000, loadCpuSeconds: cpu, commitSeconds: (t2 - t1) / 1000, patientsPerSecond: n / ((t1 - t0) / 1000), patientsPerCpuSecond: n / cpu });
@@ -78,8 +89,9 @@ function du(dir: string): number {
   return readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
 }
 
-function measure(loader: string, dir: string, consent: string): Measure {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/bench-data.ts"), "--child", "1", "--loader", loader, "--dir", dir, "--consent", consent], { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 24 });
+function measure(loader: string, dir: string, consent: string, workers?: number): Measure {
+  const args = ["--import", "tsx", join(ROOT, "scripts/bench-data.ts"), "--child", "1", "--loader", loader, "--dir", dir, "--consent", consent, ...(workers === undefined ? [] : ["--workers", String(workers)])];
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 24 });
   const line = r.stdout.trim().split("\n").pop() ?? "";
   try {
     return JSON.parse(line) as Measure;
@@ -110,7 +122,8 @@ async function main(): Promise<void> {
     const oldLoader = join(baselineDir, "node-agent/src/data/loader.ts");
     const newLoader = join(ROOT, "node-agent/src/data/loader.ts");
     const runs = {
-      streamingBulk: measure(newLoader, bulk, "fhir-consent"),
+      streamingBulk: measure(newLoader, bulk, "fhir-consent", 0),
+      streamingBulkWorkers: measure(newLoader, bulk, "fhir-consent", 2),
       streamingFlat: measure(newLoader, flat, "patient-extension"),
       oldFlat: measure(oldLoader, flat, "patient-extension"),
       oldBulk: measure(oldLoader, bulk, "patient-extension"),
@@ -126,24 +139,36 @@ async function main(): Promise<void> {
       baselineRev: values.baseline,
       runs,
       goal: { patientsPerSecond: 20_000, peakRssMB: 1024 },
-      // judged on CPU time: wall time on a machine shared with other work measures the other work
-      met: !!runs.streamingBulk.ok && (runs.streamingBulk.patientsPerCpuSecond ?? 0) >= 20_000 && (runs.streamingBulk.peakRssMB ?? Infinity) <= 1024,
+      // wall clock of the best Bulk run (read only, and read + commit); on a shared machine this
+      // measures the other work too, so the CPU-second rates and the idle-machine bound are reported beside it
+      met: {
+        read: [runs.streamingBulk, runs.streamingBulkWorkers].some((m) => m.ok && (m.parsePatientsPerSecond ?? 0) >= 20_000 && (m.peakRssMB ?? Infinity) <= 1024),
+        readCommit: [runs.streamingBulk, runs.streamingBulkWorkers].some((m) => m.ok && (m.readCommitPatientsPerSecond ?? 0) >= 20_000 && (m.peakRssMB ?? Infinity) <= 1024),
+      },
+      /** what an idle machine with this many cores reaches at best: every core busy at the measured CPU cost per patient */
+      idleBound: {
+        readCommitPatientsPerSecond1Core: Math.round(runs.streamingBulk.readCommitPatientsPerCpuSecond ?? 0),
+        readCommitPatientsPerSecondAllCores: Math.round((runs.streamingBulkWorkers.readCommitPatientsPerCpuSecond ?? 0) * cpus().length),
+      },
       capacity: { dev: slots(DEV_INSTANCE), prod: slots(PROD_INSTANCE), note: n > slots(DEV_INSTANCE) ? `${n} records exceed the dev instance (${slots(DEV_INSTANCE)} slots): registration needs prover.instance = "prod"` : "fits the dev instance" },
     };
     const f = (v: number | undefined, d = 1) => (v === undefined ? "—" : v.toFixed(d));
     const k = (v: number | undefined) => (v === undefined ? "—" : Math.round(v).toLocaleString("en-US"));
     const row = (name: string, m: Measure) =>
-      `| ${name} | ${m.ok ? k(m.patients) : "—"} | ${k(m.patientsPerSecond)} | ${k(m.patientsPerCpuSecond)} | ${f(m.loadSeconds)} | ${f(m.parseSeconds)} | ${f(m.idsSeconds)} | ${f(m.commitSeconds)} | ${m.peakRssMB ?? "—"} | ${m.ok ? "ok" : `cannot read: ${m.error}`} |`;
+      `| ${name} | ${m.ok ? k(m.patients) : "—"} | ${k(m.parsePatientsPerSecond)} | ${k(m.patientsPerSecond)} | ${k(m.readCommitPatientsPerSecond)} | ${k(m.readCommitPatientsPerCpuSecond)} | ${f(m.totalCpuSeconds)} | ${f(m.parseSeconds)} | ${f(m.idsSeconds)} | ${f(m.commitSeconds)} | ${m.peakRssMB ?? "—"} | ${m.ok ? "ok" : `cannot read: ${m.error}`} |`;
     const table = [
-      `| reader / export (${n.toLocaleString("en-US")} patients) | records | patients/s (load, wall) | patients per CPU-s | load s | of which parse s | of which ids s | commit s (prod root) | peak RSS MB | |`,
-      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-      row("streaming, Bulk layout (parts, gzip, Consent)", runs.streamingBulk),
+      `| reader / export (${n.toLocaleString("en-US")} patients) | records | read patients/s | read + ids patients/s | read + commit patients/s | read + commit per CPU-s | CPU s | read s | ids s | commit s (prod root) | peak RSS MB | |`,
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+      row("streaming, Bulk layout (parts, gzip, Consent), main thread", runs.streamingBulk),
+      row("streaming, Bulk layout, 2 worker threads", runs.streamingBulkWorkers),
       row("streaming, flat NDJSON", runs.streamingFlat),
       row(`old reader (${values.baseline}), flat NDJSON`, runs.oldFlat),
       row(`old reader (${values.baseline}), Bulk layout`, runs.oldBulk),
     ].join("\n");
     console.log(table);
-    console.log(`\nload average (1 min) ${report.machine.loadAvg1mAtStart} at start, ${report.machine.loadAvg1mAtEnd} at end, ${report.machine.cores} cores; goal ≥ 20,000 patients per CPU-second and ≤ 1 GB: ${report.met ? "met" : "NOT met"}`);
+    console.log(`\nload average (1 min) ${report.machine.loadAvg1mAtStart} at start, ${report.machine.loadAvg1mAtEnd} at end, ${report.machine.cores} cores`);
+    console.log(`goal ≥ 20,000 patients/s (wall) and ≤ 1 GB: read ${report.met.read ? "met" : "NOT met"}, read + commit ${report.met.readCommit ? "met" : "NOT met"}`);
+    console.log(`idle-machine bound at the measured CPU cost: read + commit ${k(report.idleBound.readCommitPatientsPerSecond1Core)} patients/s on one core, ${k(report.idleBound.readCommitPatientsPerSecondAllCores)} on all ${report.machine.cores}`);
     console.log(report.capacity.note);
     mkdirSync(join(ROOT, "reports/bench"), { recursive: true });
     writeFileSync(join(ROOT, "reports/bench/data.json"), JSON.stringify(report, null, 2) + "\n");
