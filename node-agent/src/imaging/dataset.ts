@@ -58,7 +58,8 @@ export async function loadImagingDataset(o: LoadImagingDatasetOptions): Promise<
   if ((model.model === "fhir-consent" || model.model === "patient-extension" || labelsSrc.source === "ehr-condition") && !o.schema.linkedEhr)
     throw new Error(`imaging schema: ${labelsSrc.source === "ehr-condition" ? "labels from an EHR Condition" : `the ${model.model} consent model`} need${labelsSrc.source === "ehr-condition" ? "" : "s"} linkedEhr (DICOM headers carry neither consent nor diagnoses)`);
   // files beside the images that are not DICOM by design are not reported as problems
-  const ignore = [labelsSrc.source === "csv" ? labelsSrc.file : "", model.model === "opt-out-list" ? model.file : ""].filter((f) => f && !isAbsolute(f) && !relative(o.dir, inside(o.dir, f)).startsWith(".."));
+  const beside = [labelsSrc.source === "csv" ? labelsSrc.file : "", model.model === "opt-out-list" ? model.file : "", o.schema.linkedEhr ? o.schema.linkedEhr.dir : ""];
+  const ignore = beside.filter((f) => f && !relative(o.dir, inside(o.dir, f)).startsWith("..")).map((f) => relative(o.dir, inside(o.dir, f)) + (f === o.schema.linkedEhr?.dir ? "/" : ""));
   const exp = readImagingExport(o.dir, { ignore, problems });
   const ehr = o.schema.linkedEhr ? await readLinkedEhr(o) : undefined;
   // pseudonymous ids of the imaging patients, exactly as the EHR path derives them from the MRN

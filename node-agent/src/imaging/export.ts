@@ -37,7 +37,7 @@ export interface ImagingExport {
 
 export interface ReadExportOptions {
   limits?: Partial<ImagingLimits>;
-  /** files beside the images that are not DICOM by design (e.g. the label CSV), relative to root */
+  /** files beside the images that are not DICOM by design (e.g. the label CSV), relative to root; an entry ending in "/" is a folder (e.g. a linked EHR export) */
   ignore?: string[];
   problems?: ProblemLog;
 }
@@ -70,12 +70,13 @@ export function readImagingExport(root: string, opts: ReadExportOptions = {}): I
   const limits = { ...DEFAULT_IMAGING_LIMITS, ...opts.limits };
   const problems = opts.problems ?? new ProblemLog();
   const ignore = new Set(opts.ignore ?? []);
+  const ignoreDirs = (opts.ignore ?? []).filter((f) => f.endsWith("/"));
   const files = { seen: 0, instances: 0, dicomdir: 0, refused: 0, duplicates: 0 };
   const patients = new Map<string, Map<string, Map<string, DicomInstance[]>>>();
   const sopSeen = new Set<string>();
   for (const path of walk(root, limits, problems)) {
     const rel = relative(root, path);
-    if (ignore.has(rel)) continue;
+    if (ignore.has(rel) || ignoreDirs.some((d) => rel.startsWith(d))) continue;
     if (++files.seen > limits.maxFiles) {
       problems.warn(rel, 0, "(folder)", `export holds more than ${limits.maxFiles} files: the rest were not read`);
       break;
