@@ -49,7 +49,7 @@ describe("receipt audit (EIP-712 receipt re-checked against the chain)", () => {
   const message: Omit<ReceiptMessage, "metricsHash"> = {
     jobId: "4", node: "0x90F79bf6EB2c4f870365E785982E1f101E93b906", enclaveKey: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", attestationHash: h("quote"), attestationType: 0,
     specHash: h("spec"), modelDigest: h("model"), datasetRoot: "5", consentModel: "legal-basis", valueSetVersion: "rapha-condition-categories@2026.1", dataBasisHash: h("basis"), cohortParams: "0", cohortHash: h("c"), outputPolicyHash: h("o"), policyHash: h("p"), scanReportHash: h("s"),
-    isolationMode: "bwrap", isolationVerified: true, weightsSha256: h("w"), encryptedResultSha256: h("e"), eligibleCount: "5", usedCount: "3", provenCount: "3",
+    isolationMode: "bwrap", isolationVerified: true, weightsSha256: h("w"), encryptedResultSha256: h("e"), eligibleCount: "5", usedCount: "3", provenCount: "3", dpEpsilon: "",
     batches: [{ chunkIndex: "0", result: "3", usage: "9" }],
   };
   const doc = buildReceiptDocument(31337, REG, message, { auc: 0.8, trainLossCurve: [0.7, 0.5] });

@@ -36,6 +36,7 @@ export const RECEIPT_TYPES = {
     { name: "eligibleCount", type: "uint64" },
     { name: "usedCount", type: "uint64" },
     { name: "provenCount", type: "uint64" },
+    { name: "dpEpsilon", type: "string" },
     { name: "metricsHash", type: "bytes32" },
     { name: "batches", type: "BatchRef[]" },
   ],
@@ -80,6 +81,8 @@ export const receiptMessageSchema = z
     eligibleCount: uint(64),
     usedCount: uint(64),
     provenCount: uint(64),
+    /** DP-SGD jobs: the ε spent (docs/PROTOCOL.md "Differential privacy"), rounded up, 4 decimals; "" = trained without differential privacy */
+    dpEpsilon: z.string().regex(/^(\d{1,3}\.\d{4})?$/, 'ε with 4 decimals ("2.9871"), or "" without DP'),
     metricsHash: b32,
     batches: z.array(z.object({ chunkIndex: uint(256), result: uint(256), usage: uint(256) }).strict()).max(4096),
   })
@@ -132,8 +135,8 @@ export function receiptHashOf(chainId: number, jobRegistry: Address, m: ReceiptM
 }
 
 /** Builds the served document from the message (with metricsHash filled in) and the metrics. */
-export function buildReceiptDocument(chainId: number, jobRegistry: Address, m: Omit<ReceiptMessage, "metricsHash">, metrics: Record<string, unknown>): ReceiptDocument {
-  const message: ReceiptMessage = { ...m, metricsHash: metricsHashOf(metrics) };
+export function buildReceiptDocument(chainId: number, jobRegistry: Address, m: Omit<ReceiptMessage, "metricsHash" | "dpEpsilon"> & { dpEpsilon?: string }, metrics: Record<string, unknown>): ReceiptDocument {
+  const message: ReceiptMessage = { ...m, dpEpsilon: m.dpEpsilon ?? "", metricsHash: metricsHashOf(metrics) };
   return { format: RECEIPT_FORMAT, domain: { ...RECEIPT_DOMAIN, chainId, verifyingContract: jobRegistry }, message, metrics, receiptHash: receiptHashOf(chainId, jobRegistry, message) };
 }
 
@@ -154,4 +157,9 @@ export function checkReceiptDocument(doc: unknown): ReceiptCheck {
   const d = r.data;
   const h = receiptHashOf(d.domain.chainId, d.domain.verifyingContract, d.message);
   return { receiptHash: h, metricsMatch: metricsHashOf(d.metrics) === d.message.metricsHash.toLowerCase(), claimMatches: h === d.receiptHash.toLowerCase(), document: d };
+}
+
+/** The receipt's dpEpsilon: ε rounded up (never down) to 4 decimals; "" for training without DP. */
+export function receiptEpsilon(epsilon: number | undefined): string {
+  return epsilon === undefined ? "" : (Math.ceil(epsilon * 1e4 - 1e-9) / 1e4).toFixed(4);
 }

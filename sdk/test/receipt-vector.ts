@@ -39,6 +39,7 @@ export const VECTOR: { chainId: number; message: Omit<ReceiptMessage, "metricsHa
     eligibleCount: "300",
     usedCount: "250",
     provenCount: "250",
+    dpEpsilon: "2.9871",
     batches: [
       { chunkIndex: "0", result: String(64n + (63n << 32n)), usage: "111" },
       { chunkIndex: "1", result: String(58n + (130n << 32n)), usage: "222" },

@@ -10,7 +10,7 @@ import { encryptResult, generateResultKeyPair } from "@rapha/sdk/model/encryptio
 import { REGISTRY, VECTOR, VECTOR_BASIS, h } from "./receipt-vector.js";
 
 const VECTOR_METRICS_HASH = "0x7c1a99340f5460eb3672eb9b58c985bedd76fa13cf5cbe020a2ae74d18007038";
-const VECTOR_RECEIPT_HASH = "0x493dcc8e24c0f3b249079ef4142e6cdafe0ef7efebe7fb718a94869911863a32";
+const VECTOR_RECEIPT_HASH = "0x74f7bc307bfece950b0990690258069775cbba1d968e558137bf008baf4dd5da";
 const VECTOR_DATA_BASIS_HASH = "0x4c5fdfa0a3461d1ccdfce25e61514c88a3ade3e0ecb075ffdfd8370ea52b9273";
 
 describe("receipt (EIP-712)", () => {
@@ -40,14 +40,14 @@ describe("receipt (EIP-712)", () => {
     const fields = RECEIPT_TYPES.Receipt.map((f) => `${f.type} ${f.name}`).join(",");
     const receiptType = `Receipt(${fields})${batchType}`;
     expect(receiptType).to.equal(
-      "Receipt(uint256 jobId,address node,address enclaveKey,bytes32 attestationHash,uint8 attestationType,bytes32 specHash,bytes32 modelDigest,uint256 datasetRoot,string consentModel,string valueSetVersion,bytes32 dataBasisHash,uint64 cohortParams,bytes32 cohortHash,bytes32 outputPolicyHash,bytes32 policyHash,bytes32 scanReportHash,string isolationMode,bool isolationVerified,bytes32 weightsSha256,bytes32 encryptedResultSha256,uint64 eligibleCount,uint64 usedCount,uint64 provenCount,bytes32 metricsHash,BatchRef[] batches)BatchRef(uint256 chunkIndex,uint256 result,uint256 usage)",
+      "Receipt(uint256 jobId,address node,address enclaveKey,bytes32 attestationHash,uint8 attestationType,bytes32 specHash,bytes32 modelDigest,uint256 datasetRoot,string consentModel,string valueSetVersion,bytes32 dataBasisHash,uint64 cohortParams,bytes32 cohortHash,bytes32 outputPolicyHash,bytes32 policyHash,bytes32 scanReportHash,string isolationMode,bool isolationVerified,bytes32 weightsSha256,bytes32 encryptedResultSha256,uint64 eligibleCount,uint64 usedCount,uint64 provenCount,string dpEpsilon,bytes32 metricsHash,BatchRef[] batches)BatchRef(uint256 chunkIndex,uint256 result,uint256 usage)",
     );
     const m = doc.message;
     const batchHashes = m.batches.map((b) => keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "uint256" }, { type: "uint256" }, { type: "uint256" }], [h(batchType), BigInt(b.chunkIndex), BigInt(b.result), BigInt(b.usage)])));
     const structHash = keccak256(
       encodeAbiParameters(
-        ["bytes32", "uint256", "address", "address", "bytes32", "uint8", "bytes32", "bytes32", "uint256", "bytes32", "bytes32", "bytes32", "uint64", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "bool", "bytes32", "bytes32", "uint64", "uint64", "uint64", "bytes32", "bytes32"].map((type) => ({ type })),
-        [h(receiptType), BigInt(m.jobId), m.node, m.enclaveKey, m.attestationHash, m.attestationType, m.specHash, m.modelDigest, BigInt(m.datasetRoot), h(m.consentModel), h(m.valueSetVersion), m.dataBasisHash, BigInt(m.cohortParams), m.cohortHash, m.outputPolicyHash, m.policyHash, m.scanReportHash, h(m.isolationMode), m.isolationVerified, m.weightsSha256, m.encryptedResultSha256, BigInt(m.eligibleCount), BigInt(m.usedCount), BigInt(m.provenCount), m.metricsHash, keccak256(concat(batchHashes))],
+        ["bytes32", "uint256", "address", "address", "bytes32", "uint8", "bytes32", "bytes32", "uint256", "bytes32", "bytes32", "bytes32", "uint64", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "bool", "bytes32", "bytes32", "uint64", "uint64", "uint64", "bytes32", "bytes32", "bytes32"].map((type) => ({ type })),
+        [h(receiptType), BigInt(m.jobId), m.node, m.enclaveKey, m.attestationHash, m.attestationType, m.specHash, m.modelDigest, BigInt(m.datasetRoot), h(m.consentModel), h(m.valueSetVersion), m.dataBasisHash, BigInt(m.cohortParams), m.cohortHash, m.outputPolicyHash, m.policyHash, m.scanReportHash, h(m.isolationMode), m.isolationVerified, m.weightsSha256, m.encryptedResultSha256, BigInt(m.eligibleCount), BigInt(m.usedCount), BigInt(m.provenCount), h(m.dpEpsilon), m.metricsHash, keccak256(concat(batchHashes))],
       ),
     );
     const domainType = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
@@ -58,14 +58,14 @@ describe("receipt (EIP-712)", () => {
   it("changes when any field, a batch or the metrics change, and binds chain and registry", () => {
     const base = doc.receiptHash;
     const seen = new Set([base]);
-    for (const [k, v] of Object.entries({ jobId: "8", provenCount: "251", isolationVerified: false, enclaveKey: "0x0000000000000000000000000000000000000001", attestationHash: h("other"), consentModel: "legal-basis", valueSetVersion: "rapha-condition-categories@2026.1+local-3", dataBasisHash: h("other basis") })) {
+    for (const [k, v] of Object.entries({ jobId: "8", provenCount: "251", isolationVerified: false, enclaveKey: "0x0000000000000000000000000000000000000001", attestationHash: h("other"), consentModel: "legal-basis", valueSetVersion: "rapha-condition-categories@2026.1+local-3", dataBasisHash: h("other basis"), dpEpsilon: "" })) {
       seen.add(receiptHashOf(31337, REGISTRY, { ...doc.message, [k]: v }));
     }
     seen.add(receiptHashOf(31337, REGISTRY, { ...doc.message, batches: doc.message.batches.slice(0, 1) }));
     seen.add(receiptHashOf(1, REGISTRY, doc.message));
     seen.add(receiptHashOf(31337, "0x0000000000000000000000000000000000000002", doc.message));
     seen.add(buildReceiptDocument(31337, REGISTRY, VECTOR.message, { ...VECTOR.metrics, finalLoss: 0.4214 }).receiptHash);
-    expect(seen.size).to.equal(13);
+    expect(seen.size).to.equal(14);
   });
 
   it("an auditor's re-check catches altered metrics and a forged claimed hash", () => {

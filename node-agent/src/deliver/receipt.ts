@@ -2,7 +2,7 @@
 // filled from what the agent recorded at each stage. Its hash goes on chain at settlement.
 import type { Address, Hex } from "viem";
 import type { ChainJob } from "@rapha/sdk/calldata";
-import { buildReceiptDocument, checkReceiptDocument, type ReceiptDocument } from "@rapha/sdk/receipt";
+import { buildReceiptDocument, checkReceiptDocument, receiptEpsilon, type ReceiptDocument } from "@rapha/sdk/receipt";
 import { dataBasisHashOf, valueSetVersionOf, type DataBasis } from "@rapha/sdk/documents";
 
 export type Receipt = ReceiptDocument;
@@ -62,6 +62,8 @@ export function buildReceipt(d: DeliveredJob): Receipt {
       eligibleCount: String(d.counts.eligible),
       usedCount: String(d.counts.used),
       provenCount: String(d.counts.proven),
+      // DP-SGD jobs: the ε the agent accounted (train/dp-trainer.ts), the same value as metrics.privacy.epsilon
+      dpEpsilon: receiptEpsilon((d.metrics.privacy as { epsilon?: number } | undefined)?.epsilon),
       batches: d.proofs.map((p) => ({ chunkIndex: String(p.chunkIndex), result: p.result, usage: p.usage })),
     },
     d.metrics,
