@@ -5,22 +5,21 @@
 // isolated ONNX training, snarkjs proofs, SIWE result endpoint, settlement) serving a synthetic
 // FHIR dataset. The model bundle is served over HTTP by this process, as a researcher's host would.
 import assert from "node:assert/strict";
-import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { createPublicClient, erc20Abi, http, toHex, type Address, type Hex } from "viem";
+import { createPublicClient, erc20Abi, http, type Address } from "viem";
 import { hardhat } from "viem/chains";
 import { jobRegistryAbi } from "../../sdk/src/abi/index.ts";
 import { readChainJob } from "@rapha/sdk/calldata";
 import { createBundle, serializeBundle } from "../../sdk/src/model/bundle.ts";
-import { initHome } from "../../node-agent/src/config.ts";
 import { Agent } from "../../node-agent/src/agent.ts";
-import { makeLogger } from "../../node-agent/src/log.ts";
-import { generateSynthetic, syntheticSchema } from "../../node-agent/src/data/synth.ts";
 import { installWallet, type WalletState } from "./wallet.ts";
+import { startE2eHospital } from "./hospital.ts";
+import { multiSiteFlows } from "./multisite.ts";
 import { freePort, ROOT, startProcess, startStack, stopProcess, waitFor, type Stack } from "./stack.ts";
 
 const SHOTS = join(ROOT, "reports/screenshots");
@@ -60,31 +59,15 @@ async function main() {
     console.log(`e2e: hardhat node ${S.rpcUrl}, JobRegistry ${S.contracts.jobRegistry}`);
 
     // --- the hospital: a real node-agent with a synthetic FHIR export --------------------------
-    const agentPort = await freePort();
-    const agentUrl = `http://127.0.0.1:${agentPort}`;
     const tmp = mkdtempSync(join(tmpdir(), "rapha-e2e-"));
-    const dataDir = join(tmp, "fhir");
-    generateSynthetic(dataDir, { seed: 5, patients: 220 });
-    const schema = syntheticSchema();
-    writeFileSync(join(tmp, "schema.json"), JSON.stringify(schema));
-    const home = join(tmp, "agent");
-    initHome(home, {
-      chainId: hardhat.id, rpcUrls: [S.rpcUrl], confirmations: 1, pollIntervalMs: 250, startBlock: S.startBlock,
-      contracts: { jobRegistry: S.contracts.jobRegistry, nodeRegistry: S.contracts.nodeRegistry, vault: S.contracts.vault },
-      http: { host: "127.0.0.1", port: agentPort, domain: `127.0.0.1:${agentPort}` },
-      tx: { stuckAfterMs: 5000, gasHeadroomPct: 25 },
-      // the test serves the bundle over plain http on loopback: an operator setting, never a job's
-      fetch: { allowInsecureOrigins: ["http://127.0.0.1"] },
-    }, { operatorKey: toHex(S.roles.hospital.getHdKey().privateKey!) });
     agentLogFile = join(ROOT, "reports/e2e-node-agent.log");
-    agent = Agent.open(home, { log: makeLogger("info", createWriteStream(agentLogFile)) });
-    await S.allowMeasurement(agent.attest.typeId, agent.attest.measurement() as Hex);
-    const meta = { institution: "St. Example University Hospital", resultEndpoint: agentUrl };
-    await S.approveNode(agent.account.address, (await agent.registerNode(`data:application/json,${encodeURIComponent(JSON.stringify(meta))}`)).quoteURI);
-    const profile = { name: "Cardiometabolic outpatients (synthetic FHIR R4)", institution: meta.institution, modality: "EHR (FHIR R4)", codingSystems: ["ICD-10", "SNOMED CT", "LOINC"], features: schema.features.map((f: { name?: string } | string) => (typeof f === "string" ? f : f.name)) };
-    const ds = await agent.addDataset({ dir: dataDir, schemaPath: join(tmp, "schema.json"), priceFloor: 10_000n, profileURI: `data:application/json,${encodeURIComponent(JSON.stringify(profile))}` });
-    console.log(`e2e: agent ${agentUrl}, dataset ${ds.datasetId} with ${ds.recordCount} records`);
-    await agent.start();
+    const H1 = await startE2eHospital(S, {
+      operator: S.roles.hospital, dir: join(tmp, "hospital-a"), logFile: agentLogFile, seed: 5, patients: 220,
+      institution: "St. Example University Hospital", datasetName: "Cardiometabolic outpatients (synthetic FHIR R4)",
+    });
+    agent = H1.agent;
+    const { agentUrl, schema } = H1;
+    console.log(`e2e: agent ${agentUrl}, dataset ${H1.datasetId} with ${H1.recordCount} records`);
 
     // --- the researcher's model bundle, hosted over HTTP -------------------------------------
     const bundleBytes = serializeBundle(createBundle({ kind: "mlp", inputDim: schema.features.length, hidden: [8], optimizer: { type: "adam", lr: 0.02 }, batchSize: 32, epochs: 6 }, { features: schema.features.map((f) => f.name) }));
@@ -273,6 +256,9 @@ async function main() {
       await page.getByTestId("withdrawable").filter({ hasText: "3.00 USDC" }).waitFor();
       await shot(page, "10-cancelled");
     });
+
+    // two more hospitals, one job across three datasets (the first hospital is offline now)
+    await multiSiteFlows({ S, page, web, researcher, bundleFile, bundleUrl, flow, shot });
   } finally {
     await browser?.close().catch(() => {});
     await agent?.stop().catch(() => {});

@@ -77,17 +77,18 @@ export default function MultiSite({ params }: { params: URLSearchParams }) {
       </p>
       {!conn.isConnected && <div className="notice">Connect a wallet to create or follow multi-site jobs.</div>}
       {ds.error && <div className="error" role="alert">{humanizeError(ds.error)} <button onClick={() => ds.refetch()}>Retry</button></div>}
-      <details className="card" open={groups.length === 0 || params.get("new") !== null}>
+      <details className="card" open={progress !== null || params.get("new") !== null || !conn.address || (!!ev.data && groups.length === 0)}>
         <summary><strong>New multi-site job</strong></summary>
         {ds.isPending && <p className="muted">Loading datasets…</p>}
         {ds.data && <MultiSiteForm datasets={options} balance={bal.data} labels={COHORT_LABELS} onSubmit={create} submitting={progress !== null} generate={generateBundle} />}
-        {progress && <p className="notice" role="status" data-testid="multi-step">{progressLabel(progress)}</p>}
-        {error && <div className="error" role="alert" data-testid="multi-error">{error}</div>}
-        {remaining && (
-          <button onClick={() => create(remaining)} disabled={progress !== null}>Create the remaining {remaining.length} site{remaining.length > 1 ? "s" : ""}</button>
-        )}
-        {done && <div className="ok" role="status" data-testid="multi-done">{done}</div>}
       </details>
+      {/* outside the form's <details>: still shown once the page moves to the new group */}
+      {progress && <p className="notice" role="status" data-testid="multi-step">{progressLabel(progress)}</p>}
+      {error && <div className="error" role="alert" data-testid="multi-error">{error}</div>}
+      {remaining && (
+        <button onClick={() => create(remaining)} disabled={progress !== null}>Create the remaining {remaining.length} site{remaining.length > 1 ? "s" : ""}</button>
+      )}
+      {done && <div className="ok" role="status" data-testid="multi-done">{done}</div>}
       <VaultBalance what="Refunds" />
       {ev.error && <div className="error" role="alert">{humanizeError(ev.error)} <button onClick={() => ev.refetch()}>Retry</button></div>}
       {ev.data && groups.length === 0 && conn.address && <p className="muted">No multi-site job yet.</p>}
