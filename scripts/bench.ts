@@ -1,5 +1,5 @@
 // npm run bench [-- --only gas,web]
-// Runs every benchmark (bench:gas, bench:zk, bench:agent, bench:data, bench:web) one after the other, even when
+// Runs every benchmark (bench:gas, bench:zk, bench:agent, bench:load, bench:data, bench:web) one after the other, even when
 // one fails, then writes reports/bench/summary.md: one table of the key figures of each JSON report
 // (printed too). Exits non-zero when any benchmark failed; the summary names it.
 import { spawn } from "node:child_process";
@@ -49,6 +49,14 @@ const BENCHES: { name: string; script: string; file: string; rows: Row[] }[] = [
     { key: "trainRecordsPerSecond", label: "training, onnxruntime (MLP-64/Adam)", fmt: int, unit: "records/s" },
     { key: "plainTsRecordsPerSecond", label: "training, plain TypeScript", fmt: int, unit: "records/s" },
     { key: "speedup", label: "onnxruntime speed-up", fmt: num(2), unit: "×" },
+  ] },
+  { name: "load", script: "bench:load", file: "load.json", rows: [
+    { key: "parallel.acceptMs.p50", label: "20 jobs in a minute: JobCreated → accepted p50 (parallel agent)", fmt: sec },
+    { key: "parallel.acceptMs.p95", label: "20 jobs in a minute: JobCreated → accepted p95 (parallel agent; goal ≤ 10 s)", fmt: sec },
+    { key: "serial.acceptMs.p95", label: "20 jobs in a minute: JobCreated → accepted p95 (sequential baseline)", fmt: sec },
+    { key: "parallel.firstBatchMs.p50", label: "20 jobs in a minute: JobCreated → first batch p50 (parallel)", fmt: sec },
+    { key: "parallel.settleMs.p95", label: "20 jobs in a minute: JobCreated → settled p95 (parallel)", fmt: sec },
+    { key: "parallel.agent.peakTreeRssMB", label: "agent peak RSS under load (daemon + children)", fmt: int, unit: "MB" },
   ] },
   { name: "imaging", script: "bench:imaging", file: "imaging.json", rows: [
     { key: "trainImagesPerSecond", label: "training, onnxruntime (2-conv CNN 64×64, Adam)", fmt: int, unit: "images/s" },
@@ -107,7 +115,7 @@ for (const b of BENCHES) {
 const lines: string[] = [];
 lines.push("# Rapha benchmarks", "");
 lines.push(`Run ${new Date().toISOString()} on ${cpus().length} CPU cores (${cpus()[0]?.model ?? "unknown"}), Node ${process.version}. ` +
-  "Sources: `reports/bench/{gas,zk,agent,imaging,data,web}.json`; details and method in each script under `scripts/bench-*.ts`.", "");
+  "Sources: `reports/bench/{gas,zk,agent,load,imaging,data,web}.json`; details and method in each script under `scripts/bench-*.ts`.", "");
 lines.push("| benchmark | figure | value | unit |", "|---|---|---:|---|");
 for (const r of results) {
   const b = BENCHES.find((x) => x.name === r.name)!;

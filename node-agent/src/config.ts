@@ -66,7 +66,29 @@ export const ConfigSchema = z.strictObject({
     })
     .default({ allowUnisolated: false, threads: 1, maxEpochs: 100, maxParams: 2_000_000, maxBatchSize: 8192, maxHiddenWidth: 512, maxHiddenLayers: 4 }),
   scan: z.strictObject({ maxBundleBytes: z.number().int().positive().default(50 * 1024 * 1024) }).default({ maxBundleBytes: 50 * 1024 * 1024 }),
-  prover: z.strictObject({ instance: z.enum(["dev", "prod"]).default("dev") }).default({ instance: "dev" }),
+  prover: z
+    .strictObject({
+      instance: z.enum(["dev", "prod"]).default("dev"),
+      /**
+       * where the instance's zkey and wasm are hosted: https://…/, ipfs://<cid>/ or file:///dir/; each
+       * file is checked against the committed manifest (sha256, size) before anything is proven with it.
+       * Unset: dev proves with its committed files (circuits/dev); prod requires it.
+       */
+      artifactsUrl: z
+        .string()
+        .refine((s) => /^(https?|ipfs|file):\/\//.test(s), "expected an https://, ipfs:// or file:// base URL")
+        .optional(),
+      /** the manifest to check the artifacts against (default: the repository's circuits/<instance>/manifest.json) */
+      manifestFile: z.string().optional(),
+      /** verified copies, named by sha256, reused while they still hash right */
+      cacheDir: z.string().default("artifacts"),
+      /** a download that has not finished by then fails (the job is retried, then rejected with a refund) */
+      timeoutMs: z.number().int().positive().default(600_000),
+      /** gateway for ipfs:// artifact URLs (the sha256 check makes any gateway acceptable) */
+      ipfsGateway: z.string().url().default("https://ipfs.io"),
+    })
+    .refine((p) => p.instance === "dev" || p.artifactsUrl !== undefined, { message: "the prod instance needs prover.artifactsUrl (its zkey and wasm are not committed)", path: ["artifactsUrl"] })
+    .default({ instance: "dev", cacheDir: "artifacts", timeoutMs: 600_000, ipfsGateway: "https://ipfs.io" }),
   // how many jobs may train or prove at once (each uses the cores fully); admission and acceptance never wait for it.
   // serial: one job at a time from admission to settlement, the loop waiting for it (the agent before
   // parallel jobs; the baseline `npm run bench:load` compares against). Not for production.

@@ -15,7 +15,9 @@ import { computeJobBinding } from "@rapha/sdk/binding";
 import { planBatches } from "@rapha/sdk/witness";
 import { Prover, type ProofTimings } from "@rapha/sdk/prove";
 import { toSolidityProof, type BatchProof } from "@rapha/sdk/proof";
-import { artifactPaths } from "@rapha/sdk/node";
+import { artifactPaths, manifestPath } from "@rapha/sdk/node";
+import { ArtifactIntegrityError, loadVerifiedArtifacts, readArtifactManifest } from "@rapha/sdk/artifacts";
+import type { CircuitInstance } from "@rapha/sdk/constants";
 import { getPoseidon } from "@rapha/sdk/poseidon";
 import { encodeSubmitBatch } from "@rapha/sdk/calldata";
 import type { ProofRef, ProvenData } from "./data.js";
@@ -32,6 +34,29 @@ export async function secondsToDeadline(ctx: StageContext, deadline: number): Pr
   if (!deadline) return Infinity;
   const b = await ctx.client.getBlock({ blockTag: "latest" });
   return deadline - Number(b.timestamp);
+}
+
+/**
+ * The prover for the node's instance. With prover.artifactsUrl (always for prod) the zkey and wasm
+ * come from that URL and must match the manifest (sha256 and size) before anything is proven: a
+ * mismatch rejects the job (full refund; nothing was proven with the wrong file), a download that
+ * fails is retried like any stage error. Without it, dev proves with its committed files.
+ */
+export async function openProver(ctx: StageContext, inst: CircuitInstance): Promise<Prover> {
+  const p = ctx.home.config.prover;
+  if (!p.artifactsUrl) return Prover.open(artifactPaths(inst));
+  const file = p.manifestFile ? ctx.home.path(p.manifestFile) : manifestPath(inst);
+  const manifest = await readArtifactManifest(file);
+  if (manifest.instance !== inst.name) throw new Error(`${file}: field instance is "${manifest.instance}", the node proves with "${inst.name}" (config prover.instance)`);
+  try {
+    const a = await loadVerifiedArtifacts(manifest, p.artifactsUrl, { timeoutMs: p.timeoutMs, ipfsGateway: p.ipfsGateway, cacheDir: ctx.home.path(p.cacheDir) });
+    if (manifest.insecure) ctx.log.warn({ instance: inst.name, ptau: manifest.ptau.file }, "prover artifacts from an INSECURE setup (rehearsal / dev): their verifier must not hold real value");
+    return await Prover.open({ wasm: a.wasm, zkey: a.zkey });
+  } catch (e) {
+    if (!(e instanceof ArtifactIntegrityError)) throw e;
+    ctx.log.error({ instance: inst.name, artifact: e.kind, err: e.message }, "prover artifact refused: it does not match the manifest; nothing is proven with it");
+    throw new Reject("INTERNAL_ERROR", `prover ${e.kind} does not match the manifest`);
+  }
 }
 
 export async function prove(ctx: StageContext, j: ProveInput): Promise<ProveOutput> {
@@ -73,7 +98,7 @@ export async function prove(ctx: StageContext, j: ProveInput): Promise<ProveOutp
       let timings: ProofTimings | undefined;
       if (existsSync(p)) proof = JSON.parse(readFileSync(p, "utf8"));
       else {
-        prover ??= await Prover.open(artifactPaths(inst));
+        prover ??= await openProver(ctx, inst);
         ({ timings, ...proof } = await prover.prove(b, undefined, { batch: i, batches: batches.length }));
         writeFileSync(p, JSON.stringify(proof));
       }
