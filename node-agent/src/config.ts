@@ -63,8 +63,10 @@ export const ConfigSchema = z.strictObject({
       maxBatchSize: z.number().int().min(1).default(8192),
       maxHiddenWidth: z.number().int().min(1).default(512),
       maxHiddenLayers: z.number().int().min(0).default(4),
+      /** DP-SGD: largest ε a job may budget; set, it also requires every job to train with DP (null: no cap) */
+      maxEpsilon: z.number().positive().max(100).nullable().default(null),
     })
-    .default({ allowUnisolated: false, threads: 1, maxEpochs: 100, maxParams: 2_000_000, maxBatchSize: 8192, maxHiddenWidth: 512, maxHiddenLayers: 4 }),
+    .default({ allowUnisolated: false, threads: 1, maxEpochs: 100, maxParams: 2_000_000, maxBatchSize: 8192, maxHiddenWidth: 512, maxHiddenLayers: 4, maxEpsilon: null }),
   scan: z.strictObject({ maxBundleBytes: z.number().int().positive().default(50 * 1024 * 1024) }).default({ maxBundleBytes: 50 * 1024 * 1024 }),
   prover: z
     .strictObject({

@@ -40,7 +40,7 @@ export async function scan(ctx: StageContext, j: ScanInput): Promise<ScanOutput>
     datasetKind: schema.kind,
     featureCount: features.length,
     featureNames: schema.kind === "ehr" ? features.map((f) => f.name) : undefined,
-    caps: { maxBundleBytes: ctx.home.config.scan.maxBundleBytes, maxEpochs: t.maxEpochs, maxParams: t.maxParams, maxBatchSize: t.maxBatchSize, maxHiddenWidth: t.maxHiddenWidth, maxHiddenLayers: t.maxHiddenLayers },
+    caps: { maxBundleBytes: ctx.home.config.scan.maxBundleBytes, maxEpochs: t.maxEpochs, maxParams: t.maxParams, maxBatchSize: t.maxBatchSize, maxHiddenWidth: t.maxHiddenWidth, maxHiddenLayers: t.maxHiddenLayers, maxEpsilon: t.maxEpsilon },
   });
   const dir = ctx.jobDir(j.id);
   writeFileSync(join(dir, "scan-report.json"), JSON.stringify(report, null, 2));
