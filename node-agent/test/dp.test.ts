@@ -12,6 +12,13 @@ import { tensorSize } from "@rapha/sdk/model/bundle";
 import { fillGaussian, poissonBatches, PAD_LABEL, SecureUniform } from "@rapha/sdk/privacy/sampling";
 import { dpSgdEpsilon } from "@rapha/sdk/privacy/rdp";
 import { trainWithOnnx } from "../src/train/onnx-trainer.js";
+import { runTraining } from "../src/train/run.js";
+import { createBundle } from "@rapha/sdk/model/bundle";
+import { receiptEpsilon } from "@rapha/sdk/receipt";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeDataset, ALL } from "./helpers.js";
 
 const D = 5, B = 8, C = 0.5;
 const dpSpec = (over: Partial<ModelSpec> = {}): ModelSpec =>
@@ -166,5 +173,20 @@ describe("DP-SGD graph (per-example clipping, noise) in onnxruntime-node", () =>
     expect(dpSgdEpsilon({ records: n, batchSize: 40, steps: p.steps, noiseMultiplier: p.noiseMultiplier, delta: 1e-5 }).epsilon).to.equal(p.epsilon);
     expect(res.lossCurve).to.have.length(8);
     expect(res.lossCurve.at(-1)!).to.be.below(Math.log(2)); // learns despite the noise
+  });
+
+  it("a whole sandboxed job: the agent's own accounting of ε reaches the public metrics (hashed into the receipt)", async () => {
+    const ds = makeDataset(400, 41);
+    const out = join(mkdtempSync(join(tmpdir(), "rapha-dp-")), "job");
+    const bundle = createBundle({ kind: "mlp", inputDim: 9, hidden: [8], optimizer: { type: "adam", lr: 0.01 }, batchSize: 32, epochs: 3, privacy: { epsilon: 4, delta: 1e-5, clipNorm: 1 } });
+    const r = await runTraining({ datasetDir: ds.dir, schemaPath: ds.schemaPath, hospitalSecretHex: "07".repeat(32), cohort: ALL, maxRecords: 100000, outDir: out, bundle, epochs: 3 });
+    const metrics = JSON.parse(readFileSync(r.metricsPath, "utf8"));
+    const p = metrics.privacy;
+    expect(p).to.include({ mechanism: "dp-sgd", sampling: "poisson", accountant: "rdp", delta: 1e-5, epsilonBudget: 4, clipNorm: 1, steps: 3 * Math.ceil(r.counted.trainCount / 32) });
+    expect(p.epsilon).to.be.at.most(4);
+    expect(p.epsilon).to.be.above(3.9); // σ is the smallest that meets the budget
+    expect(dpSgdEpsilon({ records: r.counted.trainCount, batchSize: 32, steps: p.steps, noiseMultiplier: r.metrics.privacy!.noiseMultiplier, delta: 1e-5 }).epsilon).to.be.closeTo(p.epsilon, 1e-3);
+    expect(receiptEpsilon(p.epsilon)).to.match(/^[34]\.\d{4}$/);
+    expect(receiptEpsilon(undefined)).to.equal("");
   });
 });
