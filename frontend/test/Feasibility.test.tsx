@@ -64,6 +64,21 @@ describe("Feasibility (record count before escrow)", () => {
     await waitFor(() => expect(screen.getByTestId("feasibility").textContent).toMatch(/HTTP 429 — too many feasibility queries/));
   });
 
+  it("a count that arrives after the researcher typed a max does not overwrite it", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const body = await answer({ value: 430 });
+    vi.stubGlobal("fetch", vi.fn(async () => { await gate; return new Response(JSON.stringify(body)); }));
+    const datasets = [{ id: 3n, label: "#3", recordCount: 5000n, priceFloor: 10_000n, active: true, root: 77n }];
+    render(<JobForm datasets={datasets} labels={COHORT_LABELS} onSubmit={() => {}} now={() => 1_800_000_000}
+      feasibility={({ cohort, onCount }) => <Feasibility target={target} cohort={cohort} chainId={31337} onCount={onCount} debounceMs={0} />} />);
+    await waitFor(() => expect(screen.getByTestId("feasibility").textContent).toMatch(/Asking/));
+    fireEvent.change(screen.getByLabelText("Max records"), { target: { value: "150" } });
+    release();
+    await waitFor(() => expect(screen.getByTestId("feasibility").textContent).toContain("About 430"));
+    expect((screen.getByLabelText("Max records") as HTMLInputElement).value).toBe("150");
+  });
+
   it("in the job form, the max-records default follows the count until the researcher types one", async () => {
     agentAnswers(await answer({ value: 430 }));
     const datasets = [{ id: 3n, label: "#3", recordCount: 5000n, priceFloor: 10_000n, active: true, root: 77n }];

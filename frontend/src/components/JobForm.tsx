@@ -1,4 +1,4 @@
-import { useMemo, useState, type ReactNode } from "react";
+import { useMemo, useRef, useState, type ReactNode } from "react";
 import { CohortForm, type CohortLabels } from "./CohortForm";
 import { BundlePicker, type PickedBundle } from "./BundlePicker";
 import { DEFAULT_COHORT, type CohortDefinition } from "../lib/cohort";
@@ -32,7 +32,8 @@ export function JobForm(p: JobFormProps) {
     deadline: unixToLocalInput(now() + 7 * 86400),
   }));
   const [touched, setTouched] = useState(false);
-  const [maxEdited, setMaxEdited] = useState(false);
+  // a ref, not state: a count that arrives after the user typed a max must not overwrite it
+  const maxEdited = useRef(false);
   const values = { ...v, bundleDigest: bundle?.digest ?? "" } as JobFormValues;
   const result = useMemo(() => validateJobForm(values, { datasets: p.datasets, balance: p.balance, nowSec: now() }),
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -81,7 +82,7 @@ export function JobForm(p: JobFormProps) {
 
       <CohortForm value={v.cohort} onChange={(c) => setV({ ...v, cohort: c })} labels={p.labels} />
       {show("cohort")}
-      {p.feasibility?.({ datasetId: v.datasetId, cohort: v.cohort, onCount: (n) => { if (n !== null && !maxEdited) setV((x) => ({ ...x, maxRecords: String(n) })); } })}
+      {p.feasibility?.({ datasetId: v.datasetId, cohort: v.cohort, onCount: (n) => { if (n !== null && !maxEdited.current) setV((x) => ({ ...x, maxRecords: String(n) })); } })}
 
       <fieldset>
         <legend>Terms</legend>
@@ -91,7 +92,7 @@ export function JobForm(p: JobFormProps) {
             {show("price")}
           </label>
           <label>Max records
-            <input aria-label="Max records" inputMode="numeric" value={v.maxRecords} onChange={(e) => { setMaxEdited(true); setV({ ...v, maxRecords: e.target.value }); }} />
+            <input aria-label="Max records" inputMode="numeric" value={v.maxRecords} onChange={(e) => { maxEdited.current = true; setV({ ...v, maxRecords: e.target.value }); }} />
             {show("maxRecords")}
           </label>
           <label>Deadline
