@@ -25,4 +25,14 @@ describe("in-page bundle generation (sdk, declarative rapha-model-bundle/2)", ()
     expect(b.spec).toMatchObject({ kind: "logreg", hidden: [], optimizer: { type: "sgd", lr: 0.3 } });
     expect(b.features).toEqual(features);
   });
+
+  it("builds the CNN for an imaging dataset: a cnn spec, one \"image\" feature, the node's scanner-sized weights", async () => {
+    const { bytes, summary } = await generateBundle({ kind: "cnn", inputSize: 32, channels: [8, 16], epochs: 3 });
+    const b = parseBundle(bytes);
+    expect(b.spec).toMatchObject({ kind: "cnn", inputSize: 32, channels: [8, 16], kernel: 3, epochs: 3, optimizer: { type: "adam" } });
+    expect(b.features).toEqual(["image"]);
+    expect(modelInputDim(b.spec)).toBe(1024);
+    expect(b.params.map((p) => p.name)).toEqual(["K0", "c0", "K1", "c1", "W0", "b0", "W1", "b1"]);
+    expect(summary).toContain("32×32 images");
+  });
 });

@@ -1,5 +1,7 @@
 import { useEffect, useState } from "react";
 import { bytesToHex, keccak256, type Hex } from "viem";
+import type { BundleRequest } from "../lib/generateBundle";
+import { CnnFields, DEFAULT_CNN, cnnRequest, type CnnFieldValues } from "./CnnFields";
 
 export interface PickedBundle { digest: Hex; name: string; size: number; bytes: Uint8Array; summary?: string }
 
@@ -13,11 +15,13 @@ export async function digestFile(file: Blob): Promise<{ digest: Hex; bytes: Uint
  * Picks a model bundle file (or generates one with the sdk builder) and computes its digest in
  * the browser. Patient data never goes here: this takes the researcher's model only.
  */
-export function BundlePicker({ value, onChange, generate, defaultInputDim }: {
+export function BundlePicker({ value, onChange, generate, defaultInputDim, imaging }: {
   value: PickedBundle | null;
   defaultInputDim?: number;
   onChange: (b: PickedBundle | null) => void;
-  generate?: (spec: { kind: "logreg" | "mlp"; inputDim: number; hidden: number[]; epochs: number; lr: number }) => Promise<{ bytes: Uint8Array; summary: string }>;
+  generate?: (spec: BundleRequest) => Promise<{ bytes: Uint8Array; summary: string }>;
+  /** the dataset holds images: the generator offers the CNN (the only model an imaging dataset trains) */
+  imaging?: boolean;
 }) {
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState<string | null>(null);
@@ -25,6 +29,7 @@ export function BundlePicker({ value, onChange, generate, defaultInputDim }: {
   const [dim, setDim] = useState(String(defaultInputDim ?? 8));
   useEffect(() => { if (defaultInputDim) setDim(String(defaultInputDim)); }, [defaultInputDim]);
   const [epochs, setEpochs] = useState("5");
+  const [cnn, setCnn] = useState<CnnFieldValues>(DEFAULT_CNN);
 
   async function onFile(f: File | undefined) {
     setErr(null);
@@ -42,6 +47,12 @@ export function BundlePicker({ value, onChange, generate, defaultInputDim }: {
     if (!generate) return;
     setErr(null); setBusy(true);
     try {
+      if (imaging) {
+        const req = cnnRequest(cnn);
+        const { bytes, summary } = await generate(req);
+        onChange({ digest: keccak256(bytes), name: `cnn-${req.inputSize}.rapha.json`, size: bytes.length, bytes, summary });
+        return;
+      }
       const n = Number(dim), ep = Number(epochs);
       if (!Number.isInteger(n) || n < 1 || n > 4096) throw new Error("Input features must be 1–4096.");
       const { bytes, summary } = await generate({ kind, inputDim: n, hidden: kind === "mlp" ? [16] : [], epochs: Math.max(1, ep | 0), lr: 0.1 });
@@ -68,7 +79,14 @@ export function BundlePicker({ value, onChange, generate, defaultInputDim }: {
         <label>Bundle file
           <input type="file" accept=".json,.rapha,.onnx,application/json" aria-label="Model bundle file" onChange={(e) => onFile(e.target.files?.[0])} />
         </label>
-        {generate && (
+        {generate && imaging && (
+          <>
+            <span className="muted">or generate:</span>
+            <CnnFields value={cnn} onChange={setCnn} />
+            <button type="button" onClick={onGenerate} disabled={busy}>Generate bundle</button>
+          </>
+        )}
+        {generate && !imaging && (
           <>
             <span className="muted">or generate:</span>
             <label>Model

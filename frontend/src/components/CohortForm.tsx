@@ -3,6 +3,9 @@ import type { CohortDefinition } from "../lib/cohort";
 export interface CohortLabels {
   conditions: string[]; // index = bit
   observations: string[]; // index = bit
+  /** what the bits mean for this kind of dataset (EHR: conditions and observations; imaging: modalities and body regions) */
+  conditionsHeading?: string;
+  observationsHeading?: string;
 }
 
 function toggle(list: number[], b: number, on: boolean): number[] {
@@ -34,7 +37,7 @@ export function CohortForm({ value, onChange, labels }: { value: CohortDefinitio
           </label>
         ))}
       </div>
-      <p className="muted">Has at least one of these conditions (none ticked = no requirement)</p>
+      <p className="muted">{labels.conditionsHeading ?? "Has at least one of these conditions (none ticked = no requirement)"}</p>
       <div className="checks">
         {labels.conditions.map((l, b) => (
           <label key={b}>
@@ -43,7 +46,7 @@ export function CohortForm({ value, onChange, labels }: { value: CohortDefinitio
           </label>
         ))}
       </div>
-      <p className="muted">Has all of these observations</p>
+      <p className="muted">{labels.observationsHeading ?? "Has all of these observations"}</p>
       <div className="checks">
         {labels.observations.map((l, b) => (
           <label key={b}>

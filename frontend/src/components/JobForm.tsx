@@ -1,5 +1,6 @@
 import { useMemo, useRef, useState, type ReactNode } from "react";
 import { CohortForm, type CohortLabels } from "./CohortForm";
+import { IMAGING_COHORT_LABELS } from "../lib/imaging";
 import { BundlePicker, type PickedBundle } from "./BundlePicker";
 import { DEFAULT_COHORT, type CohortDefinition } from "../lib/cohort";
 import { computeBudget, validateJobForm, type DatasetOption, type JobDraft, type JobFormValues } from "../lib/jobForm";
@@ -67,7 +68,7 @@ export function JobForm(p: JobFormProps) {
       <BundlePicker value={bundle} onChange={(b) => {
         setBundle(b);
         if (b && !v.bundleUri) setV((x) => ({ ...x, bundleUri: "" }));
-      }} generate={p.generate} defaultInputDim={ds?.features} />
+      }} generate={p.generate} defaultInputDim={ds?.features} imaging={ds?.imaging} />
       {show("bundle")}
       <fieldset>
         <legend>Where the node fetches the bundle</legend>
@@ -80,7 +81,7 @@ export function JobForm(p: JobFormProps) {
         {show("bundleUri")}
       </fieldset>
 
-      <CohortForm value={v.cohort} onChange={(c) => setV({ ...v, cohort: c })} labels={p.labels} />
+      <CohortForm value={v.cohort} onChange={(c) => setV({ ...v, cohort: c })} labels={ds?.imaging ? IMAGING_COHORT_LABELS : p.labels} />
       {show("cohort")}
       {p.feasibility?.({ datasetId: v.datasetId, cohort: v.cohort, onCount: (n) => { if (n !== null && !maxEdited.current) setV((x) => ({ ...x, maxRecords: String(n) })); } })}
 

@@ -12,6 +12,8 @@ export interface DatasetOption {
   root: bigint;
   /** model input features, when the dataset's public profile lists them */
   features?: number;
+  /** an imaging dataset (profile kind "imaging"): cohort bits are modalities and body regions, the model a CNN */
+  imaging?: boolean;
 }
 
 export interface JobFormValues {

@@ -3,6 +3,8 @@ import { useDatasets, type DatasetRow } from "../lib/chainData";
 import { ATTESTATION_TYPES, matchesQuery, sizeBand } from "../lib/profile";
 import { fmtUsdc, shortAddr } from "../lib/format";
 import { ErrorBox } from "../components/ErrorBox";
+import { ImagingProfileRows } from "../components/ImagingProfile";
+import { imagingSummary, isImagingProfile } from "../lib/imaging";
 
 export function datasetTitle(d: DatasetRow): string {
   return (d.profile?.name as string) ?? `Dataset #${d.id}`;
@@ -13,7 +15,7 @@ export default function Catalogue() {
   const [search, setSearch] = useState("");
   const rows = (q.data ?? []).filter((d) =>
     matchesQuery(search, [
-      datasetTitle(d), d.profile?.institution as string, d.profile?.modality as string, ...(d.profile?.codingSystems ?? []),
+      datasetTitle(d), d.profile?.institution as string, d.profile?.modality as string, ...(d.profile?.codingSystems ?? []), ...(d.profile ? imagingSummary(d.profile).modalities : []),
       d.profile?.description as string, (d.nodeMetadata?.institution as string) ?? "", sizeBand(d.recordCount), ATTESTATION_TYPES[d.attestationType],
     ]),
   );
@@ -33,6 +35,7 @@ export default function Catalogue() {
             <div className="muted">{(d.profile?.institution as string) ?? (d.nodeMetadata?.institution as string) ?? `node ${shortAddr(d.node)}`}</div>
             <table><tbody>
               <tr><th>Modality</th><td>{(d.profile?.modality as string) ?? "—"}</td></tr>
+              {d.profile && isImagingProfile(d.profile) && <ImagingProfileRows profile={d.profile} />}
               <tr><th>Coding</th><td>{d.profile?.codingSystems?.join(", ") ?? "—"}</td></tr>
               <tr><th>Size</th><td>{(d.profile?.sizeBand as string) ?? sizeBand(d.recordCount)}</td></tr>
               <tr><th>Price floor</th><td>{fmtUsdc(d.priceFloor)} / record</td></tr>

@@ -13,6 +13,7 @@ import { go } from "../lib/route";
 import { datasetTitle } from "./Catalogue";
 import { COHORT_LABELS } from "../lib/cohortCodec";
 import { generateBundle } from "../lib/generateBundle";
+import { isImagingProfile } from "../lib/imaging";
 import type { JobDraft } from "../lib/jobForm";
 import { KNOWN_CHAINS } from "../lib/config";
 
@@ -34,6 +35,7 @@ export default function NewJob({ params }: { params: URLSearchParams }) {
     id: x.id, label: `#${x.id} · ${datasetTitle(x)}`, recordCount: x.recordCount, priceFloor: x.priceFloor, root: x.root,
     active: x.active && x.nodeActive && !x.nodeFrozen && x.bindingApproved,
     features: Array.isArray(x.profile?.features) ? x.profile!.features!.length : undefined,
+    imaging: isImagingProfile(x.profile),
   })), [ds.data]);
 
   async function submit(draft: JobDraft) {
