@@ -179,13 +179,19 @@ describe("DP-SGD graph (per-example clipping, noise) in onnxruntime-node", () =>
     const ds = makeDataset(400, 41);
     const out = join(mkdtempSync(join(tmpdir(), "rapha-dp-")), "job");
     const bundle = createBundle({ kind: "mlp", inputDim: 9, hidden: [8], optimizer: { type: "adam", lr: 0.01 }, batchSize: 32, epochs: 3, privacy: { epsilon: 4, delta: 1e-5, clipNorm: 1 } });
-    const r = await runTraining({ datasetDir: ds.dir, schemaPath: ds.schemaPath, hospitalSecretHex: "07".repeat(32), cohort: ALL, maxRecords: 100000, outDir: out, bundle, epochs: 3 });
+    const msgs: string[] = [];
+    const r = await runTraining({ datasetDir: ds.dir, schemaPath: ds.schemaPath, hospitalSecretHex: "07".repeat(32), cohort: ALL, maxRecords: 100000, outDir: out, bundle, epochs: 3 }, { onMessage: (m) => msgs.push(JSON.stringify(m)) });
+    expect(msgs.filter((m) => m.includes('"type":"epoch"'))).to.have.length(3);
+    expect(msgs.some((m) => m.includes('"loss"'))).to.equal(false); // no per-epoch loss in progress either
     const metrics = JSON.parse(readFileSync(r.metricsPath, "utf8"));
     const p = metrics.privacy;
     expect(p).to.include({ mechanism: "dp-sgd", sampling: "poisson", accountant: "rdp", delta: 1e-5, epsilonBudget: 4, clipNorm: 1, steps: 3 * Math.ceil(r.counted.trainCount / 32) });
     expect(p.epsilon).to.be.at.most(4);
     expect(p.epsilon).to.be.above(3.9); // σ is the smallest that meets the budget
     expect(dpSgdEpsilon({ records: r.counted.trainCount, batchSize: 32, steps: p.steps, noiseMultiplier: r.metrics.privacy!.noiseMultiplier, delta: 1e-5 }).epsilon).to.be.closeTo(p.epsilon, 1e-3);
+    // ε covers the weights only: no record-derived aggregate (loss, hold-out metrics, curve) is released
+    expect(Object.keys(metrics).sort()).to.deep.equal(["epochs", "privacy", "trainRecords", "validationRecords"]);
+    expect(JSON.parse(readFileSync(r.curvePath, "utf8")).trainLossCurve).to.deep.equal([]);
     expect(receiptEpsilon(p.epsilon)).to.match(/^[34]\.\d{4}$/);
     expect(receiptEpsilon(undefined)).to.equal("");
   });

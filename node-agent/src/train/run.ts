@@ -137,8 +137,8 @@ export interface PublicMetrics {
   trainRecords: number;
   validationRecords: number;
   epochs: number;
-  /** BCE of the final weights on the training rows, 4 significant digits */
-  trainLoss: number;
+  /** BCE of the final weights on the training rows, 4 significant digits (absent for DP-SGD: not covered by ε) */
+  trainLoss?: number;
   validation?: { n: number; auc: number; accuracy: number; bce: number; baselineBce: number };
   /** DP-SGD runs: ε spent (rounded up) at δ, σ, steps, sampling rate; hashed into the receipt */
   privacy?: PrivacySpent;
@@ -314,20 +314,21 @@ export async function runTraining(a: TrainRequest, opts: { allowUnisolated?: boo
   const findings = checkOutputs({ rows: sel.X, dim: sel.dim, params: b.params, weights, publicMetrics, curve: done.lossCurve, norms: sel.norms, denseValues: sel.denseValues });
   if (findings.length) throw new OutputPolicyError(findings);
 
+  const dpSpent = b.spec.kind !== "cnn" && b.spec.privacy ? checkChildPrivacy(b.spec.privacy, s.nTrain, b.spec.batchSize, a.epochs, done.privacy) : undefined;
   const metrics: PublicMetrics = {
     trainRecords: s.nTrain,
     validationRecords: s.nVal,
     epochs: a.epochs,
-    trainLoss: round4(done.trainLoss),
-    validation: done.validation ? roundValidation(done.validation) : undefined,
-    ...(b.spec.kind !== "cnn" && b.spec.privacy ? { privacy: checkChildPrivacy(b.spec.privacy, s.nTrain, b.spec.batchSize, a.epochs, done.privacy) } : {}),
+    // DP-SGD: ε covers the weights only, so the record-derived aggregates (loss, hold-out metrics, the
+    // curve) are not released; the researcher evaluates on their own held-out data
+    ...(dpSpent ? { privacy: dpSpent } : { trainLoss: round4(done.trainLoss), validation: done.validation ? roundValidation(done.validation) : undefined }),
   };
   const weightsPath = join(a.outDir, "weights.bin");
   writeFileSync(weightsPath, weightsBytes, { mode: 0o600 });
   const metricsPath = join(a.outDir, "metrics.json");
   writeFileSync(metricsPath, JSON.stringify(metrics), { mode: 0o600 });
   const curvePath = join(a.outDir, "curve.json");
-  writeFileSync(curvePath, JSON.stringify({ trainLossCurve: done.lossCurve }), { mode: 0o600 });
+  writeFileSync(curvePath, JSON.stringify({ trainLossCurve: dpSpent ? [] : done.lossCurve }), { mode: 0o600 });
 
   // 4. usage signatures, by the agent's enclave signer, over the ids the child was fed
   let usageSignaturesPath: string | undefined;
@@ -345,7 +346,7 @@ export async function runTraining(a: TrainRequest, opts: { allowUnisolated?: boo
     isolation: { mode: run.mode, verified, network: run.isolation.network, files: run.isolation.files },
     counted,
     metrics,
-    lossCurve: done.lossCurve,
+    lossCurve: dpSpent ? [] : done.lossCurve,
     weights: weightsBytes,
     weightsPath,
     weightsSha256: createHash("sha256").update(weightsBytes).digest("hex"),

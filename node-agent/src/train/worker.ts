@@ -96,7 +96,9 @@ async function main() {
   const initial = decodeParams(built.params, new Uint8Array(take(h.paramCount).buffer));
   const Xt = take(h.nTrain * h.dim), Yt = take(h.nTrain), Xv = take(h.nVal * h.dim), Yv = take(h.nVal);
   // 3. train + aggregates
-  const res = await trainWithOnnx(h.spec, initial, { X: Xt, Y: Yt, dim: h.dim }, { epochs: h.epochs, threads: h.threads, built, onEpoch: (epoch, loss) => send({ type: "epoch", epoch, epochs: h.epochs, loss }) });
+  // DP-SGD: the per-epoch loss is a non-private function of the records, so it is not published (docs/PROTOCOL.md)
+  const dp = h.spec.kind !== "cnn" && !!h.spec.privacy;
+  const res = await trainWithOnnx(h.spec, initial, { X: Xt, Y: Yt, dim: h.dim }, { epochs: h.epochs, threads: h.threads, built, onEpoch: (epoch, loss) => send({ type: "epoch", epoch, epochs: h.epochs, ...(dp ? {} : { loss }) }) });
   const trainLoss = binaryMetrics(await predict(h.spec, res.params, Xt, h.dim, built), Yt).bce;
   let validation: Extract<ChildMessage, { type: "done" }>["validation"];
   if (h.nVal >= 20) {
