@@ -1,9 +1,12 @@
 // The records a feasibility count runs on: each offered dataset loaded by the hospital's own loader
-// (consent, dedup, value sets: exactly what admission counts), kept in memory as the attributes the
-// cohort predicate reads, reloaded after `ttlMs`. Concurrent first queries share one load.
+// (EHR: consent, dedup, value sets; imaging: DICOM headers + the linked EHR consent, no pixel decoded;
+// exactly what admission counts), kept in memory as the attributes the cohort predicate reads,
+// reloaded after `ttlMs`. Concurrent first queries share one load.
 import { RaphaDataLoader } from "../data/loader.js";
-import { loadDatasetSchema } from "../data/schema.js";
-import { secretToField, type RecordAttributes } from "../data/cohort.js";
+import { loadAnyDatasetSchema } from "../data/schema.js";
+import { schemaFilesDir } from "../data/basis.js";
+import { getPoseidon, secretToField, type RecordAttributes } from "../data/cohort.js";
+import { loadImagingDataset } from "../imaging/dataset.js";
 import type { SourceFormat } from "../data/source.js";
 
 export interface DatasetLocation {
@@ -30,8 +33,13 @@ export class DatasetRecords {
   }
 
   private async load(loc: DatasetLocation): Promise<RecordAttributes[]> {
-    const loader = await new RaphaDataLoader({ dir: loc.dir, format: (loc.format as SourceFormat | null) ?? undefined, schema: loadDatasetSchema(loc.schemaPath), hospitalSecret: secretToField(this.o.hospitalSecretHex()) }).load();
+    const any = loadAnyDatasetSchema(loc.schemaPath);
+    const hospitalSecret = secretToField(this.o.hospitalSecretHex());
+    const poseidon = await getPoseidon();
+    const records = any.kind === "imaging"
+      ? (await loadImagingDataset({ dir: loc.dir, schema: any.schema, hospitalSecret, poseidon })).set.records
+      : (await new RaphaDataLoader({ dir: loc.dir, format: loc.format === "dicom" ? undefined : ((loc.format as SourceFormat | null) ?? undefined), schema: any.schema, hospitalSecret, poseidon, baseDir: schemaFilesDir(loc.dir, loc.schemaPath) }).load()).records;
     // only what isEligible reads; ids, codes and values are dropped
-    return loader.records.map((r) => ({ consent: r.consent, sex: r.sex, age: r.age, conditions: r.conditions, observations: r.observations }));
+    return records.map((r) => ({ consent: r.consent, sex: r.sex, age: r.age, conditions: r.conditions, observations: r.observations }));
   }
 }

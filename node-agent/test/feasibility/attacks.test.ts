@@ -3,7 +3,7 @@
 // Cedar policy does not admit. Real records (synthetic FHIR export, the hospital's own loader),
 // real Cedar, real EIP-712 signatures checked by the sdk verifier the dApp uses.
 import { expect } from "chai";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
@@ -14,6 +14,7 @@ import { DEFAULT_POLICY } from "../../src/policy/templates.js";
 import { DatasetRecords } from "../../src/feasibility/records.js";
 import { FeasibilityRefusal, FeasibilityService, type FeasibilityRules } from "../../src/feasibility/service.js";
 import type { RecordAttributes } from "../../src/data/cohort.js";
+import { writeSyntheticDicomExport } from "../../src/imaging/synth.js";
 import { makeDataset, ALL } from "../helpers.js";
 
 const KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d" as const;
@@ -190,5 +191,25 @@ describe("feasibility: the attacker's view", function () {
     expect(ok.fewerThan).to.equal(false);
     // a dataset this node does not offer: the default policy permits only offered datasets
     expect((await refusal(service().answer({ datasetId: "8", cohortParams: encodeCohortParams(ALL).toString() }, "10.0.0.6", null))).status).to.equal(403);
+  });
+
+  it("an imaging dataset is counted from its DICOM headers and linked EHR consent (no pixel decoded), under the same rules", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rapha-feas-img-"));
+    await writeSyntheticDicomExport(dir, { patients: 30, seed: 4, size: 32, slicesPerSeries: 1 });
+    mkdirSync(join(dir, "ehr"));
+    const rows = ["mrn,birth_date,sex,consent,conditions"];
+    for (let i = 0; i < 30; i++) rows.push(`SYN-${String(i).padStart(6, "0")},1960-01-01,female,${i % 10 === 3 ? "false" : "true"},J18.9`);
+    writeFileSync(join(dir, "ehr", "patients.csv"), rows.join("\n") + "\n");
+    const schemaPath = join(dir, "..", `img-schema-${process.pid}.json`);
+    writeFileSync(schemaPath, JSON.stringify({ kind: "imaging", name: "img", version: 1, consent: { model: "patient-extension", extensionUrl: "https://hospital.example/fhir/research-consent" }, linkedEhr: { dir: "ehr", format: "csv", asOf: "2026-01-01" }, labels: { source: "ehr-condition", condition: { icd10: ["J18"], snomed: [] } } }));
+    const img = new DatasetRecords({ locate: () => ({ dir, format: "dicom", schemaPath }), hospitalSecretHex: () => "0x" + "07".repeat(31) });
+    const recs = (await img.records("9"))!;
+    expect(recs.filter((r) => r.consent)).to.have.length(27);
+    const s = new FeasibilityService({
+      rules: RULES, chainId: CHAIN, signer: node.address, signTypedData: (t) => node.signTypedData(t), records: (id) => img.records(id), offeredDatasets: () => ["9"],
+      mayAsk: () => true, noiseKey: "k",
+    });
+    const a = await s.answer({ datasetId: "9", cohortParams: encodeCohortParams(ALL).toString() }, "10.0.0.9", null);
+    expect(a).to.include({ fewerThan: false, value: 30 }); // 27 consented, rounded to 10
   });
 });
