@@ -77,11 +77,11 @@ function ledger(opts: { balance: bigint; failAt?: number; noPermit?: boolean; re
       s.calls.push(`permit:${value}`);
       return { deadline: 1n, v: 27, r: "0x01", s: "0x02" } as Permit;
     },
+    submitPermit: async (value) => { s.calls.push(`submitPermit:${value}`); s.allowance = value; },
     approve: async (value) => { s.calls.push(`approve:${value}`); s.allowance = value; },
-    create: async (spec, permit) => {
+    create: async (spec) => {
       const k = creates++;
-      if (permit) s.allowance = BigInt(s.calls.find((c) => c.startsWith("permit:"))!.slice(7));
-      s.calls.push(permit ? `createJobWithPermit:${spec.datasetId}` : `createJob:${spec.datasetId}`);
+      s.calls.push(`createJob:${spec.datasetId}`);
       if (k === opts.failAt) throw new Error("The contract refused: DatasetInactive.");
       const escrow = spec.pricePerRecord * spec.maxRecords;
       if (s.allowance < escrow) throw new Error("ERC20InsufficientAllowance");
@@ -98,19 +98,19 @@ const drafts = (): JobDraft[] => validateMultiSite(values(["1", "2", "3"], { pri
 const human = (e: unknown) => (e as Error).message;
 
 describe("createMultiSiteJobs", () => {
-  it("one key signature, one permit for the total, the first job carries it and the others draw on the allowance", async () => {
+  it("one key signature, one permit for the total (handed to the token once), every site draws its escrow on that allowance", async () => {
     const { s, ops } = ledger({ balance: 100_000_000n });
     const steps: MultiProgress[] = [];
     const r = await createMultiSiteJobs({ drafts: drafts(), ops, onProgress: (p) => steps.push(p), human });
     expect(r.method).toBe("permit");
     expect(r.total).toBe(15_000_000n);
-    expect(s.calls).toEqual(["key", "permit:15000000", "createJobWithPermit:1", "createJob:2", "createJob:3"]);
+    expect(s.calls).toEqual(["key", "permit:15000000", "submitPermit:15000000", "createJob:1", "createJob:2", "createJob:3"]);
     expect(r.sites.map((x) => [x.datasetId, x.jobId, x.escrow])).toEqual([[1n, 10n, 5_000_000n], [2n, 11n, 5_000_000n], [3n, 12n, 5_000_000n]]);
     expect(s.allowance).toBe(0n); // the permit's allowance is used up exactly
     expect(s.specs.map((x) => x.datasetRoot)).toEqual([11n, 22n, 33n]);
     expect(new Set(s.specs.map((x) => x.resultPublicKey)).size).toBe(1);
-    expect(steps.map((p) => `${p.step}${p.site ?? ""}`)).toEqual(["key", "permit", "create0", "confirm0", "create1", "confirm1", "create2", "confirm2"]);
-    expect(progressLabel(steps[4]!)).toBe("Confirm the job creation transaction for site 2 of 3 (dataset #2) in your wallet…");
+    expect(steps.map((p) => `${p.step}${p.site ?? ""}`)).toEqual(["key", "permit", "allow", "create0", "confirm0", "create1", "confirm1", "create2", "confirm2"]);
+    expect(progressLabel(steps[5]!)).toBe("Confirm the job creation transaction for site 2 of 3 (dataset #2) in your wallet…");
   });
 
   it("a later site failing leaves the funded ones valid and says the rest of the allowance is unused; retrying needs no new permit", async () => {
@@ -144,10 +144,11 @@ describe("createMultiSiteJobs", () => {
     expect(np.s.calls).toEqual(["key", "approve:15000000", "createJob:1", "createJob:2", "createJob:3"]);
   });
 
-  it("the first site failing is a plain error (nothing created); a balance below the total is refused before any signature", async () => {
+  it("the first site failing says no job was created and the whole allowance is unused; a balance below the total is refused before any signature", async () => {
     const f = ledger({ balance: 100_000_000n, failAt: 0 });
     const e = await createMultiSiteJobs({ drafts: drafts(), ops: f.ops, onProgress: () => {}, human }).catch((x) => x);
-    expect(e).not.toBeInstanceOf(MultiSiteCreateError);
+    expect(e).toBeInstanceOf(MultiSiteCreateError);
+    expect((e as Error).message).toMatch(/^No job was created\. Not created: dataset #1, dataset #2, dataset #3 — The contract refused: DatasetInactive\. Nothing is lost: the unused 15\.00 USDC/);
     expect(f.s.escrowed).toBe(0n);
     const poor = ledger({ balance: 14_999_999n });
     await expect(createMultiSiteJobs({ drafts: drafts(), ops: poor.ops, onProgress: () => {}, human })).rejects.toThrow("Insufficient USDC: the total budget is 15.00 USDC but this wallet holds 14.999999 USDC.");

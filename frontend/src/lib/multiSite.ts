@@ -1,9 +1,11 @@
 /**
  * Multi-site jobs: one job per hospital dataset, same model bundle, cohort, deadline and result
- * key, funded with ONE EIP-2612 permit signature for the total budget (docs/PROTOCOL.md "Jobs";
- * issue 14 item 3). The first job is `createJobWithPermit(spec₁, permit(total))` — the vault's
- * permit sets allowance = total and pulls escrow₁ — the others are `createJob(specₖ)` drawing on
- * what is left of that allowance. Groups are rebuilt from chain events alone (no local state).
+ * key, funded with ONE EIP-2612 permit signature for the total budget (issue 14 item 3). The
+ * permit (value = total, spender = the vault) is submitted to the token as its own transaction,
+ * then every site is `createJob(specₖ)` drawing its escrow on that allowance. Why not
+ * `createJobWithPermit` for the first site: the vault calls `permit(payer, vault, escrow, …)` with
+ * that job's escrow as the value, so a signature over the total never verifies there
+ * (PermitFailed). Groups are rebuilt from chain events alone (no local state).
  */
 import type { Config } from "wagmi";
 import { readContract, signMessage, simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
@@ -61,7 +63,7 @@ export function allowanceAfter(total: bigint, drafts: Pick<JobDraft, "budget">[]
 
 // ------------------------------------------------------------------ creation
 
-export type MultiStep = "key" | "permit" | "approve" | "create" | "confirm";
+export type MultiStep = "key" | "permit" | "allow" | "approve" | "create" | "confirm";
 export interface MultiProgress { step: MultiStep; site?: number; of?: number; datasetId?: bigint }
 
 export function progressLabel(p: MultiProgress): string {
@@ -69,6 +71,7 @@ export function progressLabel(p: MultiProgress): string {
   switch (p.step) {
     case "key": return "Sign the message that derives your result-encryption key (no transaction)…";
     case "permit": return "Sign ONE USDC permit for the total budget of every site (no transaction)…";
+    case "allow": return "Confirm the transaction that hands your permit to the USDC contract (sets the vault's allowance to the total)…";
     case "approve": return "Your USDC does not support permits: approve the vault for the total in your wallet…";
     case "create": return `Confirm the job creation transaction for ${at} in your wallet…`;
     case "confirm": return `Waiting for the transaction of ${at} to be mined…`;
@@ -82,14 +85,16 @@ export interface MultiSiteOps {
   balance(): Promise<bigint>;
   allowance(): Promise<bigint>;
   resultKey(): Promise<Hex>;
-  /** EIP-2612 permit for `value`; throws when the token has none (or the user refused). */
+  /** EIP-2612 permit signature for `value`; throws when the token has none (or the user refused). */
   permit(value: bigint, beforeSign: () => void): Promise<Permit>;
+  /** Submits the signed permit to the token (allowance(researcher, vault) = value) and waits for it. */
+  submitPermit(value: bigint, permit: Permit): Promise<void>;
   approve(value: bigint): Promise<void>;
   /** Sends the creation transaction; `wait` resolves once mined with the new job id. */
-  create(spec: Awaited<ReturnType<typeof buildJobSpec>>, permit: Permit | null): Promise<{ txHash: Hex; wait: () => Promise<bigint> }>;
+  create(spec: Awaited<ReturnType<typeof buildJobSpec>>): Promise<{ txHash: Hex; wait: () => Promise<bigint> }>;
 }
 
-/** A later site failed: the earlier ones are created and funded; nothing of the rest was drawn. */
+/** A site failed: the earlier ones are created and funded; nothing of the rest was drawn. */
 export class MultiSiteCreateError extends Error {
   constructor(
     readonly created: CreatedSite[],
@@ -105,7 +110,7 @@ export class MultiSiteCreateError extends Error {
 export function partialFailureMessage(created: CreatedSite[], remaining: Pick<JobDraft, "datasetId">[], unused: bigint, cause: string): string {
   const ok = created.map((c) => `dataset #${c.datasetId} (job #${c.jobId}, ${fmtUsdc(c.escrow)} escrowed)`).join(", ");
   const rest = remaining.map((d) => `dataset #${d.datasetId}`).join(", ");
-  return `Funded and valid: ${ok}. Not created: ${rest} — ${cause.replace(/\.$/, "")}. ` +
+  return `${created.length ? `Funded and valid: ${ok}.` : "No job was created."} Not created: ${rest} — ${cause.replace(/\.$/, "")}. ` +
     `Nothing is lost: the unused ${fmtUsdc(unused)} of the allowance was never drawn and stays in your wallet. ` +
     `You can create the remaining sites again from this page.`;
 }
@@ -129,15 +134,20 @@ export async function createMultiSiteJobs(p: {
   const pub = await ops.resultKey();
   const specs = await Promise.all(drafts.map((d) => buildJobSpec(d, pub)));
 
-  let permit: Permit | null = null;
   let method: "permit" | "approve" | "allowance" = "allowance";
   if ((await ops.allowance()) < total) {
+    let permit: Permit | null = null;
     try {
       permit = await ops.permit(total, () => onProgress({ step: "permit" }));
-      method = "permit";
     } catch (e) {
       if (isUserRejection(e)) throw e;
       console.warn("permit unavailable, falling back to approve:", e);
+    }
+    if (permit) {
+      onProgress({ step: "allow" });
+      await ops.submitPermit(total, permit);
+      method = "permit";
+    } else {
       onProgress({ step: "approve" });
       await ops.approve(total);
       method = "approve";
@@ -149,16 +159,20 @@ export async function createMultiSiteJobs(p: {
     const at = { site: k, of: drafts.length, datasetId: drafts[k]!.datasetId };
     try {
       onProgress({ step: "create", ...at });
-      const tx = await ops.create(spec, k === 0 ? permit : null);
+      const tx = await ops.create(spec);
       onProgress({ step: "confirm", ...at });
       created.push({ datasetId: drafts[k]!.datasetId, jobId: await tx.wait(), txHash: tx.txHash, escrow: drafts[k]!.budget });
     } catch (e) {
-      if (k === 0) throw e; // nothing created, nothing drawn: the plain error says it all
       throw new MultiSiteCreateError(created, drafts.slice(k), allowanceAfter(total, drafts, k), p.human(e));
     }
   }
   return { sites: created, method, total };
 }
+
+const EIP2612_PERMIT = [{ type: "function", name: "permit", stateMutability: "nonpayable", outputs: [], inputs: [
+  { name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" },
+  { name: "deadline", type: "uint256" }, { name: "v", type: "uint8" }, { name: "r", type: "bytes32" }, { name: "s", type: "bytes32" },
+] }] as const;
 
 /** The wagmi implementation of `MultiSiteOps` (the dApp's wallet and RPC). */
 export function wagmiOps(cfg: Config, chainId: number, d: ChainDeployment, account: Address): MultiSiteOps {
@@ -173,10 +187,13 @@ export function wagmiOps(cfg: Config, chainId: number, d: ChainDeployment, accou
       const r = await waitForTransactionReceipt(cfg, { chainId, hash: h, timeout: 180_000 });
       if (r.status !== "success") throw new Error("The approve transaction reverted.");
     },
-    create: async (spec, permit) => {
-      const sim = permit
-        ? await simulateContract(cfg, { chainId, account, address: jobRegistry, abi: jobRegistryAbi, functionName: "createJobWithPermit", args: [spec, permit.deadline, permit.v, permit.r, permit.s] })
-        : await simulateContract(cfg, { chainId, account, address: jobRegistry, abi: jobRegistryAbi, functionName: "createJob", args: [spec] });
+    submitPermit: async (value, pm) => {
+      const sim = await simulateContract(cfg, { chainId, account, address: usdc, abi: EIP2612_PERMIT, functionName: "permit", args: [account, vault, value, pm.deadline, pm.v, pm.r, pm.s] });
+      const r = await waitForTransactionReceipt(cfg, { chainId, hash: await writeContract(cfg, sim.request as never), timeout: 180_000 });
+      if (r.status !== "success") throw new Error("The permit transaction reverted.");
+    },
+    create: async (spec) => {
+      const sim = await simulateContract(cfg, { chainId, account, address: jobRegistry, abi: jobRegistryAbi, functionName: "createJob", args: [spec] });
       const txHash = await writeContract(cfg, sim.request as never);
       return {
         txHash,
