@@ -389,7 +389,7 @@ export class Agent implements StageContext {
   }
 
   /** Loads the dataset in the isolated child, computes its root, registers it on chain. */
-  async addDataset(a: { dir: string; schemaPath: string; format?: "fhir" | "csv"; priceFloor: bigint; profileURI: string }): Promise<{ datasetId: string; root: string; recordCount: number; summary: InspectReport | ImagingDatasetReport }> {
+  async addDataset(a: { dir: string; schemaPath: string; format?: "fhir" | "csv" | "omop"; priceFloor: bigint; profileURI: string }): Promise<{ datasetId: string; root: string; recordCount: number; summary: InspectReport | ImagingDatasetReport }> {
     const { schemaHash } = await import("./data/schema.js");
     const any = loadAnyDatasetSchema(a.schemaPath);
     const schema = any.schema;

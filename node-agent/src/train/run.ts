@@ -18,6 +18,7 @@ import { planBatches } from "@rapha/sdk/witness";
 import { encodeParams, fromBase64, decodeParams, modelInputDim, tensorSize, type ModelBundle } from "@rapha/sdk/model/bundle";
 import { RaphaDataLoader, type Transcript } from "../data/loader.js";
 import { loadAnyDatasetSchema } from "../data/schema.js";
+import { schemaFilesDir } from "../data/basis.js";
 import { secretToField, getPoseidon, type PoseidonFn, type CommittedRecord } from "../data/cohort.js";
 import { loadImagingDataset, eligibleImagingRecords, loadImagingRows } from "../imaging/dataset.js";
 import type { CohortParams } from "../data/cohort.js";
@@ -32,7 +33,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export interface DatasetRequest {
   datasetDir: string;
   /** EHR source format (default: detected); an imaging dataset (schema kind "imaging") ignores it */
-  format?: "fhir" | "csv" | "dicom";
+  format?: "fhir" | "csv" | "omop" | "dicom";
   schemaPath: string;
   hospitalSecretHex: string;
   cohort: CohortParams;
@@ -101,7 +102,8 @@ async function prepare(a: DatasetRequest): Promise<Prepared> {
     return { poseidon, ds, counted, rows };
   }
   const schema = any.schema;
-  const loader = await new RaphaDataLoader({ dir: a.datasetDir, format: a.format === "dicom" ? undefined : a.format, schema, hospitalSecret, poseidon }).load();
+  // an OMOP source's opt-out list / value set extension resolve beside the schema, as at registration
+  const loader = await new RaphaDataLoader({ dir: a.datasetDir, format: a.format === "dicom" ? undefined : a.format, schema, hospitalSecret, poseidon, baseDir: schemaFilesDir(a.datasetDir, a.schemaPath) }).load();
   const sel = loader.select(a.cohort, a.maxRecords);
   const { ds, counted } = commit(loader.records, sel.eligibleCount, sel.usedCount);
   const rows = async (): Promise<TrainRows> => ({
