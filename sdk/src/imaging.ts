@@ -26,3 +26,15 @@ export const IMAGING_REGION_BITS = [
 
 export type ImagingModalityKey = (typeof IMAGING_MODALITY_BITS)[number]["key"];
 export type ImagingRegionKey = (typeof IMAGING_REGION_BITS)[number]["key"];
+
+/** Study-count bands a public imaging profile states instead of the count. */
+export const STUDY_BANDS: readonly [number, string][] = [
+  [100, "< 100 studies"],
+  [1_000, "100–1k studies"],
+  [10_000, "1k–10k studies"],
+  [100_000, "10k–100k studies"],
+];
+export function studyCountBand(n: number): string {
+  for (const [lim, label] of STUDY_BANDS) if (n < lim) return label;
+  return "≥ 100k studies";
+}

@@ -3,7 +3,9 @@
  * studies, as a band) and what the 12 cohort bits mean for them (sdk `imaging`: modalities any-of,
  * body regions all-of; docs/PROTOCOL.md "Imaging datasets").
  */
-import { IMAGING_MODALITY_BITS, IMAGING_REGION_BITS } from "@rapha/sdk/imaging";
+import { IMAGING_MODALITY_BITS, IMAGING_REGION_BITS, studyCountBand } from "@rapha/sdk/imaging";
+
+export { STUDY_BANDS, studyCountBand } from "@rapha/sdk/imaging";
 import type { CohortLabels } from "../components/CohortForm";
 import type { DatasetProfile } from "./profile";
 
@@ -17,17 +19,6 @@ export const IMAGING_COHORT_LABELS: CohortLabels = {
 /** An imaging profile: `kind: "imaging"` in the dataset's public profile JSON. */
 export function isImagingProfile(p: DatasetProfile | null | undefined): boolean {
   return !!p && p.kind === "imaging";
-}
-
-export const STUDY_BANDS: [number, string][] = [
-  [100, "< 100 studies"],
-  [1_000, "100–1k studies"],
-  [10_000, "1k–10k studies"],
-  [100_000, "10k–100k studies"],
-];
-export function studyCountBand(n: number): string {
-  for (const [lim, label] of STUDY_BANDS) if (n < lim) return label;
-  return "≥ 100k studies";
 }
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string" && x.length > 0 && x.length <= 64) : []);

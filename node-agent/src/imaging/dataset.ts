@@ -16,6 +16,7 @@ import { recordImage } from "./tensor.js";
 import { inspectImaging, type ImagingInspectReport } from "./inspect.js";
 import { instanceSlots } from "../data/inspect.js";
 import { DEV_INSTANCE, PROD_INSTANCE } from "@rapha/sdk/constants";
+import { studyCountBand } from "@rapha/sdk/imaging";
 
 export interface ImagingDataset {
   schema: ImagingDatasetSchema;
@@ -137,6 +138,8 @@ export interface ImagingDatasetReport extends ImagingInspectReport {
   usable: boolean;
   /** why no job could use this dataset (set when usable is false) */
   refusal?: string;
+  /** the public profile to publish (`dataset add --profile`): codes and a band only */
+  profile: ImagingProfile;
 }
 
 export function reportImagingDataset(d: ImagingDataset, instance: "dev" | "prod" = "dev"): ImagingDatasetReport {
@@ -147,7 +150,8 @@ export function reportImagingDataset(d: ImagingDataset, instance: "dev" | "prod"
   if (!r.records) refusal = `no usable patient record (${r.files.instances} images read; ${r.excluded.unlabelled} patients without a labelled study, ${r.excluded.noAge} without an age)`;
   else if (!r.consented) refusal = `no record is consented under the "${r.consentModel.model}" consent model, so no job could use this dataset`;
   else if (!fits) refusal = `${r.records} records exceed the ${instance} circuit instance (${slots} slots)`;
-  return { ...r, capacity: { instance, slots, fits }, usable: refusal === undefined, ...(refusal ? { refusal } : {}) };
+  const report = { ...r, capacity: { instance, slots, fits }, usable: refusal === undefined, ...(refusal ? { refusal } : {}) };
+  return { ...report, profile: imagingProfile(report, d.schema.name) };
 }
 
 /** Reads and reports an imaging folder (inspect needs no key: ids are never output, so any non-zero secret counts the same records). */
@@ -172,6 +176,30 @@ export function formatImagingReport(r: ImagingDatasetReport): string {
     `capacity          ${r.records}/${r.capacity.slots} slots of the ${r.capacity.instance} instance`,
     `problems          ${r.problemCounts.errors} errors, ${r.problemCounts.warnings} warnings`,
     ...r.problems.slice(0, 20).map((p) => `  ${p.severity.padEnd(7)} ${p.file}${p.line ? `:${p.line}` : ""} ${p.field}: ${p.reason}`),
+    `public profile    ${JSON.stringify(r.profile)}`,
     r.usable ? "verdict           usable" : `verdict           REFUSED: ${r.refusal}`,
   ].join("\n");
+}
+
+/** The public profile of an imaging dataset (NodeRegistry profileURI; the dApp's catalogue reads it): codes and a band, never a count of studies or anything of a patient. */
+export interface ImagingProfile {
+  kind: "imaging";
+  name: string;
+  /** DICOM modality codes present (series counts are not published) */
+  modalities: string[];
+  /** body-region keys (docs/PROTOCOL.md) covered by at least one record */
+  bodyRegions: string[];
+  studyCountBand: string;
+  consentModel: string;
+}
+
+export function imagingProfile(r: Omit<ImagingDatasetReport, "profile">, name: string): ImagingProfile {
+  return {
+    kind: "imaging",
+    name,
+    modalities: Object.keys(r.modalities).filter((m) => m !== "(free text)").sort(),
+    bodyRegions: Object.entries(r.observations).filter(([, n]) => n > 0).map(([k]) => k),
+    studyCountBand: studyCountBand(r.studies),
+    consentModel: r.consentModel.model,
+  };
 }

@@ -11,4 +11,4 @@ export { readStudyLabelsCsv, labelsFromLinkedEhr, type StudyLabels } from "./lab
 export { buildImagingRecords, representativeImage, studyAge, studySex, studyFeatures, type ImagingRecord, type ImagingRecordSet, type BuildImagingRecordsOptions } from "./records.js";
 export { loadImagingTensor, recordImage, type ImagingTensor, type ImagingTensorOptions } from "./tensor.js";
 export { inspectImaging, type ImagingInspectReport } from "./inspect.js";
-export { loadImagingDataset, loadImagingRows, eligibleImagingRecords, reportImagingDataset, inspectImagingFolder, formatImagingReport, type ImagingDataset, type ImagingRows, type ImagingDatasetReport } from "./dataset.js";
+export { loadImagingDataset, loadImagingRows, eligibleImagingRecords, reportImagingDataset, inspectImagingFolder, formatImagingReport, imagingProfile, type ImagingProfile, type ImagingDataset, type ImagingRows, type ImagingDatasetReport } from "./dataset.js";

@@ -17,7 +17,7 @@ import { countDataset } from "../../src/train/run.js";
 import { loadAnyDatasetSchema, type ImagingDatasetSchema } from "../../src/data/schema.js";
 import { getPoseidon, secretToField } from "../../src/data/cohort.js";
 import { writeSyntheticDicomExport } from "../../src/imaging/synth.js";
-import { readDicomFile, DEFAULT_IMAGING_LIMITS, loadImagingDataset, loadImagingRows, type ImagingDatasetReport } from "../../src/imaging/index.js";
+import { readDicomFile, DEFAULT_IMAGING_LIMITS, imagingProfile, loadImagingDataset, loadImagingRows, type ImagingDatasetReport } from "../../src/imaging/index.js";
 import { binaryMetrics } from "../../src/train/onnx-trainer.js";
 import { buildModel, decodeParams, decryptResult, parseBundle, type ModelSpec } from "@rapha/sdk/model/index";
 import { openResult } from "@rapha/sdk/result";
@@ -103,6 +103,12 @@ describe("node-agent end to end: an imaging job (DICOM folder, CNN, real proofs)
     // the labels CSV and the opt-out list beside the images are not DICOM by design: not problems
     expect(summary.problems.some((p) => p.file === "labels.csv" || p.file === "optout.txt")).to.equal(false);
     expect(JSON.stringify(summary)).not.to.match(/SYN-0000|SYNTH\^PATIENT|2\.25\.\d{6}/);
+    // the public profile the catalogue shows: codes and a band only
+    const profile = summary.profile;
+    expect(profile).to.deep.equal(imagingProfile(summary, "synthetic PACS export + CT sample"));
+    expect(profile).to.deep.include({ kind: "imaging", studyCountBand: "< 100 studies", consentModel: "opt-out-list" });
+    expect(profile.modalities).to.include.members(["CT", "MR"]);
+    expect(profile.bodyRegions.length).to.be.greaterThan(0);
   });
 
   it("the modality bits select the cohort: a CT-only cohort counts exactly the patients whose record study is CT", async () => {

@@ -85,6 +85,9 @@ describe("imaging datasets: schema kind imaging, linked EHR, inspect", () => {
     for (const k of ["records", "consented", "deceased", "sex", "age", "conditions", "observations", "unmappedCodes", "problems", "problemCounts", "consentModel", "capacity", "usable", "studies", "series", "modalities"]) expect(r, k).to.have.property(k);
     expect(r.records).to.equal(PATIENTS);
     expect(r.usable).to.equal(true);
+    // the public profile to publish: codes and a band, no count of studies
+    expect(r.profile).to.deep.include({ kind: "imaging", name: "x", studyCountBand: "< 100 studies", consentModel: "legal-basis" });
+    expect(r.profile.modalities).to.deep.equal(Object.keys(r.modalities).sort());
     expect(Object.values(r.modalities as Record<string, number>).reduce((a, b) => a + b, 0)).to.equal(r.series);
     expect(out).not.to.match(/SYN-0000/);
   });
