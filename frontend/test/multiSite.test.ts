@@ -4,7 +4,7 @@ import { DEFAULT_COHORT } from "../src/lib/cohort";
 import type { DatasetOption, JobDraft } from "../src/lib/jobForm";
 import type { Permit } from "../src/lib/createJob";
 import {
-  allowanceAfter, createMultiSiteJobs, groupMultiSite, MultiSiteCreateError, progressLabel, totalBudget, validateMultiSite,
+  allowanceAfter, createMultiSiteJobs, groupDeadline, groupMultiSite, MultiSiteCreateError, progressLabel, totalBudget, validateMultiSite,
   type MultiProgress, type MultiSiteOps, type MultiSiteValues,
 } from "../src/lib/multiSite";
 
@@ -32,6 +32,19 @@ describe("multi-site drafts and the total the one permit covers", () => {
     expect(totalBudget(r.drafts!)).toBe(10_000_000n);
     // every site shares model, cohort and deadline: that is what groups them on chain
     expect(new Set(r.drafts!.map((d) => `${d.bundleDigest}|${d.deadline}`)).size).toBe(1);
+  });
+
+  it("the group deadline keeps the form's minute with non-zero seconds (single jobs have whole minutes), distinct a few seconds apart", () => {
+    const minute = 1_800_604_800n; // a whole minute
+    expect(minute % 60n).toBe(0n);
+    const a = groupDeadline(minute, NOW), b = groupDeadline(minute, NOW + 7);
+    for (const d of [a, b, groupDeadline(minute, NOW + 58), groupDeadline(minute + 59n, NOW)]) {
+      expect(d % 60n).not.toBe(0n);
+      expect(d - (d % 60n)).toBe(minute);
+    }
+    expect(a).not.toBe(b);
+    const r = validateMultiSite(values(["1", "2"]), { datasets, nowSec: NOW });
+    expect(r.drafts![0]!.deadline % 60n).not.toBe(0n);
   });
 
   it("the allowance left after k sites is the total minus their escrows", () => {

@@ -42,13 +42,23 @@ export function validateMultiSite(
       if (perSite && id) errors[`site:${id}`] = errors[`site:${id}`] ? `${errors[`site:${id}`]} ${msg}` : `Dataset #${id}: ${msg}`;
       else if (!(perSite && !id)) errors[k] ??= msg;
     }
-    if (r.draft) drafts.push(r.draft);
+    if (r.draft) drafts.push({ ...r.draft, deadline: groupDeadline(r.draft.deadline, ctx.nowSec) });
   }
   const total = totalBudget(drafts);
   if (!Object.keys(errors).length && ctx.balance !== undefined && total > ctx.balance)
     errors.budget = `Insufficient USDC: the total budget is ${fmtUsdc(total)} but this wallet holds ${fmtUsdc(ctx.balance)}.`;
   if (Object.keys(errors).length) return { errors, total: drafts.length === ids.length ? total : undefined };
   return { errors, drafts, total };
+}
+
+/**
+ * The group's shared deadline: the form's minute with a non-zero seconds part taken from the
+ * creation time. Single jobs (New job page) always have whole-minute deadlines, so one created in
+ * the same minute with the same model and cohort never joins a group, and two groups made a few
+ * seconds apart get distinct keys.
+ */
+export function groupDeadline(minuteDeadline: bigint, nowSec: number): bigint {
+  return minuteDeadline - (minuteDeadline % 60n) + 1n + BigInt(Math.floor(nowSec) % 59);
 }
 
 /** The total the one permit covers: Σ price × max records over the sites. */

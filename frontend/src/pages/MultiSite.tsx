@@ -93,7 +93,7 @@ export default function MultiSite({ params }: { params: URLSearchParams }) {
       {ev.error && <div className="error" role="alert">{humanizeError(ev.error)} <button onClick={() => ev.refetch()}>Retry</button></div>}
       {ev.data && groups.length === 0 && conn.address && <p className="muted">No multi-site job yet.</p>}
       {groups.map((g) => (
-        <GroupCard key={g.key} group={g} siteName={siteName} rows={ds.data ?? []} open={selected === null ? groups[0] === g : selected === groupId(g)} />
+        <GroupCard key={g.key} group={g} siteName={siteName} rows={ds.data ?? []} open={selected === null ? groups[0] === g : g.sites.some((x) => String(x.jobId) === selected)} />
       ))}
     </section>
   );
