@@ -21,7 +21,7 @@ describe("live progress between on-chain events", () => {
     expect(bars.map((b) => [b.key, b.value, b.max])).toEqual([["training", 12, 12], ["proven", 3, 5], ["submitted", 2, 5]]);
     expect(bars[0]!.detail).toBe("epoch 12 of 12, loss 0.41");
     expect(bars[1]!.detail).toBe("3 of 5 batches, about 3 min left");
-    const training = progressBars({ stage: "accepted", training: { epoch: 4, epochs: 40, loss: null }, batches: null, etaSeconds: 30, updatedAt: 1 }, "accepted");
+    const training = progressBars({ stage: "accepted", training: { epoch: 4, epochs: 40, loss: null }, batches: null, etaSeconds: 30 }, "accepted");
     expect(training).toHaveLength(1);
     expect(training[0]!.detail).toBe("epoch 4 of 40, under a minute left");
     // once the chain says the job ended, the events alone tell the story
