@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { bytesToHex, keccak256, type Hex } from "viem";
 import type { BundleRequest } from "../lib/generateBundle";
 import { CnnFields, DEFAULT_CNN, cnnRequest, type CnnFieldValues } from "./CnnFields";
+import { PrivacyFields, DEFAULT_PRIVACY, privacyRequest, type PrivacyFieldValues } from "./PrivacyFields";
 
 export interface PickedBundle { digest: Hex; name: string; size: number; bytes: Uint8Array; summary?: string }
 
@@ -30,6 +31,7 @@ export function BundlePicker({ value, onChange, generate, defaultInputDim, imagi
   useEffect(() => { if (defaultInputDim) setDim(String(defaultInputDim)); }, [defaultInputDim]);
   const [epochs, setEpochs] = useState("5");
   const [cnn, setCnn] = useState<CnnFieldValues>(DEFAULT_CNN);
+  const [privacy, setPrivacy] = useState<PrivacyFieldValues>(DEFAULT_PRIVACY);
 
   async function onFile(f: File | undefined) {
     setErr(null);
@@ -55,7 +57,7 @@ export function BundlePicker({ value, onChange, generate, defaultInputDim, imagi
       }
       const n = Number(dim), ep = Number(epochs);
       if (!Number.isInteger(n) || n < 1 || n > 4096) throw new Error("Input features must be 1–4096.");
-      const { bytes, summary } = await generate({ kind, inputDim: n, hidden: kind === "mlp" ? [16] : [], epochs: Math.max(1, ep | 0), lr: 0.1 });
+      const { bytes, summary } = await generate({ kind, inputDim: n, hidden: kind === "mlp" ? [16] : [], epochs: Math.max(1, ep | 0), lr: 0.1, privacy: privacyRequest(privacy) });
       onChange({ digest: keccak256(bytes), name: `${kind}-${n}.rapha.json`, size: bytes.length, bytes, summary });
     } catch (e) {
       setErr(`Could not build the bundle: ${(e as Error).message}`);
@@ -97,6 +99,7 @@ export function BundlePicker({ value, onChange, generate, defaultInputDim, imagi
             </label>
             <label>Input features<input type="number" value={dim} onChange={(e) => setDim(e.target.value)} style={{ width: "6em" }} /></label>
             <label>Epochs<input type="number" value={epochs} onChange={(e) => setEpochs(e.target.value)} style={{ width: "5em" }} /></label>
+            <PrivacyFields value={privacy} onChange={setPrivacy} />
             <button type="button" onClick={onGenerate} disabled={busy}>Generate bundle</button>
           </>
         )}
