@@ -31,6 +31,18 @@ export function ceremonyVerifier(m: IgnitionModuleBuilder) {
   return m.contractAt("IRecordCountVerifier", m.getParameter<string>("verifier"), { id: "CeremonyVerifier" });
 }
 
+/** The roles and fee of a public deployment, each a module parameter (deploy/parameters/<network>.json). */
+export function parameterRoles(m: IgnitionModuleBuilder): Omit<CoreRoles, "allowSimulated"> {
+  return {
+    admin: m.getParameter<string>("admin"),
+    pauser: m.getParameter<string>("pauser"),
+    governor: m.getParameter<string>("governor"),
+    feeSetter: m.getParameter<string>("feeSetter"),
+    treasury: m.getParameter<string>("treasury"),
+    feeBps: m.getParameter("feeBps", 250),
+  };
+}
+
 export function deployCore(m: IgnitionModuleBuilder, verifier: ContractFuture<string>, usdc: Addr, roles: CoreRoles) {
   const nodeRegistry = m.contract("NodeRegistry", [roles.admin, roles.governor, roles.allowSimulated]);
   const vault = m.contract("RaphaClearingVault", [usdc, roles.admin, roles.feeSetter, roles.treasury, roles.feeBps]);

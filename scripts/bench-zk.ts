@@ -10,7 +10,10 @@
  *    rehearsal's exported artifacts (checked against its manifest), or BENCH_ZK_PROD=<export dir>;
  *    without them it says so and falls back to the mid instance when its setup exists;
  *  - per instance: seconds per proof split into witness generation and prover, records/s
- *    (records per proof / seconds per proof, sequential and pipelined), peak RSS of the process;
+ *    (records per proof / seconds per proof, sequential and pipelined), peak RSS of the process,
+ *    CPU seconds per proof over every thread (records per CPU-second, and the records/s the
+ *    machine's cores would give at that cost: the figure that survives a shared machine) and the
+ *    1-min load average while it was measured;
  *  - the naive baseline (one depth-20 Merkle path per record, circuits/bench) at 1 record;
  *  - gas: RecordCountVerifier.verifyProof and a full JobRegistry.submitBatch (verify + accumulate).
  * Writes reports/bench/zk.json.
@@ -103,21 +106,30 @@ interface InstanceResult {
   pipelinedSecondsPerProof: number;
   pipelinedRecordsPerSecond: number;
   peakRssMB: number;
+  /** CPU seconds (all threads of this process) per sequential proof: what the proof costs whatever else runs */
+  cpuSecondsPerProof: number;
+  recordsPerCpuSecond: number;
+  /** records/s if this process had the machine's cores to itself (CPU cost ÷ cores): an upper bound */
+  recordsPerSecondAtFullCores: number;
+  loadAverage1m: { start: number; end: number };
 }
 
 /** Sequential proofs with the witness/prover split, then the same batches pipelined (proveAll). */
 async function measure(inst: CircuitInstance, art: ProverArtifacts, label: string): Promise<InstanceResult> {
   const bs = benchBatches(inst);
   const n = recordsPerChunk(inst);
+  const load0 = loadavg()[0]!;
   const { result, peakRssMB } = await withPeakRss(async () => {
     const prover = await Prover.open(art);
     try {
       await prover.prove(bs[0]!); // warm-up: curve and worker start
       const seq: { witnessSeconds: number; proveSeconds: number }[] = [];
+      const cpu0 = process.cpuUsage(); // every thread of the process, snarkjs' workers included
       for (let i = 1; i <= RUNS; i++) seq.push((await prover.prove(bs[i]!)).timings);
+      const cpu = process.cpuUsage(cpu0);
       const t = performance.now();
       await prover.proveAll(bs.slice(1));
-      return { seq, pipelined: (performance.now() - t) / 1000 / RUNS };
+      return { seq, pipelined: (performance.now() - t) / 1000 / RUNS, cpuSecondsPerProof: (cpu.user + cpu.system) / 1e6 / RUNS };
     } finally {
       await prover.close();
     }
@@ -135,8 +147,12 @@ async function measure(inst: CircuitInstance, art: ProverArtifacts, label: strin
     pipelinedSecondsPerProof: r3(result.pipelined),
     pipelinedRecordsPerSecond: +(n / result.pipelined).toFixed(1),
     peakRssMB,
+    cpuSecondsPerProof: r3(result.cpuSecondsPerProof),
+    recordsPerCpuSecond: +(n / result.cpuSecondsPerProof).toFixed(1),
+    recordsPerSecondAtFullCores: +((n / result.cpuSecondsPerProof) * cpus().length).toFixed(1),
+    loadAverage1m: { start: +load0.toFixed(2), end: +loadavg()[0]!.toFixed(2) },
   };
-  log(`${inst.name}: witness ${r.witnessSecondsMedian} s + prover ${r.proverSecondsMedian} s per proof, ${r.recordsPerSecond} rec/s; pipelined ${r.pipelinedRecordsPerSecond} rec/s; peak RSS ${peakRssMB} MB`);
+  log(`${inst.name}: witness ${r.witnessSecondsMedian} s + prover ${r.proverSecondsMedian} s per proof, ${r.recordsPerSecond} rec/s; pipelined ${r.pipelinedRecordsPerSecond} rec/s; ${r.cpuSecondsPerProof} CPU s/proof (${r.recordsPerCpuSecond} rec/CPU-s); peak RSS ${peakRssMB} MB; load ${r.loadAverage1m.start} → ${r.loadAverage1m.end}`);
   return r;
 }
 
@@ -280,7 +296,10 @@ const col = (r?: InstanceResult) => (r ? [
   `${r.recordsPerSecond}`,
   `${r.pipelinedRecordsPerSecond}`,
   `${r.peakRssMB}`,
-] : ["", "not measured", "", "", ""]);
+  `${r.cpuSecondsPerProof} (${r.recordsPerCpuSecond})`,
+  `${r.recordsPerSecondAtFullCores}`,
+  `${r.loadAverage1m.start} → ${r.loadAverage1m.end}`,
+] : ["", "not measured", "", "", "", "", "", ""]);
 const table: string[][] = [
   ["", "dev before (fullProve)", "dev (sdk Prover)", prod ? "prod (sdk Prover)" : mid ? "mid (sdk Prover)" : "prod"],
   ["records / proof", `${n}`, col(dev)[0]!, col(prod ?? mid)[0]!],
@@ -288,6 +307,9 @@ const table: string[][] = [
   ["records / s (sequential)", `${report.devBefore.recordsPerSecond}`, col(dev)[2]!, col(prod ?? mid)[2]!],
   ["records / s (witness n+1 ∥ proof n)", "", col(dev)[3]!, col(prod ?? mid)[3]!],
   ["peak RSS MB", `${report.devBefore.peakRssMB}`, col(dev)[4]!, col(prod ?? mid)[4]!],
+  ["CPU s / proof, all threads (records / CPU-s)", "", col(dev)[5]!, col(prod ?? mid)[5]!],
+  [`records / s with all ${cpus().length} cores to itself (CPU bound)`, "", col(dev)[6]!, col(prod ?? mid)[6]!],
+  ["1-min load average during the measurement", "", col(dev)[7]!, col(prod ?? mid)[7]!],
   ["constraints (per record)", `${devConstraints} (${report.constraintsPerRecord})`, "", `${prodConstraints} (${report.prod.constraintsPerRecord})`],
   ["naive depth-20/record: constraints, prove s", `${naiveConstraints}, ${report.naiveProveSecondsMedian}`, "", ""],
   ["verifyProof / submitBatch gas", `${verifyGas} / ${submitBatchGas}`, "", ""],

@@ -9,6 +9,8 @@
 //   prints the receipt, payout, fee and refund, and exits 0 (non-zero on any failure or timeout).
 // --sites N: N hospitals (own operator, agent, dataset); headless, one job per site funded with one
 //   permit, the sites' weights combined by federated averaging (scripts/demo/researcher.ts).
+// --instance prod: the production circuit end to end with the ceremony rehearsal's artifacts
+//   (scripts/demo-prod.ts: chain 80002 with the Amoy module, then the job on 31337).
 // Every child runs in its own process group; Ctrl-C / SIGTERM / any failure stops them all.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
@@ -22,6 +24,12 @@ import { startHospital, type HospitalReturnType } from "./demo/hospital.js";
 import { parseDemoArgs, type DemoArgs } from "./demo/args.js";
 import { freePort, killAllSync, portFree, ROOT, run, start, stopAll, waitFor } from "./demo/procs.js";
 
+// --instance prod: the production circuit end to end (its own options; scripts/demo-prod.ts)
+const instanceAt = process.argv.indexOf("--instance");
+if (instanceAt >= 0 && process.argv[instanceAt + 1] === "prod") {
+  const { runProdDemo } = await import("./demo-prod.js");
+  process.exit(await runProdDemo(process.argv.slice(2).filter((_, i) => i !== instanceAt - 2 && i !== instanceAt - 1)));
+}
 let args: DemoArgs;
 try {
   args = parseDemoArgs(process.argv.slice(2));

@@ -9,19 +9,13 @@
  * (circuits/README.md), deployed beforehand; the committed dev verifier is never deployed here.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { ceremonyVerifier, deployCore } from "../core.js";
+import { ceremonyVerifier, deployCore, parameterRoles } from "../core.js";
 
 export const AMOY_USDC = "0x41E94Eb019C0762f9Bfcf9Fb1E58725BfB0e7582";
 
 export default buildModule("RaphaAmoy", (m) => {
-  const admin = m.getParameter<string>("admin");
   const core = deployCore(m, ceremonyVerifier(m), AMOY_USDC, {
-    admin,
-    pauser: m.getParameter<string>("pauser"),
-    governor: m.getParameter<string>("governor"),
-    feeSetter: m.getParameter<string>("feeSetter"),
-    treasury: m.getParameter<string>("treasury"),
-    feeBps: m.getParameter("feeBps", 250),
+    ...parameterRoles(m),
     allowSimulated: false, // SIMULATED attestation is refused on public chains, fixed at deployment
   });
   return core;
