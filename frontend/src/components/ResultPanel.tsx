@@ -80,6 +80,11 @@ export function ResultPanel({ jobId, node, receiptHash }: { jobId: bigint; node:
             {out.params && ` (${out.params.map((p) => `${p.name} [${p.shape.join("×")}]`).join(", ")}; float32)`}. <button onClick={save}>Save file</button>
           </div>
           {counts && <p className="muted">Records: {counts.eligible} eligible in the cohort, {counts.used} used for training, {counts.proven} proven on chain.</p>}
+          {m?.dpEpsilon && (
+            <p className="muted" data-testid="dp-epsilon">
+              Differential privacy (DP-SGD): ε = {m.dpEpsilon} spent{typeof (metrics?.privacy as { delta?: unknown } | undefined)?.delta === "number" ? ` at δ = ${(metrics!.privacy as { delta: number }).delta}` : ""}, recorded in the receipt.
+            </p>
+          )}
           {out.receiptOk !== null && (
             <p className={out.receiptOk ? "ok" : "error"} data-testid="receipt-check">
               Receipt hash {out.receiptOk ? "matches" : "DOES NOT match"} the one settled on chain ({receiptHash.slice(0, 14)}…).
