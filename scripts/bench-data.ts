@@ -104,6 +104,7 @@ async function main(): Promise<void> {
   const n = Number(values.patients);
   const { generateSynthetic } = await import("../node-agent/src/data/synth.js");
   const { DEV_INSTANCE, PROD_INSTANCE, recordsPerChunk, maxChunks } = await import("@rapha/sdk/constants");
+  const { defaultWorkers } = await import("../node-agent/src/data/worker-pool.js");
   const work = mkdtempSync(join(tmpdir(), "rapha-bench-data-"));
   const baselineDir = mkdtempSync(join(ROOT, ".bench-baseline-"));
   try {
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
     const newLoader = join(ROOT, "node-agent/src/data/loader.ts");
     const runs = {
       streamingBulk: measure(newLoader, bulk, "fhir-consent", 0),
-      streamingBulkWorkers: measure(newLoader, bulk, "fhir-consent", 2),
+      streamingBulkWorkers: measure(newLoader, bulk, "fhir-consent", Math.max(1, defaultWorkers(du(bulk)))),
       streamingFlat: measure(newLoader, flat, "patient-extension"),
       oldFlat: measure(oldLoader, flat, "patient-extension"),
       oldBulk: measure(oldLoader, bulk, "patient-extension"),
@@ -160,7 +161,7 @@ async function main(): Promise<void> {
       `| reader / export (${n.toLocaleString("en-US")} patients) | records | read patients/s | read + ids patients/s | read + commit patients/s | read + commit per CPU-s | CPU s | read s | ids s | commit s (prod root) | peak RSS MB | |`,
       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
       row("streaming, Bulk layout (parts, gzip, Consent), main thread", runs.streamingBulk),
-      row("streaming, Bulk layout, 2 worker threads", runs.streamingBulkWorkers),
+      row(`streaming, Bulk layout, ${runs.streamingBulkWorkers.workers ?? "?"} worker thread(s)`, runs.streamingBulkWorkers),
       row("streaming, flat NDJSON", runs.streamingFlat),
       row(`old reader (${values.baseline}), flat NDJSON`, runs.oldFlat),
       row(`old reader (${values.baseline}), Bulk layout`, runs.oldBulk),

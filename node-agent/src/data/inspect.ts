@@ -8,6 +8,7 @@ import type { DatasetSchema } from "./schema.js";
 import { readSource, type SourceFormat } from "./source.js";
 import type { PublicConsentModel } from "./consent/model.js";
 import type { OmopOptions } from "./omop/reader.js";
+import type { ValueSetInfo } from "./valuesets/index.js";
 
 /** The keys every dataset report has, whatever the source (EHR here, imaging in src/imaging/inspect.ts). */
 export interface DatasetSummary {
@@ -28,7 +29,7 @@ export interface DatasetSummary {
 
 export interface InspectReport extends DatasetSummary {
   format: SourceFormat;
-  valueSet: { id: string; version: string; extension?: string };
+  valueSet: ValueSetInfo;
   skippedResourceTypes: Array<{ type: string; files: string[] }>;
   excluded: { deceased: number; invalid: number; duplicates: number; orphanResources: number; conditionsByStatus: number; valuesRefused: number };
   capacity: { instance: string; slots: number; fits: boolean; remedy?: string };

@@ -75,6 +75,8 @@ export interface BuildCounts {
 export class RecordBuilder {
   private readonly byKey = new Map<string, PatientState | null>();
   private readonly mrns = new Set<string>();
+  /** MRNs of the patients that became records, in order (the loader hashes their pseudonym seeds while later files are read) */
+  readonly acceptedMrns: string[] = [];
   readonly unmapped = new Map<string, { system: string; code: string; count: number }>();
   readonly model: ResolvedConsentModel;
   private readonly asOfDay: number;
@@ -151,6 +153,7 @@ export class RecordBuilder {
       return;
     }
     this.mrns.add(p.mrn);
+    this.acceptedMrns.push(p.mrn);
     if (deceased) this.counts.deceased++;
     let optedOut = false;
     if (this.optOut) {

@@ -23,6 +23,8 @@ export interface SourceOptions extends FhirReadOptions {
   baseDir?: string;
   omop?: OmopOptions;
   maxProblems?: number;
+  /** sees the record builder before reading starts (the loader follows its accepted MRNs) */
+  onBuilder?: (b: RecordBuilder) => void;
 }
 
 export interface SourceRead {
@@ -52,6 +54,7 @@ export async function readSource(o: SourceOptions): Promise<SourceRead> {
   const valueSets = new ConditionValueSets(o.schema.valueSetExtension ? rel(o.schema.valueSetExtension) : undefined);
   const problems = new ProblemLog(o.maxProblems);
   const builder = new RecordBuilder(o.schema, valueSets, problems, optOut);
+  o.onBuilder?.(builder);
   let skipped: SourceRead["skipped"] = [];
   let ignored: string[] = [];
   if (format === "fhir") {

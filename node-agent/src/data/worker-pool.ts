@@ -1,19 +1,17 @@
 // A small pool of worker threads (worker.ts) that decodes the files of a FHIR export in parallel and
 // hands the main thread their ops in file order, with back-pressure (a worker waits once a few of
-// its batches are unconsumed), and computes pseudonym seeds in parallel slices.
+// its batches are unconsumed).
 import { Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
 import type { DecodeJob, OpBatch } from "./fhir/decode.js";
 
 export type WorkerRequest =
   | { t: "decode"; task: number; job: DecodeJob }
-  | { t: "ack"; task: number }
-  | { t: "seeds"; task: number; secret: bigint; mrns: string[] };
+  | { t: "ack"; task: number };
 export type WorkerReply =
   | { t: "batch"; task: number; batch: OpBatch }
   | { t: "done"; task: number }
-  | { t: "fail"; task: number; message: string }
-  | { t: "seeds"; task: number; seeds: bigint[] };
+  | { t: "fail"; task: number; message: string };
 
 interface Slot {
   worker: Worker;
@@ -30,9 +28,12 @@ interface DecodeTask {
   wake?: () => void;
 }
 
-/** Worker count for a dataset of `bytes` (0 = decode on the main thread: not worth the start-up). */
+/**
+ * Worker count for a dataset of `bytes` (0 = decode on the main thread: not worth the start-up). One
+ * core is left to the main thread, which applies the ops and hashes pseudonym seeds meanwhile.
+ */
 export function defaultWorkers(bytes: number): number {
-  return bytes < 32 << 20 ? 0 : Math.max(1, Math.min(4, availableParallelism()));
+  return bytes < 32 << 20 ? 0 : Math.max(1, Math.min(4, availableParallelism() - 1));
 }
 
 export class DataWorkerPool {
@@ -44,9 +45,7 @@ export class DataWorkerPool {
     if (!(size >= 1)) throw new RangeError("worker pool size must be ≥ 1");
     // the worker runs the same TypeScript sources: the loader (tsx) registered in this process is inherited
     this.slots = Array.from({ length: size }, () => {
-      // circomlibjs → ffjavascript → web-worker: imported in any worker thread, web-worker takes the
-      // thread for one of its own and imports workerData.mod; an empty module keeps it inert
-      const worker = new Worker(new URL("./worker.ts", import.meta.url), { workerData: { mod: "data:text/javascript,", type: "module", name: "rapha-data" } });
+      const worker = new Worker(new URL("./worker.ts", import.meta.url));
       worker.on("message", (m: WorkerReply) => this.handlers.get(m.task)?.(m));
       worker.on("error", (e) => {
         for (const h of [...this.handlers.values()]) h({ t: "fail", task: -1, message: `data worker failed: ${e.message}` });
@@ -96,28 +95,6 @@ export class DataWorkerPool {
         task.wake = undefined;
       }
     }
-  }
-
-  /** pseudonymSeed for every MRN, computed in parallel slices (same order as `mrns`). */
-  async seeds(secret: bigint, mrns: readonly string[]): Promise<bigint[]> {
-    const per = Math.ceil(mrns.length / this.size);
-    const parts = await Promise.all(
-      this.slots.map(
-        (slot, i) =>
-          new Promise<bigint[]>((resolve, reject) => {
-            const slice = mrns.slice(i * per, (i + 1) * per);
-            if (!slice.length) return resolve([]);
-            const id = this.nextTask++;
-            this.handlers.set(id, (m) => {
-              this.handlers.delete(id);
-              if (m.t === "seeds") resolve(m.seeds);
-              else reject(new Error(m.t === "fail" ? m.message : "data worker: unexpected reply"));
-            });
-            slot.worker.postMessage({ t: "seeds", task: id, secret, mrns: slice } satisfies WorkerRequest);
-          }),
-      ),
-    );
-    return parts.flat();
   }
 
   async close(): Promise<void> {

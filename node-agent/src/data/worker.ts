@@ -1,6 +1,5 @@
-// Worker thread of the data worker pool (worker-pool.ts): decodes FHIR NDJSON files into ops and
-// computes pseudonym seeds (one Poseidon hash per MRN), the two costs of loading a large dataset
-// that need no shared state. Patient data stays in this process; only ops and seeds go back.
+// Worker thread of the data worker pool (worker-pool.ts): decodes FHIR NDJSON files into ops, the
+// part of loading a large dataset that needs no shared state. Patient data stays in this process.
 import { parentPort } from "node:worker_threads";
 import { decodeFile, type DecodeJob } from "./fhir/decode.js";
 import type { WorkerRequest, WorkerReply } from "./worker-pool.js";
@@ -28,16 +27,6 @@ async function decode(task: number, job: DecodeJob): Promise<void> {
   }
 }
 
-async function seeds(task: number, secret: bigint, mrns: string[]): Promise<void> {
-  try {
-    const [{ getPoseidon }, { pseudonymSeed }] = await Promise.all([import("@rapha/sdk/poseidon"), import("@rapha/sdk/record")]);
-    const poseidon = await getPoseidon();
-    reply({ t: "seeds", task, seeds: mrns.map((m) => pseudonymSeed(poseidon, secret, m)) });
-  } catch (e) {
-    reply({ t: "fail", task, message: (e as Error).message ?? String(e) });
-  }
-}
-
 port.on("message", (m: WorkerRequest) => {
   if (m.t === "ack") {
     const s = acks.get(m.task);
@@ -45,6 +34,5 @@ port.on("message", (m: WorkerRequest) => {
     s.unacked--;
     s.wake?.();
     s.wake = undefined;
-  } else if (m.t === "decode") void decode(m.task, m.job);
-  else void seeds(m.task, m.secret, m.mrns);
+  } else void decode(m.task, m.job);
 });

@@ -1,6 +1,7 @@
 // The Bulk reader against exports as servers write them and as attackers or broken pipelines do.
 import { expect } from "chai";
-import { writeFileSync, readdirSync } from "node:fs";
+import { writeFileSync, readdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { RaphaDataLoader, DataValidationError } from "../../src/data/loader.js";
@@ -157,7 +158,9 @@ describe("FHIR Bulk reader", () => {
     expect(before.unmappedCodes.map((u) => u.code)).to.deep.equal(["1234567890"]);
     const after = await inspectDataset({ dir, schema: schemaWith({ ...lb, valueSetExtension: "map.json" }) });
     expect(after.conditions).to.include({ renal: 1, infectious: 1 });
-    expect(after.valueSet).to.deep.equal({ id: "rapha-condition-categories", version: "2026.1", extension: "hospital-a-2026-01" });
+    // the extension's content, not only its version label, is what the data basis (profile, receipts) binds
+    const extensionSha256 = createHash("sha256").update(readFileSync(join(dir, "map.json"))).digest("hex");
+    expect(after.valueSet).to.deep.equal({ id: "rapha-condition-categories", version: "2026.1", extension: "hospital-a-2026-01", extensionSha256 });
     expect(after.unmappedCodes).to.deep.equal([]);
   });
 

@@ -15,6 +15,8 @@ export interface FhirReadOptions {
   maxErrors?: number;
   /** decode files in these worker threads (default: on this thread) */
   pool?: DataWorkerPool;
+  /** called after each batch is applied: while workers decode, this thread's spare time is the caller's */
+  afterBatch?: () => void;
 }
 
 /** Applies one resource type's ops to the builder; resource ids are unique per type across its files. */
@@ -87,7 +89,10 @@ export async function readFhirExport(dir: string, builder: RecordBuilder, proble
   const jobs: DecodeJob[] = types.flatMap((type) => layout.files[type].map((path) => ({ path, type, model, ...(o.maxLineBytes ? { maxLineBytes: o.maxLineBytes } : {}) })));
   const appliers = new Map(types.map((t) => [t, new OpApplier(t, builder, problems, o.maxErrors ?? Infinity)]));
   if (o.pool) {
-    for await (const { jobIndex, batch } of o.pool.decode(jobs)) if (!appliers.get(jobs[jobIndex]!.type)!.apply(batch)) break;
+    for await (const { jobIndex, batch } of o.pool.decode(jobs)) {
+      if (!appliers.get(jobs[jobIndex]!.type)!.apply(batch)) break;
+      o.afterBatch?.();
+    }
     return layout;
   }
   try {
