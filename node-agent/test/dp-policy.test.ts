@@ -6,6 +6,9 @@ import type { ModelSpec } from "@rapha/sdk/model/builder";
 import { scanBundle } from "../src/scan/scanner.js";
 import { PolicyEngine, cedarEpsilon, type AdmissionRequest } from "../src/policy/engine.js";
 import { DEFAULT_POLICY } from "../src/policy/templates.js";
+import { buildReceipt, receiptHash, type DeliveredJob } from "../src/deliver/receipt.js";
+import { checkReceiptDocument } from "@rapha/sdk/receipt";
+import type { ChainJob } from "@rapha/sdk/calldata";
 
 const base: ModelSpec = { kind: "mlp", inputDim: 4, hidden: [3], optimizer: { type: "sgd", lr: 0.1 }, epochs: 2 };
 const withEps = (epsilon: number): ModelSpec => ({ ...base, privacy: { epsilon, delta: 1e-5, clipNorm: 1 } }) as ModelSpec;
@@ -56,5 +59,22 @@ describe("DP-SGD job parameters: spec, scanner cap, Cedar policy", () => {
     expect(shipped.evaluate({ ...req, dpEpsilon: 50 }).allowed).to.equal(true);
     expect(cedarEpsilon(3.00001)).to.equal("3.0001");
     expect(cedarEpsilon(2.5)).to.equal("2.5000");
+  });
+
+  it("the node's receipt states the ε its metrics record (dpEpsilon, rounded up), and \"\" without DP", () => {
+    const z32 = `0x${"11".repeat(32)}` as const;
+    const job = { jobId: 9n, specHash: z32, spec: { modelDigest: z32, datasetRoot: 5n, cohortParams: 0n, cohortHash: z32, outputPolicyHash: z32 }, accepted: { enclaveKey: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", attestationHash: z32 } } as unknown as ChainJob;
+    const base: DeliveredJob = {
+      chainId: 31337, jobRegistry: "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0", node: "0x90F79bf6EB2c4f870365E785982E1f101E93b906", job, attestationType: 0, policyHash: z32, scanReportHash: z32,
+      isolation: { mode: "bwrap", verified: true }, weightsSha256: "ab".repeat(32), encryptedResultSha256: "cd".repeat(32), counts: { eligible: 10, used: 9, proven: 9 },
+      metrics: { epochs: 3, privacy: { mechanism: "dp-sgd", epsilon: 2.98714, delta: 1e-5 } }, proofs: [],
+      dataBasis: { format: "rapha-data-basis/1", consentModel: "fhir-consent", consent: { scope: "research" }, valueSet: { id: "rapha-condition-categories", version: "2026.1" } },
+    };
+    const dp = buildReceipt(base);
+    expect(dp.message.dpEpsilon).to.equal("2.9872");
+    expect(checkReceiptDocument(dp)).to.include({ metricsMatch: true, claimMatches: true });
+    const plain = buildReceipt({ ...base, metrics: { epochs: 3 } });
+    expect(plain.message.dpEpsilon).to.equal("");
+    expect(receiptHash(plain)).to.not.equal(receiptHash(dp));
   });
 });
