@@ -161,7 +161,7 @@ async function main(): Promise<void> {
       `| reader / export (${n.toLocaleString("en-US")} patients) | records | read patients/s | read + ids patients/s | read + commit patients/s | read + commit per CPU-s | CPU s | read s | ids s | commit s (prod root) | peak RSS MB | |`,
       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
       row("streaming, Bulk layout (parts, gzip, Consent), main thread", runs.streamingBulk),
-      row(`streaming, Bulk layout, ${runs.streamingBulkWorkers.workers ?? "?"} worker thread(s)`, runs.streamingBulkWorkers),
+      row(`streaming, Bulk layout, ${runs.streamingBulkWorkers.workers ?? "?"} worker thread(s) (read s includes the seed hashing)`, runs.streamingBulkWorkers),
       row("streaming, flat NDJSON", runs.streamingFlat),
       row(`old reader (${values.baseline}), flat NDJSON`, runs.oldFlat),
       row(`old reader (${values.baseline}), Bulk layout`, runs.oldBulk),
