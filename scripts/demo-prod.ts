@@ -94,8 +94,9 @@ async function revertName(f: () => Promise<unknown>): Promise<string> {
  * calldata and its five public signals rebuilt from the job's own events (the same reconstruction
  * as the dApp's Audit page, frontend/src/lib/audit.ts, whose bundler-style imports Node scripts cannot load).
  */
-async function batchesOnChain(c: Chain, chainId: number, jobId: bigint): Promise<{ tx: Hex; proof: Groth16Proof; signals: string[] }[]> {
-  const created = (await events(c, "JobCreated", jobId))[0]!.args as { node: Address; datasetRoot: bigint; cohortParams: bigint };
+export async function batchesOnChain(c: Chain, chainId: number, jobId: bigint): Promise<{ tx: Hex; proof: Groth16Proof; signals: string[] }[]> {
+  const ev = (await events(c, "JobCreated", jobId))[0]!.args as { node: Address; spec: { datasetRoot: bigint; cohortParams: bigint } };
+  const created = { node: ev.node, datasetRoot: ev.spec.datasetRoot, cohortParams: ev.spec.cohortParams };
   const binding = computeJobBinding(chainId, c.contracts.jobRegistry, jobId, created.node);
   let minId = 0n;
   const out = [];

@@ -14,8 +14,8 @@
  *   --wait      compile first, then wait for the ptau file to appear (while it is being generated)
  *   --generate-ptau  generate the rehearsal phase-1 file first if it is missing (below)
  *
- * The rehearsal phase-1 file (2^16, 24 MB before / 28 MB after prepare; INSECURE: a public beacon
- * only, so its toxic waste is computable by anyone) is exactly:
+ * The rehearsal phase-1 file (2^16; INSECURE: a public beacon only, so its toxic waste is
+ * computable by anyone) is exactly:
  *   snarkjs powersoftau new bn128 16 pot16_0000.ptau                                    (≈ 3 s)
  *   snarkjs powersoftau beacon pot16_0000.ptau pot16_beacon.ptau \
  *     52617068612070726f642072656865617273616c20706f74313620626561636f6e 10 -n="rehearsal phase-1 beacon"  (≈ 1.5 min)
