@@ -75,10 +75,16 @@ describe("training sandbox (bubblewrap)", () => {
     const sigs = JSON.parse(readFileSync(r.usageSignaturesPath!, "utf8")) as { count: number; signature: string }[];
     expect(sigs.reduce((a, s) => a + s.count, 0)).to.equal(r.counted.usedCount);
     expect(sigs.every((s) => /^0x[0-9a-f]{130}$/.test(s.signature))).to.equal(true);
-    // nothing the child said carries a record value; progress messages carry no loss
+    // nothing the child said carries a record value; an epoch message is the epoch's mean loss and
+    // nothing else (the agent publishes it rounded in the live progress, issue 14)
     const stream = msgs.join("\n") + readFileSync(r.metricsPath, "utf8");
     for (const s of CANARY_STRINGS) expect(stream).to.not.include(s);
-    expect(msgs.filter((m) => m.includes('"epoch"')).every((m) => !m.includes("loss"))).to.equal(true);
+    const epochs = msgs.map((m) => JSON.parse(m) as Record<string, unknown>).filter((m) => m.type === "epoch");
+    expect(epochs.map((m) => m.epoch)).to.deep.equal([1, 2, 3, 4]);
+    for (const m of epochs) {
+      expect(Object.keys(m).sort()).to.deep.equal(["epoch", "epochs", "loss", "type"]);
+      expect(m.loss).to.equal(r.lossCurve[(m.epoch as number) - 1]);
+    }
     expect(r.spawnMs).to.be.greaterThan(0);
   });
 });
