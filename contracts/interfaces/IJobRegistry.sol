@@ -5,6 +5,8 @@ pragma solidity 0.8.28;
 /// @notice The job state machine and its event log.
 ///
 ///   Created ──acceptJob──▶ Accepted ──submitBatch*──▶ (proofs accumulate) ──settleJob──▶ Settled
+///      │                      │  (or settleJobAndWithdraw; or the last batch and the settlement in
+///      │                      │   one call: submitBatchAndSettle)
 ///      │                      │
 ///      ├─cancelJob─▶ Cancelled   (researcher, full refund)
 ///      ├─rejectJob─▶ Rejected    (node, reason code, full refund; also from Accepted)
@@ -28,6 +30,15 @@ pragma solidity 0.8.28;
 /// Payment = min(proven records, maxRecords) × pricePerRecord, minus the protocol fee locked at
 /// funding; the rest of the escrow is refunded. A frozen node (NodeRegistry.setNodeFrozen) cannot
 /// settle, and its jobs expire with a full refund. All money moves as pull balances in the vault.
+///
+/// Lean settlement (docs/PROTOCOL.md, "Settlement paths"): the node may settle in three ways, all
+/// with the same checks and the same split. `settleJob` credits its share for a later
+/// `vault.withdraw`; `settleJobAndWithdraw` sends its share to the node (the caller) in the
+/// settling transaction; `submitBatchAndSettle` also proves the job's last batch in that
+/// transaction (its receipt, which cites every batch, is known before submission). Taking its
+/// own payment is still a pull (only the caller is paid, only by its own call); the researcher's
+/// refund and the fee stay credited for pull, so a reverting or blacklisted party blocks no one.
+/// The standard path (submitBatch*, settleJob, withdraw) stays for nodes that want it.
 ///
 /// Reject reason codes (`rejectJob`): 1 POLICY_DENIED, 2 DIGEST_MISMATCH, 3 SCAN_FAILED,
 /// 4 COHORT_TOO_SMALL, 5 PRICE_TOO_LOW, 6 OUTPUT_POLICY, 7 DATASET_MISMATCH, 8 DEADLINE_TOO_SHORT,
@@ -372,6 +383,33 @@ interface IJobRegistry {
     /// @param terms The job's accepted terms.
     /// @param receiptHash Hash of the node's receipt (docs/PROTOCOL.md, "Receipt"), non-zero.
     function settleJob(uint256 jobId, JobTerms calldata terms, bytes32 receiptHash) external;
+
+    /// @notice settleJob, then sends the node's share (payout minus fee) to the node, the caller,
+    /// in the same transaction instead of crediting it (the vault emits Withdrawn(node, node,
+    /// amount)); the fee and the refund are credited as in settleJob. The job is Settled before any
+    /// token moves; non-reentrant. Use settleJob when the node's address cannot receive the token.
+    /// @param jobId Job id.
+    /// @param terms The job's accepted terms.
+    /// @param receiptHash Hash of the node's receipt (docs/PROTOCOL.md, "Receipt"), non-zero.
+    /// @return nodeAmount Amount sent to the node.
+    function settleJobAndWithdraw(uint256 jobId, JobTerms calldata terms, bytes32 receiptHash)
+        external
+        returns (uint256 nodeAmount);
+
+    /// @notice The job's last batch and its settlement in one transaction (the job's node, not
+    /// frozen, until the deadline): submitBatch's checks and proof verification, then
+    /// settleJobAndWithdraw's settlement on the terms including this batch (BatchProven, then
+    /// JobSettled; the node's share is sent to the node). A zero receipt hash or a frozen node is
+    /// refused before the proof is verified. The stored commitment is that of the terms after the
+    /// batch, so the terms rebuilt from the events still match it.
+    /// @param jobId Job id.
+    /// @param terms The job's accepted terms before this batch.
+    /// @param batch The last batch (proof, outputs, enclave signature).
+    /// @param receiptHash Hash of the node's receipt, which cites this batch, non-zero.
+    /// @return nodeAmount Amount sent to the node.
+    function submitBatchAndSettle(uint256 jobId, JobTerms calldata terms, Batch calldata batch, bytes32 receiptHash)
+        external
+        returns (uint256 nodeAmount);
 
     /// @notice Expires a job (anyone): a never-accepted job or an accepted job without batches after
     /// the deadline (full refund); an accepted job with batches after deadline + SETTLEMENT_GRACE
