@@ -640,6 +640,135 @@ describe("JobRegistry", () => {
     });
   });
 
+  describe("settleJobAndWithdraw (the node takes its share in the settling transaction)", () => {
+    it("sends the node's share to the node, credits fee and refund, emits JobSettled and Withdrawn; liabilities stay exact", async () => {
+      const c = await loadFixture(fixture);
+      const id = await createAccepted(c);
+      await prove(c, id, 0n, 40n, 40n);
+      const gross = 40n * PRICE;
+      const fee = (gross * FEE_BPS) / 10_000n;
+      const before = await funds(c);
+      const tx = c.registry.connect(c.node).settleJobAndWithdraw(id, T(c, id), RECEIPT);
+      await expect(tx)
+        .to.emit(c.registry, "JobSettled")
+        .withArgs(id, c.researcher.address, c.node.address, 40n, 40n, gross - fee, fee, ESCROW - gross, RECEIPT, anyValue);
+      await expect(tx).to.emit(c.vault, "Withdrawn").withArgs(c.node.address, c.node.address, gross - fee, anyValue);
+      const after = await funds(c);
+      expect(after.token[1]! - before.token[1]!).to.equal(gross - fee); // node's wallet
+      expect(await c.vault.balanceOf(c.node.address)).to.equal(0n); // nothing left to pull
+      expect(await c.vault.balanceOf(c.treasury.address)).to.equal(fee);
+      expect(await c.vault.balanceOf(c.researcher.address)).to.equal(ESCROW - gross);
+      expect(after.liabilities).to.equal(before.liabilities - (gross - fee));
+      expect(after.vaultToken).to.equal(after.liabilities);
+      expect(await status(c, id)).to.equal(Status.Settled);
+    });
+
+    it("returns the amount sent; an earlier pull balance of the node stays credited; nothing proven sends nothing", async () => {
+      const c = await loadFixture(fixture);
+      const a = await createAccepted(c);
+      await prove(c, a, 0n, 10n, 10n);
+      await c.registry.connect(c.node).settleJob(a, T(c, a), RECEIPT); // credited for pull
+      const credited = await c.vault.balanceOf(c.node.address);
+      const b = await createAccepted(c);
+      await prove(c, b, 0n, 20n, 20n);
+      const share = 20n * PRICE - (20n * PRICE * FEE_BPS) / 10_000n;
+      expect(await c.registry.connect(c.node).settleJobAndWithdraw.staticCall(b, T(c, b), RECEIPT)).to.equal(share);
+      await c.registry.connect(c.node).settleJobAndWithdraw(b, T(c, b), RECEIPT);
+      expect(await c.vault.balanceOf(c.node.address)).to.equal(credited);
+      const none = await createAccepted(c);
+      await expect(c.registry.connect(c.node).settleJobAndWithdraw(none, T(c, none), RECEIPT)).not.to.emit(c.vault, "Withdrawn");
+      expect(await c.vault.balanceOf(c.researcher.address)).to.equal(ESCROW - 10n * PRICE + ESCROW - 20n * PRICE + ESCROW);
+    });
+
+    it("reverts like settleJob: zero receipt, wrong caller, twice, not accepted, frozen node, window closed — funds unchanged", async () => {
+      const c = await loadFixture(fixture);
+      const id = await createAccepted(c);
+      await prove(c, id, 0n, 1n, 1n);
+      const settle = (who: any, jobId: bigint, r = RECEIPT) => () => c.registry.connect(who).settleJobAndWithdraw(jobId, T(c, jobId), r);
+      await revertsUnchanged(c, settle(c.node, id, ethers.ZeroHash), c.registry, "ZeroReceiptHash");
+      await revertsUnchanged(c, settle(c.researcher, id), c.registry, "NotJobNode");
+      const created = await createJob(c);
+      await revertsUnchanged(c, settle(c.node, created), c.registry, "InvalidStatus");
+      await c.nodeRegistry.connect(c.governor).setNodeFrozen(c.node.address, true, ethers.id("incident"));
+      await revertsUnchanged(c, settle(c.node, id), c.registry, "NodeFrozen");
+      await c.nodeRegistry.connect(c.governor).setNodeFrozen(c.node.address, false, ethers.ZeroHash);
+      await settle(c.node, id)();
+      await revertsUnchanged(c, settle(c.node, id), c.registry, "InvalidStatus");
+      const late = await createAccepted(c);
+      await prove(c, late, 0n, 1n, 1n);
+      await time.increaseTo(T(c, late).deadline + 2n * DAY + 1n);
+      await revertsUnchanged(c, settle(c.node, late), c.registry, "SettlementWindowClosed");
+    });
+  });
+
+  describe("submitBatchAndSettle (last batch and settlement in one transaction)", () => {
+    it("proves the batch, settles on the terms including it, sends the node its share; the commitment matches the rebuilt terms", async () => {
+      const c = await loadFixture(fixture);
+      const id = await createAccepted(c);
+      await prove(c, id, 0n, 30n, 99n);
+      const b = await makeBatch(c, id, 1n, 25n, 150n);
+      const before = await funds(c);
+      const tx = c.registry.connect(c.node).submitBatchAndSettle(id, T(c, id), b, RECEIPT);
+      const gross = 55n * PRICE;
+      const fee = (gross * FEE_BPS) / 10_000n;
+      await expect(tx).to.emit(c.registry, "BatchProven").withArgs(id, c.researcher.address, c.node.address, 1n, 25n, 150n, b.usage, 55n, anyValue);
+      await expect(tx)
+        .to.emit(c.registry, "JobSettled")
+        .withArgs(id, c.researcher.address, c.node.address, 55n, 55n, gross - fee, fee, ESCROW - gross, RECEIPT, anyValue);
+      await expect(tx).to.emit(c.vault, "Withdrawn").withArgs(c.node.address, c.node.address, gross - fee, anyValue);
+      const t = termsFromBatch(c, id, await (await tx).wait());
+      const [st, hash] = await c.registry.getJob(id);
+      expect(st).to.equal(Status.Settled);
+      expect(hash).to.equal(await c.registry.hashTerms(t));
+      const after = await funds(c);
+      expect(after.token[1]! - before.token[1]!).to.equal(gross - fee);
+      expect(await c.vault.balanceOf(c.treasury.address)).to.equal(fee);
+      expect(await c.vault.balanceOf(c.researcher.address)).to.equal(ESCROW - gross);
+      expect(after.liabilities).to.equal(before.liabilities - (gross - fee));
+      expect(after.vaultToken).to.equal(after.liabilities);
+    });
+
+    it("as a job's only batch; the payout is capped at maxRecords", async () => {
+      const c = await loadFixture(fixture);
+      const id = await createAccepted(c, { maxRecords: 10n });
+      const b = await makeBatch(c, id, 0n, 25n, 25n);
+      await expect(c.registry.connect(c.node).submitBatchAndSettle(id, T(c, id), b, RECEIPT))
+        .to.emit(c.registry, "JobSettled")
+        .withArgs(id, anyValue, anyValue, 25n, 10n, anyValue, anyValue, 0n, RECEIPT, anyValue);
+    });
+
+    it("refuses a zero receipt and a frozen node before verifying the proof; then every submitBatch check applies — funds unchanged", async () => {
+      const c = await loadFixture(fixture);
+      const id = await createAccepted(c);
+      const b = await makeBatch(c, id, 0n, 5n, 5n);
+      const go = (who: any, jobId: bigint, batch: any, r = RECEIPT) => () => c.registry.connect(who).submitBatchAndSettle(jobId, T(c, jobId), batch, r);
+      await c.verifier.setOk(false); // the proof would fail: the settlement checks come first
+      await revertsUnchanged(c, go(c.node, id, b, ethers.ZeroHash), c.registry, "ZeroReceiptHash");
+      await c.nodeRegistry.connect(c.governor).setNodeFrozen(c.node.address, true, ethers.id("incident"));
+      await revertsUnchanged(c, go(c.node, id, b), c.registry, "NodeFrozen");
+      await c.nodeRegistry.connect(c.governor).setNodeFrozen(c.node.address, false, ethers.ZeroHash);
+      await revertsUnchanged(c, go(c.node, id, b), c.registry, "InvalidProof");
+      await c.verifier.setOk(true);
+      await revertsUnchanged(c, go(c.researcher, id, b), c.registry, "NotJobNode");
+      await revertsUnchanged(c, go(c.node, id, await makeBatch(c, id, 0n, 0n, 5n)), c.registry, "InvalidBatchResult");
+      await revertsUnchanged(c, go(c.node, id, await makeBatch(c, id, 2n ** 32n, 1n, 1n)), c.registry, "InvalidChunkIndex");
+      await revertsUnchanged(c, go(c.node, id, await makeBatch(c, id, 0n, 5n, 5n, { signer: c.other })), c.registry, "InvalidUsageSignature");
+      await revertsUnchanged(
+        c,
+        () => c.registry.connect(c.node).submitBatchAndSettle(id, { ...T(c, id), provenCount: 1n }, b, RECEIPT),
+        c.registry,
+        "TermsMismatch",
+      );
+      const created = await createJob(c);
+      await revertsUnchanged(c, go(c.node, created, await makeBatch(c, created, 0n, 5n, 5n)), c.registry, "InvalidStatus");
+      await time.increaseTo(T(c, id).deadline + 1n);
+      await revertsUnchanged(c, go(c.node, id, b), c.registry, "DeadlinePassed");
+      // the separate path still settles what was proven before the deadline (here: nothing)
+      await c.registry.connect(c.node).settleJob(id, T(c, id), RECEIPT);
+      expect(await status(c, id)).to.equal(Status.Settled);
+    });
+  });
+
   describe("settlement ordering (receipt on chain when the node delivered in time)", () => {
     it("after the deadline the node still settles with its receipt, and expireJob is TooEarly during the grace", async () => {
       const c = await loadFixture(fixture);

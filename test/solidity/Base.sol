@@ -141,4 +141,19 @@ abstract contract Driver is Test {
         vm.prank(_terms[id].node);
         _registry().settleJob(id, _terms[id], keccak256("receipt"));
     }
+
+    /// settleJobAndWithdraw: the node's share goes to its wallet in the settling call.
+    function _settleAndWithdraw(uint256 id) internal returns (uint256 paid) {
+        vm.prank(_terms[id].node);
+        paid = _registry().settleJobAndWithdraw(id, _terms[id], keccak256("receipt"));
+    }
+
+    /// submitBatchAndSettle: the last batch and the settlement (node paid) in one call.
+    function _proveAndSettle(uint256 id, uint256 chunkIndex, uint256 count, uint256 lastId) internal returns (uint256 paid) {
+        IJobRegistry.Batch memory b = _batch(id, chunkIndex, count, lastId);
+        vm.prank(_terms[id].node);
+        paid = _registry().submitBatchAndSettle(id, _terms[id], b, keccak256("receipt"));
+        _terms[id].provenCount += uint40(count);
+        _terms[id].nextMinId = uint40(lastId + 1);
+    }
 }
