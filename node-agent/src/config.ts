@@ -67,6 +67,17 @@ export const ConfigSchema = z.strictObject({
     .default({ allowUnisolated: false, threads: 1, maxEpochs: 100, maxParams: 2_000_000, maxBatchSize: 8192, maxHiddenWidth: 512, maxHiddenLayers: 4 }),
   scan: z.strictObject({ maxBundleBytes: z.number().int().positive().default(50 * 1024 * 1024) }).default({ maxBundleBytes: 50 * 1024 * 1024 }),
   prover: z.strictObject({ instance: z.enum(["dev", "prod"]).default("dev") }).default({ instance: "dev" }),
+  // settlement (docs/PROTOCOL.md "Settlement paths"): withdraw = take the node's share in the settling
+  // tx (settleJobAndWithdraw) instead of crediting it for `rapha-node withdraw`; mergeLastBatch = the
+  // job's last batch goes on chain with the settlement (submitBatchAndSettle), but only when at least
+  // mergeMinSecondsLeft remain before the deadline once it is proven
+  settle: z
+    .strictObject({
+      withdraw: z.boolean().default(true),
+      mergeLastBatch: z.boolean().default(true),
+      mergeMinSecondsLeft: z.number().int().min(0).default(600),
+    })
+    .default({ withdraw: true, mergeLastBatch: true, mergeMinSecondsLeft: 600 }),
   // how many jobs may train or prove at once (each uses the cores fully); admission and acceptance never wait for it
   pool: z.strictObject({ size: z.number().int().min(1).default(1) }).default({ size: 1 }),
   fetch: FetchSchema.default({ timeoutMs: 30_000, ipfsGateway: "https://ipfs.io/ipfs/", allowInsecureOrigins: [], allowFileRoots: [] }),

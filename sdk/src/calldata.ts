@@ -1,4 +1,4 @@
-/** JobSpec/JobTerms encodings, reading a job from the chain, and submitBatch calldata. Browser-safe. */
+/** JobSpec/JobTerms encodings, reading a job from the chain, and submitBatch / settlement calldata. Browser-safe. */
 import { type Address, type Hex, type PublicClient, encodeAbiParameters, encodeFunctionData, hashStruct, keccak256 } from "viem";
 import { jobRegistryAbi } from "./abi/jobRegistry.js";
 import { JOB_SPEC_TYPES } from "./abi/index.js";
@@ -32,6 +32,24 @@ export function toSubmitBatchArg(bp: BatchProof, enclaveSignature: Hex): SubmitB
 /** ABI-encoded calldata of JobRegistry.submitBatch(jobId, terms, batch). */
 export function encodeSubmitBatch(jobId: bigint, terms: JobTerms, bp: BatchProof, enclaveSignature: Hex): Hex {
   return encodeFunctionData({ abi: jobRegistryAbi, functionName: "submitBatch", args: [jobId, terms, toSubmitBatchArg(bp, enclaveSignature)] });
+}
+
+/**
+ * ABI-encoded calldata of JobRegistry.submitBatchAndSettle(jobId, terms, batch, receiptHash): the job's
+ * last batch and its settlement in one transaction; the node's share is sent to the node (the caller).
+ * `terms` are the terms before this batch; the receipt must already cite it (docs/PROTOCOL.md).
+ */
+export function encodeSubmitBatchAndSettle(jobId: bigint, terms: JobTerms, bp: BatchProof, enclaveSignature: Hex, receiptHash: Hex): Hex {
+  return encodeFunctionData({ abi: jobRegistryAbi, functionName: "submitBatchAndSettle", args: [jobId, terms, toSubmitBatchArg(bp, enclaveSignature), receiptHash] });
+}
+
+/**
+ * ABI-encoded settlement calldata: settleJobAndWithdraw (the node's share sent to the node in the same
+ * transaction) when `withdraw`, else settleJob (the share credited for a later vault.withdraw).
+ */
+export function encodeSettleJob(jobId: bigint, terms: JobTerms, receiptHash: Hex, opts: { withdraw: boolean }): Hex {
+  const functionName = opts.withdraw ? "settleJobAndWithdraw" : "settleJob";
+  return encodeFunctionData({ abi: jobRegistryAbi, functionName, args: [jobId, terms, receiptHash] });
 }
 
 /** JobRegistry.JobSpec (what a researcher submits; emitted in JobCreated, committed by its EIP-712 hash). */
