@@ -173,7 +173,7 @@ settlement:
   proof batches              ${r.batches}
   records proven / paid      ${r.S.provenCount} / ${r.S.paidRecords}
   escrowed                   ${usd(r.budget)}
-  payout to the hospital     ${usd(r.S.nodeAmount)}  (vault balance of ${hospital.address}, withdraw with \`rapha-node withdraw\`)
+  payout to the hospital     ${usd(r.S.nodeAmount)}  (sent to ${hospital.address} in the settling transaction: lean settlement, docs/PROTOCOL.md "Settlement paths")
   protocol fee (treasury)    ${usd(r.S.fee)}
   refund to the researcher   ${usd(r.S.refund)}
   researcher wallet          ${usd(r.before.researcher)} → ${usd(r.after.researcher)} (refund waits in the vault: withdraw())
