@@ -4,10 +4,15 @@
  *
  *   npm run bench:gas     (= hardhat run scripts/bench-gas.ts)
  *
- * Lifecycle = createJobWithPermit + acceptJob + submitBatch (one real proof) + settleJob + node
- * withdraw: five transactions, gas used including the 21k intrinsic cost of each.
- *  - cold: the first job of a fresh deployment: the researcher's permit nonce, every pull balance,
- *    the vault's and the node's token balances are written from zero.
+ * Lifecycle = createJobWithPermit + acceptJob + the settlement, along each of the three settlement
+ * paths (docs/PROTOCOL.md "Settlement paths"), gas used including the 21k intrinsic cost of each tx:
+ *  - lean (lifecycleRealProof / lifecycleRealProofWarm): submitBatchAndSettle (one real proof, the
+ *    settlement and the node's payment in one tx): 3 transactions;
+ *  - settleAndWithdraw: submitBatch + settleJobAndWithdraw: 4 transactions;
+ *  - standard: submitBatch + settleJob + node withdraw: 5 transactions (the figure before lean settlement).
+ * Each path runs on its own fresh deployment, twice:
+ *  - cold: the first job of the deployment: the researcher's permit nonce, every pull balance, the
+ *    vault's and the node's token balances are written from zero.
  *  - warm: the same researcher and node again: those slots already exist (the per-job slots are
  *    fresh in both cases, as they are for every job).
  * Ocean Protocol's compute-to-data Escrow.sol lifecycle (deposit, authorize, createLock, claimLock,
