@@ -15,7 +15,7 @@ import {JobCodec} from "./libraries/JobCodec.sol";
 /// @title JobRegistry
 /// @notice The job state machine (see IJobRegistry for the lifecycle, the lean storage layout, the
 /// settlement ordering and the freeze rule).
-/// @dev Reentrancy: only createJob/createJobWithPermit, settleJobAndWithdraw and
+/// @dev Reentrancy: only createJob/createJobWithPermit/createJobsWithPermit, settleJobAndWithdraw and
 /// submitBatchAndSettle reach untrusted code (the token, through the vault) and carry the guard;
 /// the two settling ones write the job's final status before the vault moves any token. Every
 /// other entry point calls only the immutable verifier and node registry (views) and
@@ -38,6 +38,8 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
     uint256 public constant NO_BATCH_WINDOW = 2 days;
     /// @inheritdoc IJobRegistry
     uint256 public constant SETTLEMENT_GRACE = 2 days;
+    /// @inheritdoc IJobRegistry
+    uint256 public constant MAX_JOBS_PER_CALL = 16;
 
     /// @dev cohortParams bits 29..63 are reserved and must be zero (docs/PROTOCOL.md).
     uint64 private constant COHORT_RESERVED_MASK = ~uint64((1 << 29) - 1);
@@ -112,6 +114,27 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
         uint256 escrow;
         (jobId, escrow) = _createJob(spec);
         vault.fundWithPermit(msg.sender, escrow, permitDeadline, v, r, s);
+    }
+
+    /// @inheritdoc IJobRegistry
+    function createJobsWithPermit(JobSpec[] calldata specs, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        whenNotPaused
+        nonReentrant
+        returns (uint256[] memory jobIds)
+    {
+        uint256 n = specs.length;
+        if (n == 0) revert NoJobs();
+        if (n > MAX_JOBS_PER_CALL) revert TooManyJobs(n, MAX_JOBS_PER_CALL);
+        jobIds = new uint256[](n);
+        uint256 total; // each escrow < 2^160, so 16 of them cannot overflow
+        for (uint256 i; i < n; ++i) {
+            uint256 escrow;
+            (jobIds[i], escrow) = _createJob(specs[i]);
+            total += escrow;
+        }
+        // one permit and one transfer for the total: the jobs exist only if all of it is escrowed
+        vault.fundWithPermit(msg.sender, total, permitDeadline, v, r, s);
     }
 
     /// @inheritdoc IJobRegistry

@@ -93,6 +93,8 @@ const PATHS = {
 type PathName = keyof typeof PATHS;
 
 let verifyGas = 0;
+/** Jobs in the createJobsWithPermit row. */
+const MANY = 4;
 const RECEIPT = "0x" + "7e".repeat(32);
 
 /** One full lifecycle along `path`; returns per-step gas (keyed by entry point) and the records the proof carried. */
@@ -155,6 +157,21 @@ r.exitIdleJob = (await gas(s.registry.connect(s.researcher).exitIdleJob(idle, s.
 await networkHelpers.time.increase(8 * 86_400);
 r.expireNeverAccepted = (await gas(s.registry.connect(s.other).expireJob(never, s.terms.get(never)!))).gas;
 r.withdrawResearcher = (await gas(s.vault.connect(researcher2).withdraw())).gas;
+{
+  // issue 14: several jobs with ONE permit for the total escrow (researcher2, warm)
+  const st = standard.st;
+  const specs = await Promise.all(Array.from({ length: MANY }, () => makeSpec(s, cohort)));
+  const value = specs.reduce((a, x) => a + x.pricePerRecord * x.maxRecords, 0n);
+  const deadline = specs[0]!.deadline;
+  const sig = st.ethers.Signature.from(
+    await researcher2.signTypedData(
+      { name: await s.usdc.name(), version: "1", chainId: s.chainId, verifyingContract: await s.usdc.getAddress() },
+      { Permit: [...PERMIT_TYPES.Permit] },
+      { owner: researcher2.address, spender: await s.vault.getAddress(), value, nonce: await s.usdc.nonces(researcher2.address), deadline },
+    ),
+  );
+  r.createJobsWithPermit4 = (await gas(s.registry.connect(researcher2).createJobsWithPermit(specs, deadline, sig.v, sig.r, sig.s))).gas;
+}
 await releaseCurve();
 
 const submitWarm = standard.warm.steps.submitBatch!;
@@ -213,6 +230,7 @@ console.table([
   row("gas per proven record, 64/proof", undefined, perRecord64, "submitBatch / count"),
   row("gas per record, full 64-record proof", undefined, perRecordFull64, "submitBatch / 64"),
   row("gas per proven record, 512/proof", undefined, perRecord512, "same verifier cost / 512"),
+  row(`createJobsWithPermit, ${MANY} jobs, one permit (warm)`, undefined, r.createJobsWithPermit4!, `${Math.round(r.createJobsWithPermit4! / MANY)} per job; ${MANY} × createJobWithPermit warm = ${MANY * warm.steps.createJobWithPermit!}`),
   row("cancelJob", baseline.cancelJob, r.cancelJob!),
   row("rejectJob", baseline.rejectJob, r.rejectJob!),
   row("exitIdleJob", undefined, r.exitIdleJob!),

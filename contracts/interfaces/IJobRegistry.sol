@@ -169,6 +169,10 @@ interface IJobRegistry {
     error InvalidProof(uint256 jobId, uint256 chunkIndex);
     /// @notice A zero address was given.
     error ZeroAddress();
+    /// @notice createJobsWithPermit was given no spec.
+    error NoJobs();
+    /// @notice createJobsWithPermit was given more than MAX_JOBS_PER_CALL specs.
+    error TooManyJobs(uint256 count, uint256 max);
 
     /// @notice A researcher created and funded a job.
     /// @param jobId Job id.
@@ -325,6 +329,10 @@ interface IJobRegistry {
     /// @return Seconds.
     function SETTLEMENT_GRACE() external view returns (uint256);
 
+    /// @notice Most specs createJobsWithPermit takes in one call (16): bounds its gas.
+    /// @return Count.
+    function MAX_JOBS_PER_CALL() external view returns (uint256);
+
     /// @notice Creates a job and escrows pricePerRecord × maxRecords USDC from the caller, who must
     /// have approved the vault for that amount.
     /// @param spec The job specification.
@@ -343,6 +351,21 @@ interface IJobRegistry {
     function createJobWithPermit(JobSpec calldata spec, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
         external
         returns (uint256 jobId);
+
+    /// @notice Creates one job per spec (any datasets, any nodes) and escrows their total,
+    /// Σ pricePerRecord × maxRecords, with ONE EIP-2612 permit (owner = caller, spender = vault,
+    /// value = that total) and one transfer. Every spec is checked as in createJob; one invalid spec,
+    /// or a failed funding, reverts them all. Emits one JobCreated per job, ids consecutive in spec
+    /// order. A failed permit is ignored when the allowance already covers the total.
+    /// @param specs 1..MAX_JOBS_PER_CALL job specifications (NoJobs, TooManyJobs).
+    /// @param permitDeadline Permit deadline.
+    /// @param v Permit signature v.
+    /// @param r Permit signature r.
+    /// @param s Permit signature s.
+    /// @return jobIds The new jobs' ids, in spec order.
+    function createJobsWithPermit(JobSpec[] calldata specs, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        returns (uint256[] memory jobIds);
 
     /// @notice Cancels a job no node has accepted yet (researcher); the escrow is refunded in full.
     /// @param jobId Job id.

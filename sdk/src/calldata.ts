@@ -67,6 +67,23 @@ export interface JobSpec {
   resultPublicKey: Hex;
 }
 
+/** JobRegistry.MAX_JOBS_PER_CALL: most specs createJobsWithPermit takes. */
+export const MAX_JOBS_PER_CALL = 16;
+
+/** Σ pricePerRecord × maxRecords: the escrow (and permit value) of createJobsWithPermit. */
+export function totalEscrow(specs: readonly Pick<JobSpec, "pricePerRecord" | "maxRecords">[]): bigint {
+  return specs.reduce((a, s) => a + s.pricePerRecord * s.maxRecords, 0n);
+}
+
+/**
+ * ABI-encoded calldata of JobRegistry.createJobsWithPermit(specs, permitDeadline, v, r, s): one job per
+ * spec (any datasets), funded by ONE EIP-2612 permit to the vault for `totalEscrow(specs)`.
+ */
+export function encodeCreateJobsWithPermit(specs: readonly JobSpec[], permit: { deadline: bigint; v: number; r: Hex; s: Hex }): Hex {
+  if (specs.length === 0 || specs.length > MAX_JOBS_PER_CALL) throw new Error(`createJobsWithPermit takes 1..${MAX_JOBS_PER_CALL} specs, got ${specs.length}`);
+  return encodeFunctionData({ abi: jobRegistryAbi, functionName: "createJobsWithPermit", args: [specs, permit.deadline, permit.v, permit.r, permit.s] });
+}
+
 /**
  * JobRegistry.JobTerms: every call after createJob passes them; the registry stores the low 248 bits
  * of keccak256(abi.encode(terms)) next to the status. They include the job's progress (acceptance

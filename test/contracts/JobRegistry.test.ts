@@ -49,6 +49,13 @@ async function revertsUnchanged(core: Core, fn: () => Promise<unknown>, contract
   expect(await funds(core)).to.deep.equal(before);
 }
 
+/** The researcher's EIP-2612 permit of `value` to the vault. */
+async function permit(c: Core, value: bigint, deadline: bigint) {
+  const domain = { name: await c.usdc.name(), version: "1", chainId: c.chainId, verifyingContract: await c.usdc.getAddress() };
+  const msg = { owner: c.researcher.address, spender: await c.vault.getAddress(), value, nonce: await c.usdc.nonces(c.researcher.address), deadline };
+  return ethers.Signature.from(await c.researcher.signTypedData(domain, { Permit: [...PERMIT_TYPES.Permit] }, msg));
+}
+
 async function status(c: Core, id: bigint): Promise<bigint> {
   return (await c.registry.getJob(id)).status;
 }
@@ -255,11 +262,6 @@ describe("JobRegistry", () => {
   });
 
   describe("createJobWithPermit", () => {
-    async function permit(c: Core, value: bigint, deadline: bigint) {
-      const domain = { name: await c.usdc.name(), version: "1", chainId: c.chainId, verifyingContract: await c.usdc.getAddress() };
-      const msg = { owner: c.researcher.address, spender: await c.vault.getAddress(), value, nonce: await c.usdc.nonces(c.researcher.address), deadline };
-      return ethers.Signature.from(await c.researcher.signTypedData(domain, { Permit: [...PERMIT_TYPES.Permit] }, msg));
-    }
 
     it("funds with a permit and no prior approval", async () => {
       const c = await loadFixture(fixture);
@@ -304,6 +306,84 @@ describe("JobRegistry", () => {
       const c = await loadFixture(fixture);
       const spec = await makeSpec(c, { pricePerRecord: 0n });
       await revertsUnchanged(c, () => c.registry.connect(c.researcher).createJobWithPermit(spec, 0, 0, ethers.ZeroHash, ethers.ZeroHash), c.registry, "ZeroPrice");
+    });
+  });
+
+  describe("createJobsWithPermit (several datasets, one permit for the total escrow)", () => {
+    const ROOT2 = 987654321n;
+    /** A second node (node2, enclave2) with dataset 2. */
+    async function secondDataset(c: Core) {
+      const q = ethers.id("quote node2");
+      await c.nodeRegistry.connect(c.node2).registerNode(c.enclave2.address, SIMULATED, MEASUREMENT, q, "ipfs://q2", "ipfs://node-2");
+      await c.nodeRegistry.connect(c.governor).approveBinding(c.node2.address, c.enclave2.address, q, MEASUREMENT);
+      await c.nodeRegistry.connect(c.node2).registerDataset(ROOT2, 800, "0x" + "5c".repeat(32), FLOOR, "ipfs://dataset-2");
+      return q;
+    }
+
+    it("creates one job per spec (ids in order, one JobCreated each, terms committed) and escrows the total with one permit", async () => {
+      const c = await loadFixture(fixture);
+      const q2 = await secondDataset(c);
+      await c.usdc.connect(c.researcher).approve(await c.vault.getAddress(), 0n);
+      const specs = [
+        await makeSpec(c),
+        await makeSpec(c, { datasetId: 2n, datasetRoot: ROOT2, pricePerRecord: 2n * PRICE, maxRecords: 10n }),
+        await makeSpec(c, { maxRecords: 7n, modelURI: "ipfs://another-model" }),
+      ];
+      const escrows = specs.map((x) => x.pricePerRecord * x.maxRecords);
+      const total = escrows.reduce((a, b) => a + b, 0n);
+      const dl = (await latest(ethers)) + 3600n;
+      const sig = await permit(c, total, dl);
+      const before = await funds(c);
+      expect(await c.registry.connect(c.researcher).createJobsWithPermit.staticCall(specs, dl, sig.v, sig.r, sig.s)).to.deep.equal([1n, 2n, 3n]);
+      const rc = await (await c.registry.connect(c.researcher).createJobsWithPermit(specs, dl, sig.v, sig.r, sig.s)).wait();
+      const created = rc.logs.map((l: any) => { try { return c.registry.interface.parseLog(l); } catch { return null; } }).filter((e: any) => e?.name === "JobCreated");
+      expect(created.map((e: any) => e.args.jobId)).to.deep.equal([1n, 2n, 3n]);
+      expect(created.map((e: any) => e.args.node)).to.deep.equal([c.node.address, c.node2.address, c.node.address]);
+      expect(created.map((e: any) => e.args.escrow)).to.deep.equal(escrows);
+      const after = await funds(c);
+      expect(after.vaultToken).to.equal(before.vaultToken + total);
+      expect(after.liabilities).to.equal(before.liabilities + total);
+      expect(after.token[0]).to.equal(before.token[0]! - total);
+      expect(await c.usdc.allowance(c.researcher.address, await c.vault.getAddress())).to.equal(0n);
+      // each job is a normal job: its terms (from its own JobCreated) match, its node accepts it
+      for (const e of created) {
+        const { jobId, researcher, node, spec, specHash, feeBps } = e.args;
+        c.terms.set(jobId, {
+          researcher, node, enclaveKey: ethers.ZeroAddress, pricePerRecord: spec.pricePerRecord, maxRecords: spec.maxRecords,
+          cohortParams: spec.cohortParams, feeBps, deadline: spec.deadline, acceptedAt: 0n, provenCount: 0n, nextMinId: 0n,
+          datasetRoot: spec.datasetRoot, specHash, attestationHash: ethers.ZeroHash,
+        });
+        expect((await c.registry.getJob(jobId)).termsHash).to.equal(await c.registry.hashTerms(T(c, jobId)));
+      }
+      await expect(c.registry.connect(c.node2).acceptJob(2n, T(c, 2n), SCAN, q2)).to.emit(c.registry, "JobAccepted");
+      await c.registry.connect(c.researcher).cancelJob(3n, T(c, 3n));
+      expect(await c.vault.balanceOf(c.researcher.address)).to.equal(escrows[2]);
+    });
+
+    it("reverts as a whole — NoJobs, TooManyJobs, one invalid spec, a permit below the total, paused — funds unchanged", async () => {
+      const c = await loadFixture(fixture);
+      expect(await c.registry.MAX_JOBS_PER_CALL()).to.equal(16n);
+      const one = await makeSpec(c);
+      const create = (specs: unknown[]) => () => c.registry.connect(c.researcher).createJobsWithPermit(specs, 0, 0, ethers.ZeroHash, ethers.ZeroHash);
+      await revertsUnchanged(c, create([]), c.registry, "NoJobs");
+      await expect(create(Array(17).fill(one))()).to.be.revertedWithCustomError(c.registry, "TooManyJobs").withArgs(17n, 16n);
+      await revertsUnchanged(c, create([one, await makeSpec(c, { pricePerRecord: 0n }), one]), c.registry, "ZeroPrice");
+      await revertsUnchanged(c, create([one, await makeSpec(c, { datasetId: 9n })]), c.registry, "UnknownDataset");
+      expect(await c.registry.nextJobId()).to.equal(1n);
+      // a permit for one escrow does not cover two (and no allowance is left)
+      await c.usdc.connect(c.researcher).approve(await c.vault.getAddress(), 0n);
+      const dl = (await latest(ethers)) + 3600n;
+      const sig = await permit(c, ESCROW, dl);
+      await revertsUnchanged(c, () => c.registry.connect(c.researcher).createJobsWithPermit([one, one], dl, sig.v, sig.r, sig.s), c.vault, "PermitFailed");
+      // the maximum goes through (allowance path: the permit fails, the approval covers it)
+      await c.usdc.connect(c.researcher).approve(await c.vault.getAddress(), ethers.MaxUint256);
+      const sixteen = Array(16).fill(await makeSpec(c, { maxRecords: 2n }));
+      const rc = await (await c.registry.connect(c.researcher).createJobsWithPermit(sixteen, 0, 0, ethers.ZeroHash, ethers.ZeroHash)).wait();
+      console.log(`      createJobsWithPermit gas, 16 jobs (allowance path): ${rc.gasUsed}`);
+      expect(await c.registry.nextJobId()).to.equal(17n);
+      expect(await c.vault.totalLiabilities()).to.equal(16n * 2n * PRICE);
+      await c.registry.connect(c.pauser).pause();
+      await revertsUnchanged(c, create([one]), c.registry, "EnforcedPause");
     });
   });
 

@@ -86,10 +86,22 @@ abstract contract Driver is Test {
     function _registry() internal view virtual returns (JobRegistry);
 
     function _create(address researcher, IJobRegistry.JobSpec memory s) internal returns (uint256 id) {
+        vm.prank(researcher);
+        id = _registry().createJob(s);
+        _track(id, researcher, s);
+    }
+
+    /// createJobsWithPermit on the allowance path (the zero permit fails; the approval covers the total).
+    function _createMany(address researcher, IJobRegistry.JobSpec[] memory specs) internal returns (uint256[] memory ids) {
+        vm.prank(researcher);
+        ids = _registry().createJobsWithPermit(specs, 0, 0, bytes32(0), bytes32(0));
+        for (uint256 i = 0; i < ids.length; i++) _track(ids[i], researcher, specs[i]);
+    }
+
+    /// The terms right after creation (as an agent rebuilds them from JobCreated).
+    function _track(uint256 id, address researcher, IJobRegistry.JobSpec memory s) internal {
         JobRegistry reg = _registry();
         uint16 fee = reg.vault().feeBps();
-        vm.prank(researcher);
-        id = reg.createJob(s);
         _terms[id] = IJobRegistry.JobTerms({
             researcher: researcher,
             node: reg.nodeRegistry().getDataset(s.datasetId).node,

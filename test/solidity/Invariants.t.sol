@@ -124,6 +124,34 @@ contract Handler is Driver {
         escrowOf[id] = uint256(price) * maxRecords;
     }
 
+    /// One researcher funds 2..4 jobs with one createJobsWithPermit call (one transfer for the total).
+    function createJobs(uint256 who, uint8 n, uint96 price, uint64 maxRecords) external {
+        n = uint8(_bound(n, 2, 4));
+        if (jobIds.length + n > 40) return;
+        if (registry.nodeRegistry().isNodeFrozen(node)) return;
+        price = uint96(_bound(price, 1, 1e8));
+        maxRecords = uint64(_bound(maxRecords, 1, 1e5));
+        IJobRegistry.JobSpec[] memory specs = new IJobRegistry.JobSpec[](n);
+        for (uint256 i = 0; i < n; i++) {
+            specs[i].datasetId = 1;
+            specs[i].datasetRoot = 42;
+            specs[i].modelDigest = keccak256("m");
+            specs[i].cohortParams = 18 | (90 << 7) | (7 << 14);
+            specs[i].pricePerRecord = uint96(price + i);
+            specs[i].maxRecords = maxRecords;
+            specs[i].deadline = uint40(block.timestamp + 1 days);
+            specs[i].resultPublicKey = keccak256("k");
+        }
+        uint256[] memory ids = _createMany(researchers[who % 3], specs);
+        for (uint256 i = 0; i < n; i++) {
+            jobIds.push(ids[i]);
+            escrowOf[ids[i]] = uint256(specs[i].pricePerRecord) * maxRecords;
+        }
+        batchCreated += n;
+    }
+
+    uint256 public batchCreated; // ghost: jobs created by createJobsWithPermit
+
     function accept(uint256 seed) external {
         (uint256 id, bool ok) = _pick(seed);
         if (!ok) return;
@@ -259,7 +287,8 @@ contract InvariantTest is Base {
         address[6] memory a = handler.actors();
         for (uint256 i = 0; i < 3; i++) _fundResearcher(a[i], 1e30);
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](14);
+        bytes4[] memory selectors = new bytes4[](15);
+        selectors[14] = Handler.createJobs.selector;
         selectors[10] = Handler.exitIdle.selector;
         selectors[11] = Handler.donate.selector;
         selectors[12] = Handler.sweep.selector;
@@ -334,11 +363,18 @@ contract InvariantTest is Base {
         assertEq(handler.paidOutOf(9), 900);
         assertEq(uint8(_statusOf(9)), uint8(IJobRegistry.JobStatus.Settled));
         assertEq(handler.leanSettled(), 2);
+        handler.createJobs(1, 3, 50, 4); // jobs 10..12 in one call, one transfer for the total
+        assertEq(handler.jobCount(), 12);
+        assertEq(handler.batchCreated(), 3);
+        handler.accept(10);
+        handler.prove(10, 2, 0);
+        handler.settle(10, 1, 0);
+        assertEq(handler.paidOutOf(11), 2 * 51);
         handler.donate(1234);
         invariant_vaultSolvency();
         handler.sweep();
         assertEq(handler.swept(), 1234);
-        assertEq(handler.closed(), 9);
+        assertEq(handler.closed(), 10);
         invariant_vaultSolvency();
         invariant_surplusIsDonations();
     }

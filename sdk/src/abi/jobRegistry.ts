@@ -257,6 +257,11 @@ export const jobRegistryAbi = [
     "type": "error"
   },
   {
+    "inputs": [],
+    "name": "NoJobs",
+    "type": "error"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
@@ -383,6 +388,22 @@ export const jobRegistryAbi = [
       }
     ],
     "name": "TooEarly",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "count",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "max",
+        "type": "uint256"
+      }
+    ],
+    "name": "TooManyJobs",
     "type": "error"
   },
   {
@@ -1044,6 +1065,19 @@ export const jobRegistryAbi = [
   },
   {
     "inputs": [],
+    "name": "MAX_JOBS_PER_CALL",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "MAX_JOB_DURATION",
     "outputs": [
       {
@@ -1568,6 +1602,102 @@ export const jobRegistryAbi = [
         "internalType": "uint256",
         "name": "jobId",
         "type": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "datasetId",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "modelDigest",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "string",
+            "name": "modelURI",
+            "type": "string"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "cohortHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "outputPolicyHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "resultPublicKey",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobSpec[]",
+        "name": "specs",
+        "type": "tuple[]"
+      },
+      {
+        "internalType": "uint256",
+        "name": "permitDeadline",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint8",
+        "name": "v",
+        "type": "uint8"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "r",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "s",
+        "type": "bytes32"
+      }
+    ],
+    "name": "createJobsWithPermit",
+    "outputs": [
+      {
+        "internalType": "uint256[]",
+        "name": "jobIds",
+        "type": "uint256[]"
       }
     ],
     "stateMutability": "nonpayable",
