@@ -69,8 +69,9 @@ export const ConfigSchema = z.strictObject({
   prover: z.strictObject({ instance: z.enum(["dev", "prod"]).default("dev") }).default({ instance: "dev" }),
   // settlement (docs/PROTOCOL.md "Settlement paths"): withdraw = take the node's share in the settling
   // tx (settleJobAndWithdraw) instead of crediting it for `rapha-node withdraw`; mergeLastBatch = the
-  // job's last batch goes on chain with the settlement (submitBatchAndSettle), but only when at least
-  // mergeMinSecondsLeft remain before the deadline once it is proven
+  // job's last batch goes on chain with the settlement (submitBatchAndSettle, which also pays the node:
+  // only with withdraw), but only when at least mergeMinSecondsLeft remain before the deadline once it
+  // is proven
   settle: z
     .strictObject({
       withdraw: z.boolean().default(true),

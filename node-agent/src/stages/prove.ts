@@ -112,8 +112,9 @@ export async function prove(ctx: StageContext, j: ProveInput): Promise<ProveOutp
   return { stage: "proven", data: { proofRefs: refs, batches: refs.length, finalBatch: finalBatch ?? null } };
 }
 
-/** Whether the last batch may wait for the settlement: enabled, and enough time left before the deadline. */
+/** Whether the last batch may wait for the settlement: enabled (submitBatchAndSettle pays the node in
+ * the same tx, so only with settle.withdraw), and enough time left before the deadline. */
 async function holdForSettlement(ctx: StageContext, deadline: number): Promise<boolean> {
   const s = ctx.home.config.settle;
-  return s.mergeLastBatch && (await secondsToDeadline(ctx, deadline)) >= s.mergeMinSecondsLeft;
+  return s.mergeLastBatch && s.withdraw && (await secondsToDeadline(ctx, deadline)) >= s.mergeMinSecondsLeft;
 }
