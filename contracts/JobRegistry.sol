@@ -247,7 +247,7 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
         _jobs[jobId] = JobCodec.packJob(JobStatus.Expired, commitment);
         uint256 paid =
             delivered && !nodeRegistry.isNodeFrozen(terms.node) ? _min(terms.provenCount, terms.maxRecords) : 0;
-        (uint256 nodeAmount, uint256 fee, uint256 refund) = _release(jobId, terms, paid);
+        (uint256 nodeAmount, uint256 fee, uint256 refund) = _release(jobId, terms, paid, false);
         emit JobExpired(jobId, terms.researcher, terms.node, paid, nodeAmount, fee, refund, msg.sender, block.timestamp);
     }
 
@@ -356,14 +356,6 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
         return (JobStatus(word >> 248), commitment);
     }
 
-    function _release(uint256 jobId, JobTerms calldata t, uint256 paidRecords)
-        private
-        returns (uint256 nodeAmount, uint256 fee, uint256 refund)
-    {
-        uint256 escrow = uint256(t.pricePerRecord) * t.maxRecords;
-        return vault.release(jobId, t.researcher, t.node, escrow, paidRecords * t.pricePerRecord, t.feeBps);
-    }
-
     /// @dev settleJob / settleJobAndWithdraw: checks, writes the Settled status, then releases.
     function _settleJob(uint256 jobId, JobTerms calldata terms, bytes32 receiptHash, bool payNode)
         private
@@ -387,21 +379,24 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
         returns (uint256)
     {
         uint256 paid = _min(terms.provenCount, terms.maxRecords);
-        (uint256 amount, uint256 fee, uint256 refund) = _releaseSettled(jobId, terms, paid, payNode);
+        (uint256 amount, uint256 fee, uint256 refund) = _release(jobId, terms, paid, payNode);
         emit JobSettled(
             jobId, terms.researcher, terms.node, terms.provenCount, paid, amount, fee, refund, receiptHash, block.timestamp
         );
         return amount;
     }
 
-    function _releaseSettled(uint256 jobId, JobTerms memory t, uint256 paid, bool payNode)
+    /// @dev Closes the job's escrow in the vault: pays `paidRecords`; the node's share is credited, or
+    /// with `payNode` sent to the node.
+    function _release(uint256 jobId, JobTerms memory t, uint256 paidRecords, bool payNode)
         private
         returns (uint256, uint256, uint256)
     {
         uint256 escrow = uint256(t.pricePerRecord) * t.maxRecords;
+        uint256 payout = paidRecords * t.pricePerRecord;
         return payNode
-            ? vault.releaseAndPay(jobId, t.researcher, t.node, escrow, paid * t.pricePerRecord, t.feeBps)
-            : vault.release(jobId, t.researcher, t.node, escrow, paid * t.pricePerRecord, t.feeBps);
+            ? vault.releaseAndPay(jobId, t.researcher, t.node, escrow, payout, t.feeBps)
+            : vault.release(jobId, t.researcher, t.node, escrow, payout, t.feeBps);
     }
 
     /// @dev A batch is taken from the job's node while the job is Accepted and before its deadline.
@@ -440,7 +435,7 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
     }
 
     function _refundAll(uint256 jobId, JobTerms calldata t) private returns (uint256 refund) {
-        (,, refund) = _release(jobId, t, 0);
+        (,, refund) = _release(jobId, t, 0, false);
     }
 
     function _checkUsageAttestation(uint256 jobId, address enclaveKey, Batch calldata batch) private view {
