@@ -15,10 +15,12 @@ import {JobCodec} from "./libraries/JobCodec.sol";
 /// @title JobRegistry
 /// @notice The job state machine (see IJobRegistry for the lifecycle, the lean storage layout, the
 /// settlement ordering and the freeze rule).
-/// @dev Reentrancy: only createJob/createJobWithPermit reach untrusted code (the token, through the
-/// vault) and carry the guard. Every other entry point calls only the immutable verifier and node
-/// registry (views) and `vault.release`, which credits balances without any external call, after
-/// the job's status has been written.
+/// @dev Reentrancy: only createJob/createJobWithPermit/createJobsWithPermit, settleJobAndWithdraw and
+/// submitBatchAndSettle reach untrusted code (the token, through the vault) and carry the guard;
+/// the two settling ones write the job's final status before the vault moves any token. Every
+/// other entry point calls only the immutable verifier and node registry (views) and
+/// `vault.release`, which credits balances without any external call, after the job's status has
+/// been written.
 contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTransient, EIP712 {
     /// @notice Role allowed to pause and unpause job creation (funding) and acceptance.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
@@ -36,6 +38,8 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
     uint256 public constant NO_BATCH_WINDOW = 2 days;
     /// @inheritdoc IJobRegistry
     uint256 public constant SETTLEMENT_GRACE = 2 days;
+    /// @inheritdoc IJobRegistry
+    uint256 public constant MAX_JOBS_PER_CALL = 16;
 
     /// @dev cohortParams bits 29..63 are reserved and must be zero (docs/PROTOCOL.md).
     uint64 private constant COHORT_RESERVED_MASK = ~uint64((1 << 29) - 1);
@@ -113,6 +117,27 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
     }
 
     /// @inheritdoc IJobRegistry
+    function createJobsWithPermit(JobSpec[] calldata specs, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        whenNotPaused
+        nonReentrant
+        returns (uint256[] memory jobIds)
+    {
+        uint256 n = specs.length;
+        if (n == 0) revert NoJobs();
+        if (n > MAX_JOBS_PER_CALL) revert TooManyJobs(n, MAX_JOBS_PER_CALL);
+        jobIds = new uint256[](n);
+        uint256 total; // each escrow < 2^160, so 16 of them cannot overflow
+        for (uint256 i; i < n; ++i) {
+            uint256 escrow;
+            (jobIds[i], escrow) = _createJob(specs[i]);
+            total += escrow;
+        }
+        // one permit and one transfer for the total: the jobs exist only if all of it is escrowed
+        vault.fundWithPermit(msg.sender, total, permitDeadline, v, r, s);
+    }
+
+    /// @inheritdoc IJobRegistry
     function cancelJob(uint256 jobId, JobTerms calldata terms) external {
         (JobStatus status, uint256 commitment) = _load(jobId, terms);
         if (status != JobStatus.Created) revert InvalidStatus(jobId, status);
@@ -175,38 +200,38 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
     /// @inheritdoc IJobRegistry
     function submitBatch(uint256 jobId, JobTerms calldata terms, Batch calldata batch) external {
         (JobStatus status,) = _load(jobId, terms);
-        if (status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
-        if (msg.sender != terms.node) revert NotJobNode(jobId, msg.sender);
-        if (block.timestamp > terms.deadline) revert DeadlinePassed(jobId, terms.deadline);
-        if (batch.chunkIndex > JobCodec.MASK32) revert InvalidChunkIndex(batch.chunkIndex);
-        uint256 minId = terms.nextMinId;
-        uint256 count = batch.result & JobCodec.MASK32;
-        uint256 lastId = batch.result >> 32;
-        if (count == 0 || lastId < minId || lastId > JobCodec.MASK32) revert InvalidBatchResult(batch.result);
-        _checkUsageAttestation(jobId, terms.enclaveKey, batch);
-        _verifyBatch(jobId, terms, minId, batch);
+        _checkBatchWindow(jobId, terms, status);
+        _jobs[jobId] = JobCodec.packJob(JobStatus.Accepted, JobCodec.hashTerms(_proveBatch(jobId, terms, batch)));
+    }
 
-        // count <= 2^32 and ids strictly increase below 2^32, so both fit in 40 bits.
-        JobTerms memory next = terms;
-        next.provenCount += uint40(count);
-        next.nextMinId = uint40(lastId + 1);
-        _jobs[jobId] = JobCodec.packJob(JobStatus.Accepted, JobCodec.hashTerms(next));
-        emit BatchProven(
-            jobId, terms.researcher, msg.sender, batch.chunkIndex, count, lastId, batch.usage, next.provenCount, block.timestamp
-        );
+    /// @inheritdoc IJobRegistry
+    function submitBatchAndSettle(uint256 jobId, JobTerms calldata terms, Batch calldata batch, bytes32 receiptHash)
+        external
+        nonReentrant
+        returns (uint256 nodeAmount)
+    {
+        (JobStatus status,) = _load(jobId, terms);
+        _checkBatchWindow(jobId, terms, status);
+        // before the proof: a settlement that must fail does not pay for a pairing check
+        _checkReceiptAndNode(receiptHash);
+        JobTerms memory next = _proveBatch(jobId, terms, batch);
+        // the stored commitment stays the one of the terms rebuilt from the events (incl. this batch)
+        _jobs[jobId] = JobCodec.packJob(JobStatus.Settled, JobCodec.hashTerms(next));
+        return _settle(jobId, next, receiptHash, true);
     }
 
     /// @inheritdoc IJobRegistry
     function settleJob(uint256 jobId, JobTerms calldata terms, bytes32 receiptHash) external {
-        (JobStatus status, uint256 commitment) = _load(jobId, terms);
-        if (status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
-        if (msg.sender != terms.node) revert NotJobNode(jobId, msg.sender);
-        if (receiptHash == bytes32(0)) revert ZeroReceiptHash();
-        uint256 closesAt = uint256(terms.deadline) + SETTLEMENT_GRACE;
-        if (block.timestamp > closesAt) revert SettlementWindowClosed(jobId, closesAt);
-        if (nodeRegistry.isNodeFrozen(msg.sender)) revert NodeFrozen(msg.sender);
-        _jobs[jobId] = JobCodec.packJob(JobStatus.Settled, commitment);
-        _settle(jobId, terms, receiptHash);
+        _settleJob(jobId, terms, receiptHash, false);
+    }
+
+    /// @inheritdoc IJobRegistry
+    function settleJobAndWithdraw(uint256 jobId, JobTerms calldata terms, bytes32 receiptHash)
+        external
+        nonReentrant
+        returns (uint256 nodeAmount)
+    {
+        return _settleJob(jobId, terms, receiptHash, true);
     }
 
     // ------------------------------------------------------------------ anyone
@@ -222,7 +247,7 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
         _jobs[jobId] = JobCodec.packJob(JobStatus.Expired, commitment);
         uint256 paid =
             delivered && !nodeRegistry.isNodeFrozen(terms.node) ? _min(terms.provenCount, terms.maxRecords) : 0;
-        (uint256 nodeAmount, uint256 fee, uint256 refund) = _release(jobId, terms, paid);
+        (uint256 nodeAmount, uint256 fee, uint256 refund) = _release(jobId, terms, paid, false);
         emit JobExpired(jobId, terms.researcher, terms.node, paid, nodeAmount, fee, refund, msg.sender, block.timestamp);
     }
 
@@ -331,24 +356,86 @@ contract JobRegistry is IJobRegistry, AccessControl, Pausable, ReentrancyGuardTr
         return (JobStatus(word >> 248), commitment);
     }
 
-    function _release(uint256 jobId, JobTerms calldata t, uint256 paidRecords)
+    /// @dev settleJob / settleJobAndWithdraw: checks, writes the Settled status, then releases.
+    function _settleJob(uint256 jobId, JobTerms calldata terms, bytes32 receiptHash, bool payNode)
         private
-        returns (uint256 nodeAmount, uint256 fee, uint256 refund)
+        returns (uint256 nodeAmount)
     {
-        uint256 escrow = uint256(t.pricePerRecord) * t.maxRecords;
-        return vault.release(jobId, t.researcher, t.node, escrow, paidRecords * t.pricePerRecord, t.feeBps);
+        (JobStatus status, uint256 commitment) = _load(jobId, terms);
+        if (status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
+        if (msg.sender != terms.node) revert NotJobNode(jobId, msg.sender);
+        if (receiptHash == bytes32(0)) revert ZeroReceiptHash();
+        uint256 closesAt = uint256(terms.deadline) + SETTLEMENT_GRACE;
+        if (block.timestamp > closesAt) revert SettlementWindowClosed(jobId, closesAt);
+        if (nodeRegistry.isNodeFrozen(msg.sender)) revert NodeFrozen(msg.sender);
+        _jobs[jobId] = JobCodec.packJob(JobStatus.Settled, commitment);
+        return _settle(jobId, terms, receiptHash, payNode);
     }
 
-    function _settle(uint256 jobId, JobTerms calldata terms, bytes32 receiptHash) private {
+    /// @dev Releases a settled job's escrow (the status is already written): the node's share is
+    /// credited, or with `payNode` sent to the node (= msg.sender, checked by every caller).
+    function _settle(uint256 jobId, JobTerms memory terms, bytes32 receiptHash, bool payNode)
+        private
+        returns (uint256)
+    {
         uint256 paid = _min(terms.provenCount, terms.maxRecords);
-        (uint256 nodeAmount, uint256 fee, uint256 refund) = _release(jobId, terms, paid);
+        (uint256 amount, uint256 fee, uint256 refund) = _release(jobId, terms, paid, payNode);
         emit JobSettled(
-            jobId, terms.researcher, terms.node, terms.provenCount, paid, nodeAmount, fee, refund, receiptHash, block.timestamp
+            jobId, terms.researcher, terms.node, terms.provenCount, paid, amount, fee, refund, receiptHash, block.timestamp
+        );
+        return amount;
+    }
+
+    /// @dev Closes the job's escrow in the vault: pays `paidRecords`; the node's share is credited, or
+    /// with `payNode` sent to the node.
+    function _release(uint256 jobId, JobTerms memory t, uint256 paidRecords, bool payNode)
+        private
+        returns (uint256, uint256, uint256)
+    {
+        uint256 escrow = uint256(t.pricePerRecord) * t.maxRecords;
+        uint256 payout = paidRecords * t.pricePerRecord;
+        return payNode
+            ? vault.releaseAndPay(jobId, t.researcher, t.node, escrow, payout, t.feeBps)
+            : vault.release(jobId, t.researcher, t.node, escrow, payout, t.feeBps);
+    }
+
+    /// @dev A batch is taken from the job's node while the job is Accepted and before its deadline.
+    function _checkBatchWindow(uint256 jobId, JobTerms calldata terms, JobStatus status) private view {
+        if (status != JobStatus.Accepted) revert InvalidStatus(jobId, status);
+        if (msg.sender != terms.node) revert NotJobNode(jobId, msg.sender);
+        if (block.timestamp > terms.deadline) revert DeadlinePassed(jobId, terms.deadline);
+    }
+
+    /// @dev The settling checks a batch window does not already cover.
+    function _checkReceiptAndNode(bytes32 receiptHash) private view {
+        if (receiptHash == bytes32(0)) revert ZeroReceiptHash();
+        if (nodeRegistry.isNodeFrozen(msg.sender)) revert NodeFrozen(msg.sender);
+    }
+
+    /// @dev Verifies one batch (usage signature, Groth16 proof) and returns the terms after it.
+    function _proveBatch(uint256 jobId, JobTerms calldata terms, Batch calldata batch)
+        private
+        returns (JobTerms memory next)
+    {
+        if (batch.chunkIndex > JobCodec.MASK32) revert InvalidChunkIndex(batch.chunkIndex);
+        uint256 minId = terms.nextMinId;
+        uint256 count = batch.result & JobCodec.MASK32;
+        uint256 lastId = batch.result >> 32;
+        if (count == 0 || lastId < minId || lastId > JobCodec.MASK32) revert InvalidBatchResult(batch.result);
+        _checkUsageAttestation(jobId, terms.enclaveKey, batch);
+        _verifyBatch(jobId, terms, minId, batch);
+
+        // count <= 2^32 and ids strictly increase below 2^32, so both fit in 40 bits.
+        next = terms;
+        next.provenCount += uint40(count);
+        next.nextMinId = uint40(lastId + 1);
+        emit BatchProven(
+            jobId, terms.researcher, msg.sender, batch.chunkIndex, count, lastId, batch.usage, next.provenCount, block.timestamp
         );
     }
 
     function _refundAll(uint256 jobId, JobTerms calldata t) private returns (uint256 refund) {
-        (,, refund) = _release(jobId, t, 0);
+        (,, refund) = _release(jobId, t, 0, false);
     }
 
     function _checkUsageAttestation(uint256 jobId, address enclaveKey, Batch calldata batch) private view {

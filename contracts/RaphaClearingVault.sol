@@ -139,18 +139,26 @@ contract RaphaClearingVault is IRaphaClearingVault, AccessControl, ReentrancyGua
         onlyJobRegistry
         returns (uint256 nodeAmount, uint256 fee, uint256 refund)
     {
-        if (payout > escrow) revert PayoutExceedsEscrow(jobId, payout, escrow);
-        fee = payout * jobFeeBps / BPS;
-        nodeAmount = payout - fee;
-        refund = escrow - payout;
+        (nodeAmount, fee, refund) = _split(jobId, researcher, escrow, payout, jobFeeBps);
         if (nodeAmount != 0) _credit(node, nodeAmount);
-        if (fee != 0) {
-            uint256 accrued = _accruedFees + fee;
-            // 80 bits hold 1.2e24 units; beyond that (never with USDC) fall back to a plain credit.
-            if (accrued <= type(uint80).max) _accruedFees = uint80(accrued);
-            else _credit(treasury, fee);
+    }
+
+    /// @inheritdoc IRaphaClearingVault
+    function releaseAndPay(
+        uint256 jobId,
+        address researcher,
+        address node,
+        uint256 escrow,
+        uint256 payout,
+        uint16 jobFeeBps
+    ) external onlyJobRegistry nonReentrant returns (uint256 nodeAmount, uint256 fee, uint256 refund) {
+        (nodeAmount, fee, refund) = _split(jobId, researcher, escrow, payout, jobFeeBps);
+        if (nodeAmount != 0) {
+            // effects before the transfer: the amount leaves the liabilities as a withdrawal would
+            _liabilities -= uint96(nodeAmount); // nodeAmount <= escrow, itself part of _liabilities
+            token.safeTransfer(node, nodeAmount);
+            emit Withdrawn(node, node, nodeAmount, block.timestamp);
         }
-        if (refund != 0) _credit(researcher, refund);
     }
 
     // ------------------------------------------------------------------ everyone
@@ -196,6 +204,25 @@ contract RaphaClearingVault is IRaphaClearingVault, AccessControl, ReentrancyGua
         token.safeTransferFrom(payer, address(this), amount);
         uint256 received = token.balanceOf(address(this)) - before;
         if (received != amount) revert UnexpectedBalanceChange(amount, received);
+    }
+
+    /// @dev Splits a closing escrow and credits the fee and the refund; the node's share is returned
+    /// for the caller to credit or pay.
+    function _split(uint256 jobId, address researcher, uint256 escrow, uint256 payout, uint16 jobFeeBps)
+        private
+        returns (uint256 nodeAmount, uint256 fee, uint256 refund)
+    {
+        if (payout > escrow) revert PayoutExceedsEscrow(jobId, payout, escrow);
+        fee = payout * jobFeeBps / BPS;
+        nodeAmount = payout - fee;
+        refund = escrow - payout;
+        if (fee != 0) {
+            uint256 accrued = _accruedFees + fee;
+            // 80 bits hold 1.2e24 units; beyond that (never with USDC) fall back to a plain credit.
+            if (accrued <= type(uint80).max) _accruedFees = uint80(accrued);
+            else _credit(treasury, fee);
+        }
+        if (refund != 0) _credit(researcher, refund);
     }
 
     function _credit(address account, uint256 amount) private {

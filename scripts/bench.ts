@@ -20,12 +20,14 @@ const sec = (v: unknown) => (typeof v === "number" ? `${(v / 1000).toFixed(1)} s
 interface Row { key: string; label: string; fmt: (v: unknown) => string; unit?: string }
 const BENCHES: { name: string; script: string; file: string; rows: Row[] }[] = [
   { name: "gas", script: "bench:gas", file: "gas.json", rows: [
-    { key: "lifecycleRealProof", label: "lifecycle with a real proof, cold (Ocean escrow: 812,948)", fmt: int, unit: "gas" },
-    { key: "lifecycleRealProofWarm", label: "lifecycle with a real proof, warm (Ocean escrow: 530,479)", fmt: int, unit: "gas" },
+    { key: "lifecycleRealProof", label: "lifecycle with a real proof, lean (3 tx), cold (Ocean escrow: 812,948)", fmt: int, unit: "gas" },
+    { key: "lifecycleRealProofWarm", label: "lifecycle with a real proof, lean (3 tx), warm (Ocean escrow: 530,479)", fmt: int, unit: "gas" },
+    { key: "lifecycles.standard.warm", label: "lifecycle, standard path (5 tx: … settleJob, withdraw), warm", fmt: int, unit: "gas" },
     { key: "steps.cold.createJobWithPermit", label: "createJobWithPermit (cold)", fmt: int, unit: "gas" },
     { key: "steps.cold.acceptJob", label: "acceptJob", fmt: int, unit: "gas" },
-    { key: "steps.cold.submitBatch", label: "submitBatch with the real verifier", fmt: int, unit: "gas" },
-    { key: "steps.warm.settleJob", label: "settleJob (warm)", fmt: int, unit: "gas" },
+    { key: "steps.warm.submitBatchAndSettle", label: "submitBatchAndSettle: real proof + settle + node paid (warm)", fmt: int, unit: "gas" },
+    { key: "lifecycles.standard.steps.cold.submitBatch", label: "submitBatch with the real verifier", fmt: int, unit: "gas" },
+    { key: "lifecycles.standard.steps.warm.settleJob", label: "settleJob (warm)", fmt: int, unit: "gas" },
     { key: "submitBatchGasPerProvenRecord512", label: "submitBatch gas per record at 512 records per proof", fmt: int, unit: "gas" },
   ] },
   { name: "zk", script: "bench:zk", file: "zk.json", rows: [

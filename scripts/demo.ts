@@ -142,7 +142,7 @@ settlement:
   proof batches              ${o.batches}
   records proven / paid      ${o.S.provenCount} / ${o.S.paidRecords}
   escrowed                   ${usd(r.budget)}
-  payout to the hospital     ${usd(o.S.nodeAmount)}  (vault balance of ${o.site.hospital}, withdraw with \`rapha-node withdraw\`)
+  payout to the hospital     ${usd(o.S.nodeAmount)}  (sent to ${o.site.hospital} in the settling transaction: lean settlement, docs/PROTOCOL.md "Settlement paths")
   protocol fee (treasury)    ${usd(o.S.fee)}
   refund to the researcher   ${usd(o.S.refund)}`);
       if (o.S.nodeAmount + o.S.fee + o.S.refund !== r.budget) throw new Error(`job #${o.jobId}: payout + fee + refund != escrow`);

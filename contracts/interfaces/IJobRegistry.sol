@@ -5,6 +5,8 @@ pragma solidity 0.8.28;
 /// @notice The job state machine and its event log.
 ///
 ///   Created ──acceptJob──▶ Accepted ──submitBatch*──▶ (proofs accumulate) ──settleJob──▶ Settled
+///      │                      │  (or settleJobAndWithdraw; or the last batch and the settlement in
+///      │                      │   one call: submitBatchAndSettle)
 ///      │                      │
 ///      ├─cancelJob─▶ Cancelled   (researcher, full refund)
 ///      ├─rejectJob─▶ Rejected    (node, reason code, full refund; also from Accepted)
@@ -28,6 +30,15 @@ pragma solidity 0.8.28;
 /// Payment = min(proven records, maxRecords) × pricePerRecord, minus the protocol fee locked at
 /// funding; the rest of the escrow is refunded. A frozen node (NodeRegistry.setNodeFrozen) cannot
 /// settle, and its jobs expire with a full refund. All money moves as pull balances in the vault.
+///
+/// Lean settlement (docs/PROTOCOL.md, "Settlement paths"): the node may settle in three ways, all
+/// with the same checks and the same split. `settleJob` credits its share for a later
+/// `vault.withdraw`; `settleJobAndWithdraw` sends its share to the node (the caller) in the
+/// settling transaction; `submitBatchAndSettle` also proves the job's last batch in that
+/// transaction (its receipt, which cites every batch, is known before submission). Taking its
+/// own payment is still a pull (only the caller is paid, only by its own call); the researcher's
+/// refund and the fee stay credited for pull, so a reverting or blacklisted party blocks no one.
+/// The standard path (submitBatch*, settleJob, withdraw) stays for nodes that want it.
 ///
 /// Reject reason codes (`rejectJob`): 1 POLICY_DENIED, 2 DIGEST_MISMATCH, 3 SCAN_FAILED,
 /// 4 COHORT_TOO_SMALL, 5 PRICE_TOO_LOW, 6 OUTPUT_POLICY, 7 DATASET_MISMATCH, 8 DEADLINE_TOO_SHORT,
@@ -158,6 +169,10 @@ interface IJobRegistry {
     error InvalidProof(uint256 jobId, uint256 chunkIndex);
     /// @notice A zero address was given.
     error ZeroAddress();
+    /// @notice createJobsWithPermit was given no spec.
+    error NoJobs();
+    /// @notice createJobsWithPermit was given more than MAX_JOBS_PER_CALL specs.
+    error TooManyJobs(uint256 count, uint256 max);
 
     /// @notice A researcher created and funded a job.
     /// @param jobId Job id.
@@ -314,6 +329,10 @@ interface IJobRegistry {
     /// @return Seconds.
     function SETTLEMENT_GRACE() external view returns (uint256);
 
+    /// @notice Most specs createJobsWithPermit takes in one call (16): bounds its gas.
+    /// @return Count.
+    function MAX_JOBS_PER_CALL() external view returns (uint256);
+
     /// @notice Creates a job and escrows pricePerRecord × maxRecords USDC from the caller, who must
     /// have approved the vault for that amount.
     /// @param spec The job specification.
@@ -332,6 +351,21 @@ interface IJobRegistry {
     function createJobWithPermit(JobSpec calldata spec, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
         external
         returns (uint256 jobId);
+
+    /// @notice Creates one job per spec (any datasets, any nodes) and escrows their total,
+    /// Σ pricePerRecord × maxRecords, with ONE EIP-2612 permit (owner = caller, spender = vault,
+    /// value = that total) and one transfer. Every spec is checked as in createJob; one invalid spec,
+    /// or a failed funding, reverts them all. Emits one JobCreated per job, ids consecutive in spec
+    /// order. A failed permit is ignored when the allowance already covers the total.
+    /// @param specs 1..MAX_JOBS_PER_CALL job specifications (NoJobs, TooManyJobs).
+    /// @param permitDeadline Permit deadline.
+    /// @param v Permit signature v.
+    /// @param r Permit signature r.
+    /// @param s Permit signature s.
+    /// @return jobIds The new jobs' ids, in spec order.
+    function createJobsWithPermit(JobSpec[] calldata specs, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        returns (uint256[] memory jobIds);
 
     /// @notice Cancels a job no node has accepted yet (researcher); the escrow is refunded in full.
     /// @param jobId Job id.
@@ -372,6 +406,33 @@ interface IJobRegistry {
     /// @param terms The job's accepted terms.
     /// @param receiptHash Hash of the node's receipt (docs/PROTOCOL.md, "Receipt"), non-zero.
     function settleJob(uint256 jobId, JobTerms calldata terms, bytes32 receiptHash) external;
+
+    /// @notice settleJob, then sends the node's share (payout minus fee) to the node, the caller,
+    /// in the same transaction instead of crediting it (the vault emits Withdrawn(node, node,
+    /// amount)); the fee and the refund are credited as in settleJob. The job is Settled before any
+    /// token moves; non-reentrant. Use settleJob when the node's address cannot receive the token.
+    /// @param jobId Job id.
+    /// @param terms The job's accepted terms.
+    /// @param receiptHash Hash of the node's receipt (docs/PROTOCOL.md, "Receipt"), non-zero.
+    /// @return nodeAmount Amount sent to the node.
+    function settleJobAndWithdraw(uint256 jobId, JobTerms calldata terms, bytes32 receiptHash)
+        external
+        returns (uint256 nodeAmount);
+
+    /// @notice The job's last batch and its settlement in one transaction (the job's node, not
+    /// frozen, until the deadline): submitBatch's checks and proof verification, then
+    /// settleJobAndWithdraw's settlement on the terms including this batch (BatchProven, then
+    /// JobSettled; the node's share is sent to the node). A zero receipt hash or a frozen node is
+    /// refused before the proof is verified. The stored commitment is that of the terms after the
+    /// batch, so the terms rebuilt from the events still match it.
+    /// @param jobId Job id.
+    /// @param terms The job's accepted terms before this batch.
+    /// @param batch The last batch (proof, outputs, enclave signature).
+    /// @param receiptHash Hash of the node's receipt, which cites this batch, non-zero.
+    /// @return nodeAmount Amount sent to the node.
+    function submitBatchAndSettle(uint256 jobId, JobTerms calldata terms, Batch calldata batch, bytes32 receiptHash)
+        external
+        returns (uint256 nodeAmount);
 
     /// @notice Expires a job (anyone): a never-accepted job or an accepted job without batches after
     /// the deadline (full refund); an accepted job with batches after deadline + SETTLEMENT_GRACE

@@ -14,6 +14,12 @@ pragma solidity 0.8.28;
 /// Per-job escrow amounts are not stored here: JobRegistry commits to each job's price, size and
 /// fee rate in its job hash and releases a job at most once (its status machine), passing the
 /// escrow back. The vault enforces payout <= escrow and keeps liabilities exact.
+///
+/// Lean settlement (`releaseAndPay`): the settling node may take its own released amount in the
+/// same transaction instead of a later `withdraw`. It is still a pull: the registry calls it only
+/// when the recipient is the settling caller (msg.sender == the job's node), the fee and the refund
+/// stay credited for pull, and the vault emits `Withdrawn(node, node, amount)` so that, from the
+/// events, every account's balance is Σ credits (JobSettled/JobExpired/...) − Σ Withdrawn.
 interface IRaphaClearingVault {
     /// @notice A zero address was given.
     error ZeroAddress();
@@ -117,6 +123,30 @@ interface IRaphaClearingVault {
     function release(uint256 jobId, address researcher, address node, uint256 escrow, uint256 payout, uint16 feeBps)
         external
         returns (uint256 nodeAmount, uint256 fee, uint256 refund);
+
+    /// @notice Like `release`, then sends the node's share (payout minus fee) straight to `node`
+    /// instead of crediting it: the settling node collects its own payment in the settling
+    /// transaction. Liabilities drop by that amount before the transfer (checks-effects-interactions;
+    /// non-reentrant); the fee and the refund are credited as pull balances as in `release`. Emits
+    /// Withdrawn(node, node, nodeAmount) when nodeAmount > 0. Only the JobRegistry, which calls it
+    /// only with `node` = its caller.
+    /// @param jobId Job id (for the error only).
+    /// @param researcher Refund recipient.
+    /// @param node Payout recipient, paid by transfer.
+    /// @param escrow The job's escrow as funded.
+    /// @param payout Gross payout (<= escrow).
+    /// @param feeBps Fee rate locked at funding.
+    /// @return nodeAmount Sent to the node.
+    /// @return fee Credited to the treasury.
+    /// @return refund Credited to the researcher.
+    function releaseAndPay(
+        uint256 jobId,
+        address researcher,
+        address node,
+        uint256 escrow,
+        uint256 payout,
+        uint16 feeBps
+    ) external returns (uint256 nodeAmount, uint256 fee, uint256 refund);
 
     /// @notice Withdraws the caller's whole balance to the caller. Never paused.
     /// @return amount Amount sent.

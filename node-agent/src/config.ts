@@ -91,6 +91,18 @@ export const ConfigSchema = z.strictObject({
     })
     .refine((p) => p.instance === "dev" || p.artifactsUrl !== undefined, { message: "the prod instance needs prover.artifactsUrl (its zkey and wasm are not committed)", path: ["artifactsUrl"] })
     .default({ instance: "dev", cacheDir: "artifacts", timeoutMs: 600_000, ipfsGateway: "https://ipfs.io" }),
+  // settlement (docs/PROTOCOL.md "Settlement paths"): withdraw = take the node's share in the settling
+  // tx (settleJobAndWithdraw) instead of crediting it for `rapha-node withdraw`; mergeLastBatch = the
+  // job's last batch goes on chain with the settlement (submitBatchAndSettle, which also pays the node:
+  // only with withdraw), but only when at least mergeMinSecondsLeft remain before the deadline once it
+  // is proven
+  settle: z
+    .strictObject({
+      withdraw: z.boolean().default(true),
+      mergeLastBatch: z.boolean().default(true),
+      mergeMinSecondsLeft: z.number().int().min(0).default(600),
+    })
+    .default({ withdraw: true, mergeLastBatch: true, mergeMinSecondsLeft: 600 }),
   // how many jobs may train or prove at once (each uses the cores fully); admission and acceptance never wait for it.
   // serial: one job at a time from admission to settlement, the loop waiting for it (the agent before
   // parallel jobs; the baseline `npm run bench:load` compares against). Not for production.

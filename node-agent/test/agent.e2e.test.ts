@@ -8,7 +8,8 @@ import { Writable } from "node:stream";
 import * as ort from "onnxruntime-node";
 import { SiweMessage } from "siwe";
 import { privateKeyToAccount } from "viem/accounts";
-import type { Hex } from "viem";
+import { decodeFunctionData, type Hex } from "viem";
+import { jobRegistryAbi, mockUsdcAbi, raphaClearingVaultAbi } from "@rapha/sdk/abi/index";
 import { initHome } from "../src/config.js";
 import { Agent } from "../src/agent.js";
 import { makeLogger } from "../src/log.js";
@@ -96,6 +97,17 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
     expect((settled.nodeAmount as bigint) + (settled.fee as bigint)).to.equal((settled.paidRecords as bigint) * price);
     expect(settled.refund).to.equal(maxRecords * price - (settled.paidRecords as bigint) * price);
     expect(await events(chain, "JobAccepted", job.jobId)).to.have.length(1);
+    // lean settlement (docs/PROTOCOL.md "Settlement paths"): the last batch went on chain in the
+    // settling transaction, which sent the node its share (nothing left to withdraw)
+    const settleTx = agent.db.txByKey(`settle:${job.jobId}`)!.hashes[0] as Hex;
+    const input = (await chain.client.getTransaction({ hash: settleTx })).input;
+    expect(decodeFunctionData({ abi: jobRegistryAbi, data: input }).functionName).to.equal("submitBatchAndSettle");
+    const proven = await events(chain, "BatchProven", job.jobId);
+    expect(proven.length).to.be.greaterThan(1);
+    expect(proven.at(-1)!.transactionHash).to.equal(settleTx);
+    expect(proven.filter((e) => e.transactionHash === settleTx)).to.have.length(1);
+    expect(await chain.client.readContract({ address: chain.contracts.vault, abi: raphaClearingVaultAbi, functionName: "balanceOf", args: [agent.account.address] })).to.equal(0n);
+    expect(await chain.client.readContract({ address: chain.contracts.usdc, abi: mockUsdcAbi, functionName: "balanceOf", args: [agent.account.address] })).to.equal(settled.nodeAmount);
     // receipt hash on chain = hash of the receipt the node serves
     const receipt = await (await fetch(`http://127.0.0.1:${(agent.server!.server.address() as { port: number }).port}/jobs/${job.jobId}/receipt`)).json() as Record<string, unknown>;
     expect(settled.receiptHash).to.equal(receipt.receiptHash);
@@ -234,8 +246,10 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
     db.close();
     expect(await events(chain, "JobAccepted", job.jobId)).to.have.length(1);
     expect(await events(chain, "JobSettled", job.jobId)).to.have.length(1);
+    // every batch on chain once: each under its own key, the last one in the settling transaction
     const batches = await events(chain, "BatchProven", job.jobId);
-    expect(batches.length).to.equal(keys.filter((k) => k.key.startsWith("batch:")).length);
+    expect(batches.length).to.equal(keys.filter((k) => k.key.startsWith("batch:")).length + 1);
+    expect(batches.at(-1)!.transactionHash).to.equal(keys.find((k) => k.key === `settle:${id}`)!.hashes[0]);
     // no transaction of ours ever reverted
     for (const t of keys) {
       const rc = await chain.client.getTransactionReceipt({ hash: t.hashes[0] as Hex });

@@ -94,7 +94,7 @@ export async function startHospital(o: HospitalParameters): Promise<HospitalRetu
       if (m === "job stage" && `${e.jobId}:${e.stage}` !== lastStage) { lastStage = `${e.jobId}:${e.stage}`; o.say(`${who}: job #${e.jobId} → ${e.stage}`); }
       else if (m === "training progress" && (e.epoch === 1 || e.epoch === e.epochs)) o.say(`${who}: job #${e.jobId} training epoch ${e.epoch}/${e.epochs}, loss ${e.loss}`);
       else if (m === "training sandbox self-check") o.say(`${who}: job #${e.jobId} training isolation ${e.isolated ? "OK" : "FAILED"} (network and hospital paths unreachable from the trainer)`);
-      else if (m === "batch proven") o.say(`${who}: job #${e.jobId} Groth16 proof ${e.batch}/${e.batches} (${e.count} records)`);
+      else if (m.startsWith("batch proven")) o.say(`${who}: job #${e.jobId} Groth16 proof ${e.batch}/${e.batches} (${e.count} records)`);
       else if (Number(e.level) >= 50 || e.level === "error") o.say(`${who} ERROR: ${l.slice(0, 400)}`);
     },
   });

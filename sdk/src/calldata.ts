@@ -1,4 +1,4 @@
-/** JobSpec/JobTerms encodings, reading a job from the chain, and submitBatch calldata. Browser-safe. */
+/** JobSpec/JobTerms encodings, reading a job from the chain, and submitBatch / settlement calldata. Browser-safe. */
 import { type Address, type Hex, type PublicClient, encodeAbiParameters, encodeFunctionData, hashStruct, keccak256 } from "viem";
 import { jobRegistryAbi } from "./abi/jobRegistry.js";
 import { JOB_SPEC_TYPES } from "./abi/index.js";
@@ -34,6 +34,24 @@ export function encodeSubmitBatch(jobId: bigint, terms: JobTerms, bp: BatchProof
   return encodeFunctionData({ abi: jobRegistryAbi, functionName: "submitBatch", args: [jobId, terms, toSubmitBatchArg(bp, enclaveSignature)] });
 }
 
+/**
+ * ABI-encoded calldata of JobRegistry.submitBatchAndSettle(jobId, terms, batch, receiptHash): the job's
+ * last batch and its settlement in one transaction; the node's share is sent to the node (the caller).
+ * `terms` are the terms before this batch; the receipt must already cite it (docs/PROTOCOL.md).
+ */
+export function encodeSubmitBatchAndSettle(jobId: bigint, terms: JobTerms, bp: BatchProof, enclaveSignature: Hex, receiptHash: Hex): Hex {
+  return encodeFunctionData({ abi: jobRegistryAbi, functionName: "submitBatchAndSettle", args: [jobId, terms, toSubmitBatchArg(bp, enclaveSignature), receiptHash] });
+}
+
+/**
+ * ABI-encoded settlement calldata: settleJobAndWithdraw (the node's share sent to the node in the same
+ * transaction) when `withdraw`, else settleJob (the share credited for a later vault.withdraw).
+ */
+export function encodeSettleJob(jobId: bigint, terms: JobTerms, receiptHash: Hex, opts: { withdraw: boolean }): Hex {
+  const functionName = opts.withdraw ? "settleJobAndWithdraw" : "settleJob";
+  return encodeFunctionData({ abi: jobRegistryAbi, functionName, args: [jobId, terms, receiptHash] });
+}
+
 /** JobRegistry.JobSpec (what a researcher submits; emitted in JobCreated, committed by its EIP-712 hash). */
 export interface JobSpec {
   datasetId: bigint;
@@ -47,6 +65,23 @@ export interface JobSpec {
   maxRecords: bigint;
   deadline: number;
   resultPublicKey: Hex;
+}
+
+/** JobRegistry.MAX_JOBS_PER_CALL: most specs createJobsWithPermit takes. */
+export const MAX_JOBS_PER_CALL = 16;
+
+/** Σ pricePerRecord × maxRecords: the escrow (and permit value) of createJobsWithPermit. */
+export function totalEscrow(specs: readonly Pick<JobSpec, "pricePerRecord" | "maxRecords">[]): bigint {
+  return specs.reduce((a, s) => a + s.pricePerRecord * s.maxRecords, 0n);
+}
+
+/**
+ * ABI-encoded calldata of JobRegistry.createJobsWithPermit(specs, permitDeadline, v, r, s): one job per
+ * spec (any datasets), funded by ONE EIP-2612 permit to the vault for `totalEscrow(specs)`.
+ */
+export function encodeCreateJobsWithPermit(specs: readonly JobSpec[], permit: { deadline: bigint; v: number; r: Hex; s: Hex }): Hex {
+  if (specs.length === 0 || specs.length > MAX_JOBS_PER_CALL) throw new Error(`createJobsWithPermit takes 1..${MAX_JOBS_PER_CALL} specs, got ${specs.length}`);
+  return encodeFunctionData({ abi: jobRegistryAbi, functionName: "createJobsWithPermit", args: [specs, permit.deadline, permit.v, permit.r, permit.s] });
 }
 
 /**

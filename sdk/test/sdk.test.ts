@@ -35,7 +35,12 @@ import {
   verifyBatchProof,
   chunkRoot,
   chunkWords,
+  encodeCreateJobsWithPermit,
+  encodeSettleJob,
   encodeSubmitBatch,
+  MAX_JOBS_PER_CALL,
+  totalEscrow,
+  encodeSubmitBatchAndSettle,
 } from "../src/index.js";
 import { syntheticRecords } from "./helpers.js";
 
@@ -228,6 +233,40 @@ describe("sdk: proof encoding and untrusted input", () => {
     expect(batch.usage).to.equal(11n);
     expect(batch.pB).to.deep.equal([[4n, 3n], [6n, 5n]]);
     expect(batch.enclaveSignature).to.equal(sig);
+  });
+
+  it("encodes the settlement calldata: submitBatchAndSettle, settleJobAndWithdraw and settleJob", () => {
+    const sig = `0x${"11".repeat(65)}` as const;
+    const receipt = `0x${"7e".repeat(32)}` as const;
+    const terms = { researcher: `0x${"aa".repeat(20)}`, node: `0x${"bb".repeat(20)}`, enclaveKey: `0x${"cc".repeat(20)}`, pricePerRecord: 5n, maxRecords: 9n, cohortParams: 1n, feeBps: 250, deadline: 1_800_000_000, acceptedAt: 1_700_000_000, provenCount: 5, nextMinId: 10, datasetRoot: 3n, specHash: `0x${"dd".repeat(32)}`, attestationHash: `0x${"ee".repeat(32)}` } as const;
+    const merged = decodeFunctionData({ abi: jobRegistryAbi, data: encodeSubmitBatchAndSettle(7n, terms, { proof: proof as never, publicSignals: signals as never }, sig, receipt) });
+    expect(merged.functionName).to.equal("submitBatchAndSettle");
+    const [jobId, t, batch, r] = merged.args as unknown as [bigint, { provenCount: number }, { result: bigint; enclaveSignature: string }, string];
+    expect(jobId).to.equal(7n);
+    expect(t.provenCount).to.equal(5);
+    expect(batch.result).to.equal(5n + (9n << 32n));
+    expect(batch.enclaveSignature).to.equal(sig);
+    expect(r).to.equal(receipt);
+    for (const [withdraw, name] of [[true, "settleJobAndWithdraw"], [false, "settleJob"]] as const) {
+      const d = decodeFunctionData({ abi: jobRegistryAbi, data: encodeSettleJob(7n, terms, receipt, { withdraw }) });
+      expect(d.functionName).to.equal(name);
+      expect(d.args).to.have.length(3);
+      expect(d.args![2]).to.equal(receipt);
+    }
+  });
+
+  it("encodes createJobsWithPermit for several specs with one permit for the total escrow; refuses 0 or more than 16 specs", () => {
+    const spec = (datasetId: bigint, pricePerRecord: bigint, maxRecords: bigint) => ({ datasetId, datasetRoot: 7n, modelDigest: `0x${"d1".repeat(32)}` as const, modelURI: "ipfs://m", cohortHash: `0x${"c0".repeat(32)}` as const, cohortParams: 1n, outputPolicyHash: `0x${"0f".repeat(32)}` as const, pricePerRecord, maxRecords, deadline: 1_800_000_000, resultPublicKey: `0x${"ee".repeat(32)}` as const });
+    const specs = [spec(1n, 5n, 10n), spec(2n, 3n, 4n)];
+    expect(totalEscrow(specs)).to.equal(62n);
+    const permit = { deadline: 99n, v: 27, r: `0x${"12".repeat(32)}` as const, s: `0x${"34".repeat(32)}` as const };
+    const d = decodeFunctionData({ abi: jobRegistryAbi, data: encodeCreateJobsWithPermit(specs, permit) });
+    expect(d.functionName).to.equal("createJobsWithPermit");
+    const [decoded, deadline, v] = d.args as unknown as [{ datasetId: bigint }[], bigint, number];
+    expect(decoded.map((x) => x.datasetId)).to.deep.equal([1n, 2n]);
+    expect([deadline, v]).to.deep.equal([99n, 27]);
+    expect(() => encodeCreateJobsWithPermit([], permit)).to.throw(/1\.\.16/);
+    expect(() => encodeCreateJobsWithPermit(Array(MAX_JOBS_PER_CALL + 1).fill(specs[0]!), permit)).to.throw(/got 17/);
   });
 
   it("refuses malformed proofs, signals and keys before touching snarkjs", async () => {

@@ -49,6 +49,13 @@ async function revertsUnchanged(core: Core, fn: () => Promise<unknown>, contract
   expect(await funds(core)).to.deep.equal(before);
 }
 
+/** The researcher's EIP-2612 permit of `value` to the vault. */
+async function permit(c: Core, value: bigint, deadline: bigint) {
+  const domain = { name: await c.usdc.name(), version: "1", chainId: c.chainId, verifyingContract: await c.usdc.getAddress() };
+  const msg = { owner: c.researcher.address, spender: await c.vault.getAddress(), value, nonce: await c.usdc.nonces(c.researcher.address), deadline };
+  return ethers.Signature.from(await c.researcher.signTypedData(domain, { Permit: [...PERMIT_TYPES.Permit] }, msg));
+}
+
 async function status(c: Core, id: bigint): Promise<bigint> {
   return (await c.registry.getJob(id)).status;
 }
@@ -255,11 +262,6 @@ describe("JobRegistry", () => {
   });
 
   describe("createJobWithPermit", () => {
-    async function permit(c: Core, value: bigint, deadline: bigint) {
-      const domain = { name: await c.usdc.name(), version: "1", chainId: c.chainId, verifyingContract: await c.usdc.getAddress() };
-      const msg = { owner: c.researcher.address, spender: await c.vault.getAddress(), value, nonce: await c.usdc.nonces(c.researcher.address), deadline };
-      return ethers.Signature.from(await c.researcher.signTypedData(domain, { Permit: [...PERMIT_TYPES.Permit] }, msg));
-    }
 
     it("funds with a permit and no prior approval", async () => {
       const c = await loadFixture(fixture);
@@ -304,6 +306,84 @@ describe("JobRegistry", () => {
       const c = await loadFixture(fixture);
       const spec = await makeSpec(c, { pricePerRecord: 0n });
       await revertsUnchanged(c, () => c.registry.connect(c.researcher).createJobWithPermit(spec, 0, 0, ethers.ZeroHash, ethers.ZeroHash), c.registry, "ZeroPrice");
+    });
+  });
+
+  describe("createJobsWithPermit (several datasets, one permit for the total escrow)", () => {
+    const ROOT2 = 987654321n;
+    /** A second node (node2, enclave2) with dataset 2. */
+    async function secondDataset(c: Core) {
+      const q = ethers.id("quote node2");
+      await c.nodeRegistry.connect(c.node2).registerNode(c.enclave2.address, SIMULATED, MEASUREMENT, q, "ipfs://q2", "ipfs://node-2");
+      await c.nodeRegistry.connect(c.governor).approveBinding(c.node2.address, c.enclave2.address, q, MEASUREMENT);
+      await c.nodeRegistry.connect(c.node2).registerDataset(ROOT2, 800, "0x" + "5c".repeat(32), FLOOR, "ipfs://dataset-2");
+      return q;
+    }
+
+    it("creates one job per spec (ids in order, one JobCreated each, terms committed) and escrows the total with one permit", async () => {
+      const c = await loadFixture(fixture);
+      const q2 = await secondDataset(c);
+      await c.usdc.connect(c.researcher).approve(await c.vault.getAddress(), 0n);
+      const specs = [
+        await makeSpec(c),
+        await makeSpec(c, { datasetId: 2n, datasetRoot: ROOT2, pricePerRecord: 2n * PRICE, maxRecords: 10n }),
+        await makeSpec(c, { maxRecords: 7n, modelURI: "ipfs://another-model" }),
+      ];
+      const escrows = specs.map((x) => x.pricePerRecord * x.maxRecords);
+      const total = escrows.reduce((a, b) => a + b, 0n);
+      const dl = (await latest(ethers)) + 3600n;
+      const sig = await permit(c, total, dl);
+      const before = await funds(c);
+      expect(await c.registry.connect(c.researcher).createJobsWithPermit.staticCall(specs, dl, sig.v, sig.r, sig.s)).to.deep.equal([1n, 2n, 3n]);
+      const rc = await (await c.registry.connect(c.researcher).createJobsWithPermit(specs, dl, sig.v, sig.r, sig.s)).wait();
+      const created = rc.logs.map((l: any) => { try { return c.registry.interface.parseLog(l); } catch { return null; } }).filter((e: any) => e?.name === "JobCreated");
+      expect(created.map((e: any) => e.args.jobId)).to.deep.equal([1n, 2n, 3n]);
+      expect(created.map((e: any) => e.args.node)).to.deep.equal([c.node.address, c.node2.address, c.node.address]);
+      expect(created.map((e: any) => e.args.escrow)).to.deep.equal(escrows);
+      const after = await funds(c);
+      expect(after.vaultToken).to.equal(before.vaultToken + total);
+      expect(after.liabilities).to.equal(before.liabilities + total);
+      expect(after.token[0]).to.equal(before.token[0]! - total);
+      expect(await c.usdc.allowance(c.researcher.address, await c.vault.getAddress())).to.equal(0n);
+      // each job is a normal job: its terms (from its own JobCreated) match, its node accepts it
+      for (const e of created) {
+        const { jobId, researcher, node, spec, specHash, feeBps } = e.args;
+        c.terms.set(jobId, {
+          researcher, node, enclaveKey: ethers.ZeroAddress, pricePerRecord: spec.pricePerRecord, maxRecords: spec.maxRecords,
+          cohortParams: spec.cohortParams, feeBps, deadline: spec.deadline, acceptedAt: 0n, provenCount: 0n, nextMinId: 0n,
+          datasetRoot: spec.datasetRoot, specHash, attestationHash: ethers.ZeroHash,
+        });
+        expect((await c.registry.getJob(jobId)).termsHash).to.equal(await c.registry.hashTerms(T(c, jobId)));
+      }
+      await expect(c.registry.connect(c.node2).acceptJob(2n, T(c, 2n), SCAN, q2)).to.emit(c.registry, "JobAccepted");
+      await c.registry.connect(c.researcher).cancelJob(3n, T(c, 3n));
+      expect(await c.vault.balanceOf(c.researcher.address)).to.equal(escrows[2]);
+    });
+
+    it("reverts as a whole — NoJobs, TooManyJobs, one invalid spec, a permit below the total, paused — funds unchanged", async () => {
+      const c = await loadFixture(fixture);
+      expect(await c.registry.MAX_JOBS_PER_CALL()).to.equal(16n);
+      const one = await makeSpec(c);
+      const create = (specs: unknown[]) => () => c.registry.connect(c.researcher).createJobsWithPermit(specs, 0, 0, ethers.ZeroHash, ethers.ZeroHash);
+      await revertsUnchanged(c, create([]), c.registry, "NoJobs");
+      await expect(create(Array(17).fill(one))()).to.be.revertedWithCustomError(c.registry, "TooManyJobs").withArgs(17n, 16n);
+      await revertsUnchanged(c, create([one, await makeSpec(c, { pricePerRecord: 0n }), one]), c.registry, "ZeroPrice");
+      await revertsUnchanged(c, create([one, await makeSpec(c, { datasetId: 9n })]), c.registry, "UnknownDataset");
+      expect(await c.registry.nextJobId()).to.equal(1n);
+      // a permit for one escrow does not cover two (and no allowance is left)
+      await c.usdc.connect(c.researcher).approve(await c.vault.getAddress(), 0n);
+      const dl = (await latest(ethers)) + 3600n;
+      const sig = await permit(c, ESCROW, dl);
+      await revertsUnchanged(c, () => c.registry.connect(c.researcher).createJobsWithPermit([one, one], dl, sig.v, sig.r, sig.s), c.vault, "PermitFailed");
+      // the maximum goes through (allowance path: the permit fails, the approval covers it)
+      await c.usdc.connect(c.researcher).approve(await c.vault.getAddress(), ethers.MaxUint256);
+      const sixteen = Array(16).fill(await makeSpec(c, { maxRecords: 2n }));
+      const rc = await (await c.registry.connect(c.researcher).createJobsWithPermit(sixteen, 0, 0, ethers.ZeroHash, ethers.ZeroHash)).wait();
+      console.log(`      createJobsWithPermit gas, 16 jobs (allowance path): ${rc.gasUsed}`);
+      expect(await c.registry.nextJobId()).to.equal(17n);
+      expect(await c.vault.totalLiabilities()).to.equal(16n * 2n * PRICE);
+      await c.registry.connect(c.pauser).pause();
+      await revertsUnchanged(c, create([one]), c.registry, "EnforcedPause");
     });
   });
 
@@ -637,6 +717,135 @@ describe("JobRegistry", () => {
       await c.vault.connect(c.feeSetter).setFeeBps(1000);
       await c.registry.connect(c.node).settleJob(id, T(c, id), RECEIPT);
       expect(await c.vault.balanceOf(c.treasury.address)).to.equal((100n * PRICE * FEE_BPS) / 10_000n);
+    });
+  });
+
+  describe("settleJobAndWithdraw (the node takes its share in the settling transaction)", () => {
+    it("sends the node's share to the node, credits fee and refund, emits JobSettled and Withdrawn; liabilities stay exact", async () => {
+      const c = await loadFixture(fixture);
+      const id = await createAccepted(c);
+      await prove(c, id, 0n, 40n, 40n);
+      const gross = 40n * PRICE;
+      const fee = (gross * FEE_BPS) / 10_000n;
+      const before = await funds(c);
+      const tx = c.registry.connect(c.node).settleJobAndWithdraw(id, T(c, id), RECEIPT);
+      await expect(tx)
+        .to.emit(c.registry, "JobSettled")
+        .withArgs(id, c.researcher.address, c.node.address, 40n, 40n, gross - fee, fee, ESCROW - gross, RECEIPT, anyValue);
+      await expect(tx).to.emit(c.vault, "Withdrawn").withArgs(c.node.address, c.node.address, gross - fee, anyValue);
+      const after = await funds(c);
+      expect(after.token[1]! - before.token[1]!).to.equal(gross - fee); // node's wallet
+      expect(await c.vault.balanceOf(c.node.address)).to.equal(0n); // nothing left to pull
+      expect(await c.vault.balanceOf(c.treasury.address)).to.equal(fee);
+      expect(await c.vault.balanceOf(c.researcher.address)).to.equal(ESCROW - gross);
+      expect(after.liabilities).to.equal(before.liabilities - (gross - fee));
+      expect(after.vaultToken).to.equal(after.liabilities);
+      expect(await status(c, id)).to.equal(Status.Settled);
+    });
+
+    it("returns the amount sent; an earlier pull balance of the node stays credited; nothing proven sends nothing", async () => {
+      const c = await loadFixture(fixture);
+      const a = await createAccepted(c);
+      await prove(c, a, 0n, 10n, 10n);
+      await c.registry.connect(c.node).settleJob(a, T(c, a), RECEIPT); // credited for pull
+      const credited = await c.vault.balanceOf(c.node.address);
+      const b = await createAccepted(c);
+      await prove(c, b, 0n, 20n, 20n);
+      const share = 20n * PRICE - (20n * PRICE * FEE_BPS) / 10_000n;
+      expect(await c.registry.connect(c.node).settleJobAndWithdraw.staticCall(b, T(c, b), RECEIPT)).to.equal(share);
+      await c.registry.connect(c.node).settleJobAndWithdraw(b, T(c, b), RECEIPT);
+      expect(await c.vault.balanceOf(c.node.address)).to.equal(credited);
+      const none = await createAccepted(c);
+      await expect(c.registry.connect(c.node).settleJobAndWithdraw(none, T(c, none), RECEIPT)).not.to.emit(c.vault, "Withdrawn");
+      expect(await c.vault.balanceOf(c.researcher.address)).to.equal(ESCROW - 10n * PRICE + ESCROW - 20n * PRICE + ESCROW);
+    });
+
+    it("reverts like settleJob: zero receipt, wrong caller, twice, not accepted, frozen node, window closed — funds unchanged", async () => {
+      const c = await loadFixture(fixture);
+      const id = await createAccepted(c);
+      await prove(c, id, 0n, 1n, 1n);
+      const settle = (who: any, jobId: bigint, r = RECEIPT) => () => c.registry.connect(who).settleJobAndWithdraw(jobId, T(c, jobId), r);
+      await revertsUnchanged(c, settle(c.node, id, ethers.ZeroHash), c.registry, "ZeroReceiptHash");
+      await revertsUnchanged(c, settle(c.researcher, id), c.registry, "NotJobNode");
+      const created = await createJob(c);
+      await revertsUnchanged(c, settle(c.node, created), c.registry, "InvalidStatus");
+      await c.nodeRegistry.connect(c.governor).setNodeFrozen(c.node.address, true, ethers.id("incident"));
+      await revertsUnchanged(c, settle(c.node, id), c.registry, "NodeFrozen");
+      await c.nodeRegistry.connect(c.governor).setNodeFrozen(c.node.address, false, ethers.ZeroHash);
+      await settle(c.node, id)();
+      await revertsUnchanged(c, settle(c.node, id), c.registry, "InvalidStatus");
+      const late = await createAccepted(c);
+      await prove(c, late, 0n, 1n, 1n);
+      await time.increaseTo(T(c, late).deadline + 2n * DAY + 1n);
+      await revertsUnchanged(c, settle(c.node, late), c.registry, "SettlementWindowClosed");
+    });
+  });
+
+  describe("submitBatchAndSettle (last batch and settlement in one transaction)", () => {
+    it("proves the batch, settles on the terms including it, sends the node its share; the commitment matches the rebuilt terms", async () => {
+      const c = await loadFixture(fixture);
+      const id = await createAccepted(c);
+      await prove(c, id, 0n, 30n, 99n);
+      const b = await makeBatch(c, id, 1n, 25n, 150n);
+      const before = await funds(c);
+      const tx = c.registry.connect(c.node).submitBatchAndSettle(id, T(c, id), b, RECEIPT);
+      const gross = 55n * PRICE;
+      const fee = (gross * FEE_BPS) / 10_000n;
+      await expect(tx).to.emit(c.registry, "BatchProven").withArgs(id, c.researcher.address, c.node.address, 1n, 25n, 150n, b.usage, 55n, anyValue);
+      await expect(tx)
+        .to.emit(c.registry, "JobSettled")
+        .withArgs(id, c.researcher.address, c.node.address, 55n, 55n, gross - fee, fee, ESCROW - gross, RECEIPT, anyValue);
+      await expect(tx).to.emit(c.vault, "Withdrawn").withArgs(c.node.address, c.node.address, gross - fee, anyValue);
+      const t = termsFromBatch(c, id, await (await tx).wait());
+      const [st, hash] = await c.registry.getJob(id);
+      expect(st).to.equal(Status.Settled);
+      expect(hash).to.equal(await c.registry.hashTerms(t));
+      const after = await funds(c);
+      expect(after.token[1]! - before.token[1]!).to.equal(gross - fee);
+      expect(await c.vault.balanceOf(c.treasury.address)).to.equal(fee);
+      expect(await c.vault.balanceOf(c.researcher.address)).to.equal(ESCROW - gross);
+      expect(after.liabilities).to.equal(before.liabilities - (gross - fee));
+      expect(after.vaultToken).to.equal(after.liabilities);
+    });
+
+    it("as a job's only batch; the payout is capped at maxRecords", async () => {
+      const c = await loadFixture(fixture);
+      const id = await createAccepted(c, { maxRecords: 10n });
+      const b = await makeBatch(c, id, 0n, 25n, 25n);
+      await expect(c.registry.connect(c.node).submitBatchAndSettle(id, T(c, id), b, RECEIPT))
+        .to.emit(c.registry, "JobSettled")
+        .withArgs(id, anyValue, anyValue, 25n, 10n, anyValue, anyValue, 0n, RECEIPT, anyValue);
+    });
+
+    it("refuses a zero receipt and a frozen node before verifying the proof; then every submitBatch check applies — funds unchanged", async () => {
+      const c = await loadFixture(fixture);
+      const id = await createAccepted(c);
+      const b = await makeBatch(c, id, 0n, 5n, 5n);
+      const go = (who: any, jobId: bigint, batch: any, r = RECEIPT) => () => c.registry.connect(who).submitBatchAndSettle(jobId, T(c, jobId), batch, r);
+      await c.verifier.setOk(false); // the proof would fail: the settlement checks come first
+      await revertsUnchanged(c, go(c.node, id, b, ethers.ZeroHash), c.registry, "ZeroReceiptHash");
+      await c.nodeRegistry.connect(c.governor).setNodeFrozen(c.node.address, true, ethers.id("incident"));
+      await revertsUnchanged(c, go(c.node, id, b), c.registry, "NodeFrozen");
+      await c.nodeRegistry.connect(c.governor).setNodeFrozen(c.node.address, false, ethers.ZeroHash);
+      await revertsUnchanged(c, go(c.node, id, b), c.registry, "InvalidProof");
+      await c.verifier.setOk(true);
+      await revertsUnchanged(c, go(c.researcher, id, b), c.registry, "NotJobNode");
+      await revertsUnchanged(c, go(c.node, id, await makeBatch(c, id, 0n, 0n, 5n)), c.registry, "InvalidBatchResult");
+      await revertsUnchanged(c, go(c.node, id, await makeBatch(c, id, 2n ** 32n, 1n, 1n)), c.registry, "InvalidChunkIndex");
+      await revertsUnchanged(c, go(c.node, id, await makeBatch(c, id, 0n, 5n, 5n, { signer: c.other })), c.registry, "InvalidUsageSignature");
+      await revertsUnchanged(
+        c,
+        () => c.registry.connect(c.node).submitBatchAndSettle(id, { ...T(c, id), provenCount: 1n }, b, RECEIPT),
+        c.registry,
+        "TermsMismatch",
+      );
+      const created = await createJob(c);
+      await revertsUnchanged(c, go(c.node, created, await makeBatch(c, created, 0n, 5n, 5n)), c.registry, "InvalidStatus");
+      await time.increaseTo(T(c, id).deadline + 1n);
+      await revertsUnchanged(c, go(c.node, id, b), c.registry, "DeadlinePassed");
+      // the separate path still settles what was proven before the deadline (here: nothing)
+      await c.registry.connect(c.node).settleJob(id, T(c, id), RECEIPT);
+      expect(await status(c, id)).to.equal(Status.Settled);
     });
   });
 

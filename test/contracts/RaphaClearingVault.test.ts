@@ -234,6 +234,59 @@ describe("RaphaClearingVault", () => {
       expect(await c.vault.totalLiabilities()).to.equal(100n);
     });
 
+    it("releaseAndPay: registry only; payout above escrow reverts; sends the node's share, credits fee and refund, emits Withdrawn", async () => {
+      const c = await loadFixture(directFixture);
+      const v = c.vault.connect(c.registry);
+      await v.fund(c.payer.address, 100n);
+      await expect(c.vault.connect(c.node).releaseAndPay(1n, c.payer.address, c.node.address, 100n, 80n, FEE_BPS))
+        .to.be.revertedWithCustomError(c.vault, "NotJobRegistry")
+        .withArgs(c.node.address);
+      await expect(v.releaseAndPay(1n, c.payer.address, c.node.address, 100n, 101n, FEE_BPS))
+        .to.be.revertedWithCustomError(c.vault, "PayoutExceedsEscrow")
+        .withArgs(1n, 101n, 100n);
+      expect(await v.releaseAndPay.staticCall(1n, c.payer.address, c.node.address, 100n, 80n, FEE_BPS)).to.deep.equal([78n, 2n, 20n]);
+      await expect(v.releaseAndPay(1n, c.payer.address, c.node.address, 100n, 80n, FEE_BPS))
+        .to.emit(c.vault, "Withdrawn")
+        .withArgs(c.node.address, c.node.address, 78n, anyValue);
+      expect(await c.usdc.balanceOf(c.node.address)).to.equal(78n);
+      expect(await c.vault.balanceOf(c.node.address)).to.equal(0n);
+      expect(await c.vault.balanceOf(c.treasury.address)).to.equal(2n);
+      expect(await c.vault.balanceOf(c.payer.address)).to.equal(20n);
+      expect(await c.vault.totalLiabilities()).to.equal(22n);
+      expect(await c.usdc.balanceOf(await c.vault.getAddress())).to.equal(22n);
+      // nothing paid: no transfer, no Withdrawn
+      await v.fund(c.payer.address, 50n);
+      await expect(v.releaseAndPay(2n, c.payer.address, c.node.address, 50n, 0n, FEE_BPS)).not.to.emit(c.vault, "Withdrawn");
+      expect(await c.vault.totalLiabilities()).to.equal(72n);
+    });
+
+    it("releaseAndPay: a token that returns false or re-enters reverts the whole release, funds unchanged", async () => {
+      const c = await loadFixture(directFixture);
+      const t = c.falseToken;
+      const v = c.falseVault;
+      await v.connect(c.registry).fund(c.payer.address, 1000n);
+      await t.setFail(true);
+      await expect(v.connect(c.registry).releaseAndPay(1n, c.payer.address, c.node.address, 1000n, 1000n, FEE_BPS))
+        .to.be.revertedWithCustomError(v, "SafeERC20FailedOperation")
+        .withArgs(await t.getAddress());
+      expect(await v.totalLiabilities()).to.equal(1000n);
+      expect(await v.balanceOf(c.payer.address)).to.equal(0n);
+      const rt: any = await ethers.deployContract("ReentrantToken");
+      const rv: any = await ethers.deployContract("RaphaClearingVault", [await rt.getAddress(), c.admin.address, c.admin.address, c.treasury.address, FEE_BPS]);
+      await rv.connect(c.admin).setJobRegistry(c.registry.address);
+      await rt.mint(c.payer.address, 10_000n);
+      await rt.connect(c.payer).approve(await rv.getAddress(), ethers.MaxUint256);
+      await rv.connect(c.registry).fund(c.payer.address, 1_000n);
+      await rv.connect(c.registry).release(1n, c.payer.address, c.node.address, 1_000n, 0n, FEE_BPS); // payer can pull 1000
+      await rv.connect(c.registry).fund(c.payer.address, 1_000n);
+      // while paying the node the token calls withdraw() (the payer's pull)
+      await rt.arm(await rv.getAddress(), rv.interface.encodeFunctionData("withdraw"));
+      await expect(rv.connect(c.registry).releaseAndPay(2n, c.payer.address, c.node.address, 1_000n, 1_000n, FEE_BPS))
+        .to.be.revertedWithCustomError(rv, "ReentrancyGuardReentrantCall");
+      expect(await rv.totalLiabilities()).to.equal(2_000n);
+      expect(await rt.balanceOf(await rv.getAddress())).to.equal(2_000n);
+    });
+
     it("rejects a fee-on-transfer token by balance delta (UnexpectedBalanceChange), funds unchanged", async () => {
       const c = await loadFixture(directFixture);
       const before = await c.feeToken.balanceOf(c.payer.address);

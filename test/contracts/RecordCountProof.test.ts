@@ -98,4 +98,23 @@ describe("RecordCountProof: settlement with real proofs", function () {
     expect((await s.vault.balanceOf(s.node.address)) - nodeBefore).to.equal(gross - fee);
     expect((await s.vault.balanceOf(s.researcher.address)) - resBefore).to.equal(MAX_RECORDS * PRICE - gross);
   });
+
+  it("job 2: the last batch and the settlement in one call (submitBatchAndSettle) with a real proof; a forged one settles nothing", async () => {
+    const p2 = await proveJob(s, job2, cohort, 2);
+    await submitBatch(s, job2, await toBatch(s, p2.proofs[0]!, job2));
+    const last = await toBatch(s, p2.proofs[1]!, job2);
+    const receipt = "0x" + "78".repeat(32);
+    await expect(s.registry.connect(s.node).submitBatchAndSettle(job2, s.terms.get(job2)!, { ...last, result: last.result + 1n }, receipt))
+      .to.be.revertedWithCustomError(s.registry, "InvalidProof");
+    const walletBefore: bigint = await s.usdc.balanceOf(s.node.address);
+    const rc = await (await s.registry.connect(s.node).submitBatchAndSettle(job2, s.terms.get(job2)!, last, receipt)).wait();
+    console.log(`      submitBatchAndSettle gas (verify + settle + pay the node): ${rc.gasUsed}`);
+    const proven = p2.ws.reduce((a, w) => a + BigInt(w.count), 0n);
+    const gross = proven * PRICE;
+    const fee = (gross * FEE_BPS) / 10_000n;
+    expect((await s.usdc.balanceOf(s.node.address)) - walletBefore).to.equal(gross - fee);
+    const [status] = await s.registry.getJob(job2);
+    expect(status).to.equal(3n);
+    expect(await s.usdc.balanceOf(await s.vault.getAddress())).to.equal(await s.vault.totalLiabilities());
+  });
 });

@@ -86,10 +86,22 @@ abstract contract Driver is Test {
     function _registry() internal view virtual returns (JobRegistry);
 
     function _create(address researcher, IJobRegistry.JobSpec memory s) internal returns (uint256 id) {
+        vm.prank(researcher);
+        id = _registry().createJob(s);
+        _track(id, researcher, s);
+    }
+
+    /// createJobsWithPermit on the allowance path (the zero permit fails; the approval covers the total).
+    function _createMany(address researcher, IJobRegistry.JobSpec[] memory specs) internal returns (uint256[] memory ids) {
+        vm.prank(researcher);
+        ids = _registry().createJobsWithPermit(specs, 0, 0, bytes32(0), bytes32(0));
+        for (uint256 i = 0; i < ids.length; i++) _track(ids[i], researcher, specs[i]);
+    }
+
+    /// The terms right after creation (as an agent rebuilds them from JobCreated).
+    function _track(uint256 id, address researcher, IJobRegistry.JobSpec memory s) internal {
         JobRegistry reg = _registry();
         uint16 fee = reg.vault().feeBps();
-        vm.prank(researcher);
-        id = reg.createJob(s);
         _terms[id] = IJobRegistry.JobTerms({
             researcher: researcher,
             node: reg.nodeRegistry().getDataset(s.datasetId).node,
@@ -140,5 +152,20 @@ abstract contract Driver is Test {
     function _settle(uint256 id) internal {
         vm.prank(_terms[id].node);
         _registry().settleJob(id, _terms[id], keccak256("receipt"));
+    }
+
+    /// settleJobAndWithdraw: the node's share goes to its wallet in the settling call.
+    function _settleAndWithdraw(uint256 id) internal returns (uint256 paid) {
+        vm.prank(_terms[id].node);
+        paid = _registry().settleJobAndWithdraw(id, _terms[id], keccak256("receipt"));
+    }
+
+    /// submitBatchAndSettle: the last batch and the settlement (node paid) in one call.
+    function _proveAndSettle(uint256 id, uint256 chunkIndex, uint256 count, uint256 lastId) internal returns (uint256 paid) {
+        IJobRegistry.Batch memory b = _batch(id, chunkIndex, count, lastId);
+        vm.prank(_terms[id].node);
+        paid = _registry().submitBatchAndSettle(id, _terms[id], b, keccak256("receipt"));
+        _terms[id].provenCount += uint40(count);
+        _terms[id].nextMinId = uint40(lastId + 1);
     }
 }

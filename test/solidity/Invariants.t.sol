@@ -124,6 +124,34 @@ contract Handler is Driver {
         escrowOf[id] = uint256(price) * maxRecords;
     }
 
+    /// One researcher funds 2..4 jobs with one createJobsWithPermit call (one transfer for the total).
+    function createJobs(uint256 who, uint8 n, uint96 price, uint64 maxRecords) external {
+        n = uint8(_bound(n, 2, 4));
+        if (jobIds.length + n > 40) return;
+        if (registry.nodeRegistry().isNodeFrozen(node)) return;
+        price = uint96(_bound(price, 1, 1e8));
+        maxRecords = uint64(_bound(maxRecords, 1, 1e5));
+        IJobRegistry.JobSpec[] memory specs = new IJobRegistry.JobSpec[](n);
+        for (uint256 i = 0; i < n; i++) {
+            specs[i].datasetId = 1;
+            specs[i].datasetRoot = 42;
+            specs[i].modelDigest = keccak256("m");
+            specs[i].cohortParams = 18 | (90 << 7) | (7 << 14);
+            specs[i].pricePerRecord = uint96(price + i);
+            specs[i].maxRecords = maxRecords;
+            specs[i].deadline = uint40(block.timestamp + 1 days);
+            specs[i].resultPublicKey = keccak256("k");
+        }
+        uint256[] memory ids = _createMany(researchers[who % 3], specs);
+        for (uint256 i = 0; i < n; i++) {
+            jobIds.push(ids[i]);
+            escrowOf[ids[i]] = uint256(specs[i].pricePerRecord) * maxRecords;
+        }
+        batchCreated += n;
+    }
+
+    uint256 public batchCreated; // ghost: jobs created by createJobsWithPermit
+
     function accept(uint256 seed) external {
         (uint256 id, bool ok) = _pick(seed);
         if (!ok) return;
@@ -146,17 +174,37 @@ contract Handler is Driver {
         _prove(id, j.nextMinId, count, lastId);
     }
 
-    function _close(uint256 id, bool isSettle) internal {
-        uint256 before = vault.balanceOf(node) + vault.balanceOf(treasury) + vault.balanceOf(TREASURY2);
-        if (isSettle) _settle(id);
-        else registry.expireJob(id, _terms[id]);
-        uint256 paid = vault.balanceOf(node) + vault.balanceOf(treasury) + vault.balanceOf(TREASURY2) - before;
+    /// How a job is closed: 0 expireJob, 1 settleJob, 2 settleJobAndWithdraw, 3 submitBatchAndSettle
+    /// (with a last batch of `count` records).
+    function _close(uint256 id, uint8 how, uint32 count) internal {
+        uint256 before = _paidSoFar();
+        if (how == 1) {
+            _settle(id);
+        } else if (how == 2) {
+            _settleAndWithdraw(id);
+        } else if (how == 3) {
+            uint256 minId = _terms[id].nextMinId;
+            _proveAndSettle(id, minId, count, minId + count - 1);
+        } else {
+            registry.expireJob(id, _terms[id]);
+        }
+        uint256 paid = _paidSoFar() - before;
         paidOutOf[id] = paid;
         if (paid > escrowOf[id]) overpaid = true;
         closed++;
     }
 
-    function settle(uint256 seed) external {
+    /// Node and fee payouts so far: the node's pull balance and wallet (lean settlement pays it
+    /// directly) and both treasuries.
+    function _paidSoFar() internal view returns (uint256) {
+        return vault.balanceOf(node) + usdc.balanceOf(node) + vault.balanceOf(treasury) + vault.balanceOf(TREASURY2);
+    }
+
+    uint256 public leanSettled; // ghost: jobs closed by settleJobAndWithdraw or submitBatchAndSettle
+
+    /// The node settles along one of the three paths (0 settleJob, 1 settleJobAndWithdraw,
+    /// 2 submitBatchAndSettle with a last batch of `count` records).
+    function settle(uint256 seed, uint8 path, uint32 count) external {
         (uint256 id, bool ok) = _pick(seed);
         if (!ok) return;
         IJobRegistry.JobTerms memory j = _terms[id];
@@ -164,7 +212,12 @@ contract Handler is Driver {
         if (st != IJobRegistry.JobStatus.Accepted) return;
         if (registry.nodeRegistry().isNodeFrozen(node)) return;
         if (block.timestamp > uint256(j.deadline) + registry.SETTLEMENT_GRACE()) return;
-        _close(id, true);
+        path = path % 3;
+        count = uint32(_bound(count, 1, 1e5));
+        // a last batch only until the deadline, and within the 32-bit id space
+        if (path == 2 && (block.timestamp > j.deadline || uint256(j.nextMinId) + count - 1 > type(uint32).max)) path = 1;
+        if (path != 0) leanSettled++;
+        _close(id, path + 1, count);
     }
 
     function cancel(uint256 seed) external {
@@ -194,7 +247,7 @@ contract Handler is Driver {
         if (st != IJobRegistry.JobStatus.Created && st != IJobRegistry.JobStatus.Accepted) return;
         uint256 notBefore = uint256(j.deadline) + (j.provenCount != 0 ? registry.SETTLEMENT_GRACE() : 0);
         if (block.timestamp <= notBefore) vm.warp(notBefore + 1);
-        _close(id, false);
+        _close(id, 0, 0);
     }
 
     function exitIdle(uint256 seed) external {
@@ -234,7 +287,8 @@ contract InvariantTest is Base {
         address[6] memory a = handler.actors();
         for (uint256 i = 0; i < 3; i++) _fundResearcher(a[i], 1e30);
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](14);
+        bytes4[] memory selectors = new bytes4[](15);
+        selectors[14] = Handler.createJobs.selector;
         selectors[10] = Handler.exitIdle.selector;
         selectors[11] = Handler.donate.selector;
         selectors[12] = Handler.sweep.selector;
@@ -260,7 +314,7 @@ contract InvariantTest is Base {
         handler.prove(0, 40, 0);
         handler.prove(0, 80, 5);
         assertEq(handler.provenOf(1), 120);
-        handler.settle(0);
+        handler.settle(0, 0, 0);
         assertEq(uint8(_statusOf(1)), uint8(IJobRegistry.JobStatus.Settled));
         assertEq(handler.paidOutOf(1), 100 * 1000);
         handler.createJob(1, 7, 9, 1 days); // job 2
@@ -277,7 +331,7 @@ contract InvariantTest is Base {
         handler.createJob(0, 100, 10, 1 days); // job 5, fee 5% to the second treasury
         handler.accept(4);
         handler.prove(4, 10, 0);
-        handler.settle(4);
+        handler.settle(4, 0, 0);
         assertEq(vault.balanceOf(address(0x7EA2)), 50);
         handler.withdraw(3);
         assertEq(vault.balanceOf(node), 0);
@@ -294,11 +348,33 @@ contract InvariantTest is Base {
         handler.expire(6);
         assertEq(handler.paidOutOf(7), 0);
         handler.toggleFreeze();
+        handler.createJob(0, 100, 10, 1 days); // job 8: settleJobAndWithdraw, node paid in the call
+        handler.accept(7);
+        handler.prove(7, 4, 0);
+        uint256 wallet = usdc.balanceOf(node);
+        handler.settle(7, 1, 0);
+        assertEq(usdc.balanceOf(node) - wallet, 400 - 20); // 4 × 100 minus the 5% fee
+        assertEq(handler.paidOutOf(8), 400);
+        handler.createJob(0, 100, 10, 1 days); // job 9: one batch of 6 then the last batch of 3 in submitBatchAndSettle
+        handler.accept(8);
+        handler.prove(8, 6, 0);
+        handler.settle(8, 2, 3);
+        assertEq(handler.provenOf(9), 9);
+        assertEq(handler.paidOutOf(9), 900);
+        assertEq(uint8(_statusOf(9)), uint8(IJobRegistry.JobStatus.Settled));
+        assertEq(handler.leanSettled(), 2);
+        handler.createJobs(1, 3, 50, 4); // jobs 10..12 in one call, one transfer for the total
+        assertEq(handler.jobCount(), 12);
+        assertEq(handler.batchCreated(), 3);
+        handler.accept(10);
+        handler.prove(10, 2, 0);
+        handler.settle(10, 1, 0);
+        assertEq(handler.paidOutOf(11), 2 * 51);
         handler.donate(1234);
         invariant_vaultSolvency();
         handler.sweep();
         assertEq(handler.swept(), 1234);
-        assertEq(handler.closed(), 7);
+        assertEq(handler.closed(), 10);
         invariant_vaultSolvency();
         invariant_surplusIsDonations();
     }

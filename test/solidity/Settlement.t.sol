@@ -50,6 +50,47 @@ contract SettlementFuzzTest is Base, Driver {
         assertEq(usdc.balanceOf(address(vault)), vault.totalLiabilities());
     }
 
+    /// The lean paths split exactly like settleJob: the node's share lands in its wallet (not as a
+    /// pull balance), fee and refund are credited, and the vault holds exactly its liabilities.
+    function testFuzz_leanSettlementSplitsEscrowExactly(
+        uint96 price,
+        uint64 maxRecords,
+        uint32 c1,
+        uint32 c2,
+        uint16 feeBps,
+        bool lastBatchInSettlement
+    ) public {
+        price = uint96(_bound(price, 1, 1e12));
+        maxRecords = uint64(_bound(maxRecords, 1, 1e9));
+        c1 = uint32(_bound(c1, 1, type(uint32).max / 2));
+        c2 = uint32(_bound(c2, 1, type(uint32).max / 2));
+        feeBps = uint16(_bound(feeBps, 0, 1000));
+        vm.prank(admin);
+        vault.setFeeBps(feeBps);
+        uint256 id = _new(price, maxRecords);
+        _new(price, maxRecords); // a second, open escrow the settlement must not touch
+        uint256 escrow = uint256(price) * maxRecords;
+
+        _accept(id);
+        _prove(id, 0, c1, c1);
+        uint256 sent = lastBatchInSettlement ? _proveAndSettle(id, 1, c2, uint256(c1) + c2) : _settleAndWithdraw(id);
+
+        uint256 proven = lastBatchInSettlement ? uint256(c1) + c2 : c1;
+        uint256 paid = proven < maxRecords ? proven : maxRecords;
+        uint256 gross = paid * price;
+        uint256 fee = gross * feeBps / 10_000;
+        assertEq(sent, gross - fee, "returned");
+        assertEq(usdc.balanceOf(node), gross - fee, "node wallet");
+        assertEq(vault.balanceOf(node), 0, "no pull balance left");
+        assertEq(vault.balanceOf(treasury), fee, "fee");
+        assertEq(vault.balanceOf(researcher), escrow - gross, "refund");
+        assertEq(usdc.balanceOf(address(vault)), vault.totalLiabilities(), "balance == liabilities");
+        assertEq(vault.totalLiabilities(), escrow + fee + escrow - gross, "open escrow + pull balances");
+        (IJobRegistry.JobStatus st, bytes32 h) = registry.getJob(id);
+        assertEq(uint8(st), uint8(IJobRegistry.JobStatus.Settled));
+        assertEq(h, registry.hashTerms(_terms[id]), "commitment = terms rebuilt from the events");
+    }
+
     /// Expiry after any number of batches never pays more than the escrow; a frozen node gets nothing.
     function testFuzz_expireNeverOverpays(uint96 price, uint64 maxRecords, uint32 c1, uint32 c2, bool accept, bool freeze)
         public

@@ -82,7 +82,8 @@ export class ProgressBoard implements ProgressReporter {
       jobId,
       stage,
       training: tr ? { epoch: tr.epoch, epochs: tr.epochs, loss: tr.loss } : null,
-      batches: b ? { proven: b.proven, submitted: Math.max(b.submitted, known.submitted ?? 0), total: b.total } : null,
+      // settled: every batch is on chain (a held last batch lands with the settlement, submitBatchAndSettle)
+      batches: b ? { proven: b.proven, submitted: stage === "settled" ? b.total : Math.max(b.submitted, known.submitted ?? 0), total: b.total } : null,
       etaSeconds: eta === null ? null : Math.round(eta),
       updatedAt: tr || b ? Math.floor(Math.max(tr?.at ?? 0, b?.at ?? 0) / 1000) : null,
     };

@@ -37,7 +37,14 @@ export interface TrainedData {
 }
 /** A batch on chain, as the receipt cites it. */
 export interface ProofRef { chunkIndex: number; txHash?: string; usage: string; result: string }
-export interface ProvenData { proofRefs: ProofRef[]; batches: number }
+/** The job's last batch, proven but held back to go on chain with the settlement (submitBatchAndSettle). */
+export interface FinalBatch { chunkIndex: number; minId: string; count: number }
+export interface ProvenData {
+  proofRefs: ProofRef[];
+  batches: number;
+  /** set when the last batch waits for the settlement; null once it was dropped (deadline passed first) */
+  finalBatch?: FinalBatch | null;
+}
 export interface SubmittedData { provenCount: string }
 export interface DeliveredData { receiptHash: Hex }
 export interface SettledData { settledAtMs: number }

@@ -2,7 +2,9 @@
 // while proving goes on. Proof files and each batch's tx key persist: after a crash proving resumes
 // at the first batch not on chain. Before each batch, if the chain's time left before the deadline
 // is less than the measured time to prove and mine one batch, it stops and the job goes on to
-// delivery and settlement with what is on chain.
+// delivery and settlement with what is on chain. The last batch, when time allows
+// (settle.mergeLastBatch), is held back: it goes on chain with the settlement (submitBatchAndSettle,
+// one transaction instead of two); the receipt already cites it.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Hex } from "viem";
@@ -20,7 +22,7 @@ import { ArtifactIntegrityError, loadVerifiedArtifacts, readArtifactManifest } f
 import type { CircuitInstance } from "@rapha/sdk/constants";
 import { getPoseidon } from "@rapha/sdk/poseidon";
 import { encodeSubmitBatch } from "@rapha/sdk/calldata";
-import type { ProofRef, ProvenData } from "./data.js";
+import type { FinalBatch, ProofRef, ProvenData } from "./data.js";
 import { CRASH_AFTER, Reject, gone, type Exit, type StageContext, type StageJob, type StageResult } from "./context.js";
 
 export type ProveInput = StageJob<"trained">;
@@ -77,6 +79,7 @@ export async function prove(ctx: StageContext, j: ProveInput): Promise<ProveOutp
   const refs: ProofRef[] = [];
   let msPerBatch = d.msPerBatch ?? 0;
   let prover: Prover | undefined;
+  let finalBatch: FinalBatch | undefined;
   try {
     for (let i = 0; i < batches.length; i++) {
       const b = batches[i]!;
@@ -108,7 +111,12 @@ export async function prove(ctx: StageContext, j: ProveInput): Promise<ProveOutp
       if (!onChain || ctx.db.txByKey(key)) {
         const s = sigs.get(b.chunkIndex)!;
         if (BigInt(s.usage) !== sp.pubSignals[1]) throw new Error(`batch ${b.chunkIndex}: proof usage differs from what the training enclave signed`);
-        txHash = (await ctx.txm.send(key, { to: ctx.registry, data: encodeSubmitBatch(BigInt(j.id), cj.terms, proof, s.signature) })).transactionHash;
+        if (i === batches.length - 1 && !ctx.db.txByKey(key) && (await holdForSettlement(ctx, d.deadline))) {
+          finalBatch = { chunkIndex: b.chunkIndex, minId: b.minId.toString(), count: b.count };
+          ctx.log.info({ jobId: j.id, chunk: b.chunkIndex }, "last batch proven: it goes on chain with the settlement");
+        } else {
+          txHash = (await ctx.txm.send(key, { to: ctx.registry, data: encodeSubmitBatch(BigInt(j.id), cj.terms, proof, s.signature) })).transactionHash;
+        }
       }
       if (!onChain) {
         // measured here, persisted so a resumed run still has an estimate
@@ -116,9 +124,10 @@ export async function prove(ctx: StageContext, j: ProveInput): Promise<ProveOutp
         ctx.db.advance(j.id, "trained", { msPerBatch });
       }
       refs.push({ chunkIndex: b.chunkIndex, txHash, usage: sp.pubSignals[1].toString(), result: sp.pubSignals[0].toString() });
-      ctx.progress?.batches(j.id, { proven: i + 1, submitted: refs.length, total: batches.length });
-      ctx.log.info({ jobId: j.id, batch: i + 1, batches: batches.length, chunk: b.chunkIndex, count: b.count, ...timings }, "batch proven and on chain");
-      if (CRASH_AFTER === "batch" && !onChain) {
+      // a last batch held for the settlement has no transaction yet: not submitted
+      ctx.progress?.batches(j.id, { proven: i + 1, submitted: refs.filter((r) => r.txHash).length, total: batches.length });
+      ctx.log.info({ jobId: j.id, batch: i + 1, batches: batches.length, chunk: b.chunkIndex, count: b.count, ...timings }, finalBatch ? "batch proven" : "batch proven and on chain");
+      if (CRASH_AFTER === "batch" && !onChain && !finalBatch) {
         ctx.log.warn({ jobId: j.id, chunk: b.chunkIndex }, "RAPHA_CRASH_AFTER_STAGE=batch: exiting");
         process.exit(75);
       }
@@ -128,5 +137,12 @@ export async function prove(ctx: StageContext, j: ProveInput): Promise<ProveOutp
   }
   // nothing could be put on chain in time: the job stays Accepted until anyone calls expireJob (full refund)
   if (refs.length === 0) return gone("deadline too close to prove a batch", "deadline passed");
-  return { stage: "proven", data: { proofRefs: refs, batches: refs.length } };
+  return { stage: "proven", data: { proofRefs: refs, batches: refs.length, finalBatch: finalBatch ?? null } };
+}
+
+/** Whether the last batch may wait for the settlement: enabled (submitBatchAndSettle pays the node in
+ * the same tx, so only with settle.withdraw), and enough time left before the deadline. */
+async function holdForSettlement(ctx: StageContext, deadline: number): Promise<boolean> {
+  const s = ctx.home.config.settle;
+  return s.mergeLastBatch && s.withdraw && (await secondsToDeadline(ctx, deadline)) >= s.mergeMinSecondsLeft;
 }

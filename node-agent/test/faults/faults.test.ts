@@ -249,7 +249,7 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
     await expectNoStuckFunds(chain);
   });
 
-  it("6b. deadline passes after the batches are on chain: expireJob is refused during the settlement grace; the agent settles and its receipt hash reaches the chain", async () => {
+  it("6b. deadline passes after the batches are on chain (the last one held for the settlement): expireJob is refused during the settlement grace; the agent settles what is on chain and its receipt hash reaches the chain", async () => {
     const job = await createJob(chain, { datasetId, bundle: writeBundle(MLP), cohort: COHORT, price: PRICE, maxRecords: 1000n, deadlineIn: 3600 });
     const id = job.jobId.toString();
     await until(() => ["submitted", "delivered", "settled", "gone", "failed", "rejected"].includes(agent.db.job(id)?.stage ?? ""), 400_000, "batches submitted", async () => {
@@ -272,6 +272,13 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
     expect((ev.nodeAmount as bigint) + (ev.fee as bigint)).to.equal(proven.provenCount * PRICE);
     expect(ev.refund).to.equal(((await created(job.jobId)).escrow as bigint) - proven.provenCount * PRICE);
     expect(ev.receiptHash).to.equal(agent.db.job(id)!.data.receiptHash);
+    // the last batch was held for submitBatchAndSettle and could no longer land: the job went back to
+    // delivery, and the receipt on chain cites only the batches on chain
+    expect(logs.join("")).to.match(/deadline passed before the held last batch could land/);
+    expect(agent.db.job(id)!.data.finalBatch).to.equal(null);
+    const receipt = JSON.parse(readFileSync(join(home, "jobs", id, "receipt.json"), "utf8"));
+    expect(receipt.message.provenCount).to.equal(proven.provenCount.toString());
+    expect(receipt.message.batches).to.have.length((await events(chain, "BatchProven", job.jobId)).length);
     expect(await events(chain, "JobExpired", job.jobId)).to.have.length(0);
     await expectActedOnceAtMost(chain, agent, job.jobId);
     await expectNoStuckFunds(chain);

@@ -257,6 +257,11 @@ export const jobRegistryAbi = [
     "type": "error"
   },
   {
+    "inputs": [],
+    "name": "NoJobs",
+    "type": "error"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
@@ -383,6 +388,22 @@ export const jobRegistryAbi = [
       }
     ],
     "name": "TooEarly",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "count",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "max",
+        "type": "uint256"
+      }
+    ],
+    "name": "TooManyJobs",
     "type": "error"
   },
   {
@@ -1044,6 +1065,19 @@ export const jobRegistryAbi = [
   },
   {
     "inputs": [],
+    "name": "MAX_JOBS_PER_CALL",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "MAX_JOB_DURATION",
     "outputs": [
       {
@@ -1568,6 +1602,102 @@ export const jobRegistryAbi = [
         "internalType": "uint256",
         "name": "jobId",
         "type": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "datasetId",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "modelDigest",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "string",
+            "name": "modelURI",
+            "type": "string"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "cohortHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "outputPolicyHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "resultPublicKey",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobSpec[]",
+        "name": "specs",
+        "type": "tuple[]"
+      },
+      {
+        "internalType": "uint256",
+        "name": "permitDeadline",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint8",
+        "name": "v",
+        "type": "uint8"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "r",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "s",
+        "type": "bytes32"
+      }
+    ],
+    "name": "createJobsWithPermit",
+    "outputs": [
+      {
+        "internalType": "uint256[]",
+        "name": "jobIds",
+        "type": "uint256[]"
       }
     ],
     "stateMutability": "nonpayable",
@@ -2540,6 +2670,107 @@ export const jobRegistryAbi = [
         "type": "tuple"
       },
       {
+        "internalType": "bytes32",
+        "name": "receiptHash",
+        "type": "bytes32"
+      }
+    ],
+    "name": "settleJobAndWithdraw",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "nodeAmount",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
+      },
+      {
         "components": [
           {
             "internalType": "uint256",
@@ -2584,6 +2815,149 @@ export const jobRegistryAbi = [
     ],
     "name": "submitBatch",
     "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "jobId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "researcher",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "enclaveKey",
+            "type": "address"
+          },
+          {
+            "internalType": "uint96",
+            "name": "pricePerRecord",
+            "type": "uint96"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxRecords",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "cohortParams",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint16",
+            "name": "feeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint40",
+            "name": "deadline",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "acceptedAt",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "provenCount",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint40",
+            "name": "nextMinId",
+            "type": "uint40"
+          },
+          {
+            "internalType": "uint256",
+            "name": "datasetRoot",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "specHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "attestationHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IJobRegistry.JobTerms",
+        "name": "terms",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "chunkIndex",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "result",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "usage",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256[2]",
+            "name": "pA",
+            "type": "uint256[2]"
+          },
+          {
+            "internalType": "uint256[2][2]",
+            "name": "pB",
+            "type": "uint256[2][2]"
+          },
+          {
+            "internalType": "uint256[2]",
+            "name": "pC",
+            "type": "uint256[2]"
+          },
+          {
+            "internalType": "bytes",
+            "name": "enclaveSignature",
+            "type": "bytes"
+          }
+        ],
+        "internalType": "struct IJobRegistry.Batch",
+        "name": "batch",
+        "type": "tuple"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "receiptHash",
+        "type": "bytes32"
+      }
+    ],
+    "name": "submitBatchAndSettle",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "nodeAmount",
+        "type": "uint256"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   },
