@@ -3,8 +3,8 @@
 // an EIP-2612 permit + createJobWithPermit, Sign-In with Ethereum at the node's result endpoint,
 // decryption with the sdk, and an evaluation of the trained weights on a held-out synthetic set.
 // With several sites (`npm run demo -- --headless --sites N`) one job per hospital dataset is funded
-// with ONE permit signature for the total budget (handed to the token, then one createJob per site),
-// every site is followed to settlement, and the
+// with ONE permit signature for the total budget in ONE transaction (createJobsWithPermit), every
+// site is followed to settlement, and the
 // sites' weights are combined by federated averaging weighted by the records each proved on chain.
 import { mkdtempSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -109,32 +109,25 @@ export async function runHeadlessJob(o: HeadlessOpts) {
       message: { owner: R, spender: o.contracts.vault, value: total, nonce, deadline: permitDeadline },
     }));
     const before = { researcher: await bal(R) };
-    const jobIds: bigint[] = [];
     const v = Number(sig.v ?? BigInt(sig.yParity + 27));
-    const multi = o.sites.length > 1;
-    if (multi) {
-      // The vault's createJobWithPermit calls permit(…, escrow of THAT job, …): a permit for the total
-      // would not verify there. So the one signature goes to the token itself (allowance = total) and
-      // every site's createJob draws on it (the dApp's Multi-site page does the same).
-      const { request } = await pc.simulateContract({ account: o.researcher, address: o.contracts.usdc, abi: mockUsdcAbi, functionName: "permit", args: [R, o.contracts.vault, total, permitDeadline, v, sig.r, sig.s] as never });
-      const permitTx = await wc.writeContract(request as never);
-      if ((await pc.waitForTransactionReceipt({ hash: permitTx })).status !== "success") throw new Error(`the permit transaction ${permitTx} reverted`);
-      o.say(`one USDC permit for ${usd(total)} (${o.sites.length} sites) handed to the token (tx ${permitTx}): the vault may draw the total`);
-    }
+    const specs = [];
     for (const site of o.sites) {
       // the root the researcher looked at is pinned: a node changing its dataset afterwards cannot change the job
       const { root: datasetRoot } = await pc.readContract({ address: o.contracts.nodeRegistry, abi: nodeRegistryAbi, functionName: "getDataset", args: [site.datasetId] });
-      const jobSpec = { datasetId: site.datasetId, datasetRoot, modelDigest: digest, modelURI, cohortHash, cohortParams, outputPolicyHash: OUTPUT_POLICY_HASH, pricePerRecord, maxRecords, deadline: Number(now) + 86_400, resultPublicKey: key.publicKeyHex };
-      const { request } = multi
-        ? await pc.simulateContract({ account: o.researcher, address: o.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "createJob", args: [jobSpec] as never })
-        : await pc.simulateContract({ account: o.researcher, address: o.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "createJobWithPermit", args: [jobSpec, permitDeadline, v, sig.r, sig.s] as never });
-      const createTx = await wc.writeContract(request as never);
-      const rc = await pc.waitForTransactionReceipt({ hash: createTx });
-      const jobId = (parseEventLogs({ abi: jobRegistryAbi, logs: rc.logs, eventName: "JobCreated" })[0] as unknown as { args: { jobId: bigint } }).args.jobId;
-      jobIds.push(jobId);
-      o.say(`job #${jobId} created on dataset #${site.datasetId}${multi ? " from the permit's allowance" : " with a USDC permit"} (tx ${createTx}, gas ${rc.gasUsed}): ${usd(budget)} escrowed, ${usd(pricePerRecord)}/record, up to ${maxRecords} records, cohort age 18–127`);
+      specs.push({ datasetId: site.datasetId, datasetRoot, modelDigest: digest, modelURI, cohortHash, cohortParams, outputPolicyHash: OUTPUT_POLICY_HASH, pricePerRecord, maxRecords, deadline: Number(now) + 86_400, resultPublicKey: key.publicKeyHex });
     }
-    if (o.sites.length > 1) o.say(`${o.sites.length} sites funded with one permit signature for ${usd(total)}`);
+    // one site: createJobWithPermit; several: createJobsWithPermit, every job in one transaction
+    // funded by the one permit for the total (docs/PROTOCOL.md)
+    const multi = specs.length > 1;
+    const { request } = multi
+      ? await pc.simulateContract({ account: o.researcher, address: o.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "createJobsWithPermit", args: [specs, permitDeadline, v, sig.r, sig.s] as never })
+      : await pc.simulateContract({ account: o.researcher, address: o.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "createJobWithPermit", args: [specs[0], permitDeadline, v, sig.r, sig.s] as never });
+    const createTx = await wc.writeContract(request as never);
+    const rc = await pc.waitForTransactionReceipt({ hash: createTx });
+    const jobIds = (parseEventLogs({ abi: jobRegistryAbi, logs: rc.logs, eventName: "JobCreated" }) as unknown as { args: { jobId: bigint; spec: { datasetId: bigint } } }[]).map((e) => e.args.jobId);
+    if (jobIds.length !== specs.length) throw new Error(`expected ${specs.length} JobCreated events in ${createTx}, got ${jobIds.length}`);
+    jobIds.forEach((jobId, k) => o.say(`job #${jobId} created on dataset #${o.sites[k]!.datasetId} with a USDC permit (tx ${createTx}, gas ${rc.gasUsed}${multi ? ` for all ${specs.length} jobs` : ""}): ${usd(budget)} escrowed, ${usd(pricePerRecord)}/record, up to ${maxRecords} records, cohort age 18–127`));
+    if (o.sites.length > 1) o.say(`${o.sites.length} sites funded with one permit signature for ${usd(total)} in one transaction`);
 
     // 4. follow every site to settlement, then download, decrypt and check each one's result
     const t0 = Date.now();
