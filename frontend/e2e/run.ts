@@ -20,6 +20,7 @@ import { Agent } from "../../node-agent/src/agent.ts";
 import { installWallet, type WalletState } from "./wallet.ts";
 import { startE2eHospital } from "./hospital.ts";
 import { multiSiteFlows } from "./multisite.ts";
+import { imagingFlows } from "./imaging.ts";
 import { freePort, ROOT, startProcess, startStack, stopProcess, waitFor, type Stack } from "./stack.ts";
 
 const SHOTS = join(ROOT, "reports/screenshots");
@@ -259,6 +260,7 @@ async function main() {
 
     // two more hospitals, one job across three datasets (the first hospital is offline now)
     await multiSiteFlows({ S, page, web, researcher, bundleFile, bundleUrl, flow, shot });
+    await imagingFlows({ S, page, web, flow, shot });
   } finally {
     await browser?.close().catch(() => {});
     await agent?.stop().catch(() => {});
