@@ -25,7 +25,7 @@ import { startChain, allowMeasurement, approveNode, fundResearcher, writeBundle,
 import { DICOM_SAMPLES } from "./samples.js";
 
 const ALL = { ageMin: 0, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 };
-const CNN: ModelSpec = { kind: "cnn", inputSize: 32, channels: [4, 8], hidden: 16, optimizer: { type: "adam", lr: 0.01 }, batchSize: 16, epochs: 6 };
+const CNN: ModelSpec = { kind: "cnn", inputSize: 32, channels: [4, 8], hidden: 16, optimizer: { type: "adam", lr: 0.01 }, batchSize: 8, epochs: 15 };
 const PATIENTS = 48;
 const OPTED_OUT = ["SYN-000002", "SYN-000005"];
 
