@@ -76,7 +76,7 @@ describe("multi-site drafts and the total the one permit covers", () => {
  * An in-memory USDC + vault + registry with ERC-20 allowance semantics: a permit SETS the
  * allowance, each creation draws its escrow from it (and reverts without enough).
  */
-function ledger(opts: { balance: bigint; failAt?: number; noPermit?: boolean; rejectPermit?: boolean }) {
+function ledger(opts: { balance: bigint; failAt?: number; noPermit?: boolean; rejectPermit?: boolean; maxBatch?: number }) {
   const s = { balance: opts.balance, allowance: 0n, escrowed: 0n, nextJob: 10n, calls: [] as string[], specs: [] as { datasetId: bigint; datasetRoot: bigint; resultPublicKey: Hex }[] };
   let creates = 0;
   const ops: MultiSiteOps = {
@@ -89,6 +89,17 @@ function ledger(opts: { balance: bigint; failAt?: number; noPermit?: boolean; re
       if (opts.rejectPermit) throw Object.assign(new Error("User rejected the request."), { code: 4001 });
       s.calls.push(`permit:${value}`);
       return { deadline: 1n, v: 27, r: "0x01", s: "0x02" } as Permit;
+    },
+    maxBatch: async () => opts.maxBatch ?? 0,
+    createBatch: async (specs, permit) => {
+      s.calls.push(`createJobsWithPermit:${specs.map((x) => x.datasetId).join(",")}`);
+      const total = specs.reduce((a, x) => a + x.pricePerRecord * x.maxRecords, 0n);
+      if (opts.failAt !== undefined) throw new Error("The contract refused: DatasetInactive."); // atomic: nothing created
+      if (!permit || s.balance < total) throw new Error("PermitFailed");
+      s.balance -= total; s.escrowed += total;
+      s.specs.push(...specs);
+      const ids = specs.map(() => s.nextJob++);
+      return { txHash: `0x${"ba".repeat(32)}` as Hex, wait: async () => ids };
     },
     submitPermit: async (value) => { s.calls.push(`submitPermit:${value}`); s.allowance = value; },
     approve: async (value) => { s.calls.push(`approve:${value}`); s.allowance = value; },
@@ -111,7 +122,31 @@ const drafts = (): JobDraft[] => validateMultiSite(values(["1", "2", "3"], { pri
 const human = (e: unknown) => (e as Error).message;
 
 describe("createMultiSiteJobs", () => {
-  it("one key signature, one permit for the total (handed to the token once), every site draws its escrow on that allowance", async () => {
+  it("with createJobsWithPermit on the registry: one key signature, one permit for the total, ONE transaction for every site", async () => {
+    const { s, ops } = ledger({ balance: 100_000_000n, maxBatch: 16 });
+    const steps: MultiProgress[] = [];
+    const r = await createMultiSiteJobs({ drafts: drafts(), ops, onProgress: (p) => steps.push(p), human });
+    expect(r.method).toBe("batch");
+    expect(s.calls).toEqual(["key", "permit:15000000", "createJobsWithPermit:1,2,3"]);
+    expect(r.sites.map((x) => [x.datasetId, x.jobId, x.escrow])).toEqual([[1n, 10n, 5_000_000n], [2n, 11n, 5_000_000n], [3n, 12n, 5_000_000n]]);
+    expect(s.escrowed).toBe(15_000_000n);
+    expect(steps.map((p) => p.step)).toEqual(["key", "permit", "batch", "confirm"]);
+    expect(progressLabel(steps[2]!)).toBe("Confirm the one transaction that creates and funds all 3 jobs in your wallet…");
+  });
+
+  it("the batch is all or nothing: a refusal is a plain error with nothing created; more sites than the registry takes per call go one by one", async () => {
+    const f = ledger({ balance: 100_000_000n, maxBatch: 16, failAt: 0 });
+    const e = await createMultiSiteJobs({ drafts: drafts(), ops: f.ops, onProgress: () => {}, human }).catch((x) => x);
+    expect(e).not.toBeInstanceOf(MultiSiteCreateError);
+    expect((e as Error).message).toMatch(/DatasetInactive/);
+    expect(f.s.escrowed).toBe(0n);
+    const small = ledger({ balance: 100_000_000n, maxBatch: 2 });
+    const r = await createMultiSiteJobs({ drafts: drafts(), ops: small.ops, onProgress: () => {}, human });
+    expect(r.method).toBe("permit");
+    expect(small.s.calls).toEqual(["key", "permit:15000000", "submitPermit:15000000", "createJob:1", "createJob:2", "createJob:3"]);
+  });
+
+  it("without the batch entry point: one key signature, one permit for the total (handed to the token once), every site draws its escrow on that allowance", async () => {
     const { s, ops } = ledger({ balance: 100_000_000n });
     const steps: MultiProgress[] = [];
     const r = await createMultiSiteJobs({ drafts: drafts(), ops, onProgress: (p) => steps.push(p), human });

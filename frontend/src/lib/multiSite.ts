@@ -1,11 +1,13 @@
 /**
  * Multi-site jobs: one job per hospital dataset, same model bundle, cohort, deadline and result
- * key, funded with ONE EIP-2612 permit signature for the total budget (issue 14 item 3). The
- * permit (value = total, spender = the vault) is submitted to the token as its own transaction,
- * then every site is `createJob(specₖ)` drawing its escrow on that allowance. Why not
- * `createJobWithPermit` for the first site: the vault calls `permit(payer, vault, escrow, …)` with
- * that job's escrow as the value, so a signature over the total never verifies there
- * (PermitFailed). Groups are rebuilt from chain events alone (no local state).
+ * key, funded with ONE EIP-2612 permit signature for the total budget (issue 14 item 3).
+ *  - A registry with `createJobsWithPermit` (it answers `MAX_JOBS_PER_CALL`): one transaction
+ *    creates every job and escrows the total with that permit — all sites or none.
+ *  - Otherwise the permit (value = total, spender = the vault) is handed to the token in its own
+ *    transaction, then every site is `createJob(specₖ)` drawing its escrow on that allowance.
+ *    (`createJobWithPermit` cannot carry it: the vault passes that job's escrow as the permit
+ *    value, so a signature over the total does not verify — PermitFailed.)
+ * Groups are rebuilt from chain events alone (no local state).
  */
 import type { Config } from "wagmi";
 import { readContract, signMessage, simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
@@ -73,7 +75,7 @@ export function allowanceAfter(total: bigint, drafts: Pick<JobDraft, "budget">[]
 
 // ------------------------------------------------------------------ creation
 
-export type MultiStep = "key" | "permit" | "allow" | "approve" | "create" | "confirm";
+export type MultiStep = "key" | "permit" | "allow" | "approve" | "batch" | "create" | "confirm";
 export interface MultiProgress { step: MultiStep; site?: number; of?: number; datasetId?: bigint }
 
 export function progressLabel(p: MultiProgress): string {
@@ -81,10 +83,11 @@ export function progressLabel(p: MultiProgress): string {
   switch (p.step) {
     case "key": return "Sign the message that derives your result-encryption key (no transaction)…";
     case "permit": return "Sign ONE USDC permit for the total budget of every site (no transaction)…";
+    case "batch": return `Confirm the one transaction that creates and funds all ${p.of} jobs in your wallet…`;
     case "allow": return "Confirm the transaction that hands your permit to the USDC contract (sets the vault's allowance to the total)…";
     case "approve": return "Your USDC does not support permits: approve the vault for the total in your wallet…";
     case "create": return `Confirm the job creation transaction for ${at} in your wallet…`;
-    case "confirm": return `Waiting for the transaction of ${at} to be mined…`;
+    case "confirm": return at ? `Waiting for the transaction of ${at} to be mined…` : `Waiting for the transaction to be mined…`;
   }
 }
 
@@ -100,6 +103,10 @@ export interface MultiSiteOps {
   /** Submits the signed permit to the token (allowance(researcher, vault) = value) and waits for it. */
   submitPermit(value: bigint, permit: Permit): Promise<void>;
   approve(value: bigint): Promise<void>;
+  /** How many jobs `createBatch` takes in one call (JobRegistry.MAX_JOBS_PER_CALL); 0 when the registry has no batch entry point. */
+  maxBatch(): Promise<number>;
+  /** createJobsWithPermit: every job and the total escrow in one transaction; `wait` resolves with the job ids. */
+  createBatch(specs: Awaited<ReturnType<typeof buildJobSpec>>[], permit: Permit): Promise<{ txHash: Hex; wait: () => Promise<bigint[]> }>;
   /** Sends the creation transaction; `wait` resolves once mined with the new job id. */
   create(spec: Awaited<ReturnType<typeof buildJobSpec>>): Promise<{ txHash: Hex; wait: () => Promise<bigint> }>;
 }
@@ -131,7 +138,7 @@ export function partialFailureMessage(created: CreatedSite[], remaining: Pick<Jo
  */
 export async function createMultiSiteJobs(p: {
   drafts: JobDraft[]; ops: MultiSiteOps; onProgress: (s: MultiProgress) => void; human: (e: unknown) => string;
-}): Promise<{ sites: CreatedSite[]; method: "permit" | "approve" | "allowance"; total: bigint }> {
+}): Promise<{ sites: CreatedSite[]; method: "batch" | "permit" | "approve" | "allowance"; total: bigint }> {
   const { drafts, ops, onProgress } = p;
   if (drafts.length === 0) throw new Error("No site to create a job on.");
   const shared = drafts.map((d) => `${d.bundleDigest}|${d.deadline}|${JSON.stringify(d.cohort)}`);
@@ -144,7 +151,7 @@ export async function createMultiSiteJobs(p: {
   const pub = await ops.resultKey();
   const specs = await Promise.all(drafts.map((d) => buildJobSpec(d, pub)));
 
-  let method: "permit" | "approve" | "allowance" = "allowance";
+  let method: "batch" | "permit" | "approve" | "allowance" = "allowance";
   if ((await ops.allowance()) < total) {
     let permit: Permit | null = null;
     try {
@@ -152,6 +159,14 @@ export async function createMultiSiteJobs(p: {
     } catch (e) {
       if (isUserRejection(e)) throw e;
       console.warn("permit unavailable, falling back to approve:", e);
+    }
+    if (permit && drafts.length <= (await ops.maxBatch())) {
+      // atomic: the jobs exist only if the whole total is escrowed, so there is no partial state to explain
+      onProgress({ step: "batch", of: drafts.length });
+      const tx = await ops.createBatch(specs, permit);
+      onProgress({ step: "confirm", of: drafts.length });
+      const ids = await tx.wait();
+      return { sites: ids.map((jobId, k) => ({ datasetId: drafts[k]!.datasetId, jobId, txHash: tx.txHash, escrow: drafts[k]!.budget })), method: "batch", total };
     }
     if (permit) {
       onProgress({ step: "allow" });
@@ -201,6 +216,19 @@ export function wagmiOps(cfg: Config, chainId: number, d: ChainDeployment, accou
       const sim = await simulateContract(cfg, { chainId, account, address: usdc, abi: EIP2612_PERMIT, functionName: "permit", args: [account, vault, value, pm.deadline, pm.v, pm.r, pm.s] });
       const r = await waitForTransactionReceipt(cfg, { chainId, hash: await writeContract(cfg, sim.request as never), timeout: 180_000 });
       if (r.status !== "success") throw new Error("The permit transaction reverted.");
+    },
+    maxBatch: () => readContract(cfg, { chainId, address: jobRegistry, abi: jobRegistryAbi, functionName: "MAX_JOBS_PER_CALL" }).then(Number, () => 0),
+    createBatch: async (specs, pm) => {
+      const sim = await simulateContract(cfg, { chainId, account, address: jobRegistry, abi: jobRegistryAbi, functionName: "createJobsWithPermit", args: [specs, pm.deadline, pm.v, pm.r, pm.s] });
+      const txHash = await writeContract(cfg, sim.request as never);
+      return {
+        txHash,
+        wait: async () => {
+          const rc = await waitForTransactionReceipt(cfg, { chainId, hash: txHash, timeout: 180_000 });
+          if (rc.status !== "success") throw new Error("The job creation transaction reverted.");
+          return parseEventLogs({ abi: jobRegistryAbi, logs: rc.logs, eventName: "JobCreated" }).map((l) => (l.args as { jobId: bigint }).jobId);
+        },
+      };
     },
     create: async (spec) => {
       const sim = await simulateContract(cfg, { chainId, account, address: jobRegistry, abi: jobRegistryAbi, functionName: "createJob", args: [spec] });

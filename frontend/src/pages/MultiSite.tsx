@@ -56,7 +56,7 @@ export default function MultiSite({ params }: { params: URLSearchParams }) {
     if (walletOnWrongChain) { setError("Your wallet is on another network. Use the “Switch network” button first."); return; }
     try {
       const r = await createMultiSiteJobs({ drafts, ops: wagmiOps(cfg, chainId, d, conn.address), onProgress: setProgress, human: humanizeError });
-      const how = r.method === "permit" ? "one USDC permit for the total" : r.method === "approve" ? "one approve for the total" : "the allowance already given";
+      const how = r.method === "batch" ? "one USDC permit for the total, one transaction for every site" : r.method === "permit" ? "one USDC permit for the total" : r.method === "approve" ? "one approve for the total" : "the allowance already given";
       setDone(`${r.sites.length} jobs created and funded (${fmtUsdc(r.total)}, ${how}): ${r.sites.map((s) => `job #${s.jobId} on dataset #${s.datasetId}`).join(", ")}.`);
       bal.refetch(); ev.refetch();
       go("multisite", { group: String(r.sites[0]!.jobId) });
