@@ -1,5 +1,5 @@
 /** JobSpec/JobTerms encodings, reading a job from the chain, and submitBatch / settlement calldata. Browser-safe. */
-import { type Address, type Hex, type PublicClient, encodeAbiParameters, encodeFunctionData, hashStruct, keccak256 } from "viem";
+import { type Address, type Hex, type PublicClient, decodeFunctionData, encodeAbiParameters, encodeFunctionData, hashStruct, keccak256 } from "viem";
 import { jobRegistryAbi } from "./abi/jobRegistry.js";
 import { JOB_SPEC_TYPES } from "./abi/index.js";
 import { type BatchProof, toSolidityProof } from "./proof.js";
@@ -27,6 +27,22 @@ export function toSubmitBatchArg(bp: BatchProof, enclaveSignature: Hex): SubmitB
     pC: p.pC,
     enclaveSignature,
   };
+}
+
+/**
+ * The Batch (proof, signals, enclave signature) a JobRegistry transaction carried, for auditors who
+ * re-verify proofs from calldata: submitBatch or submitBatchAndSettle (a job's last batch may land
+ * with its settlement). Null for any other call, including calls through another contract.
+ */
+export function batchFromCalldata(input: Hex): { jobId: bigint; batch: SubmitBatchArg } | null {
+  try {
+    const dec = decodeFunctionData({ abi: jobRegistryAbi, data: input });
+    if (dec.functionName !== "submitBatch" && dec.functionName !== "submitBatchAndSettle") return null;
+    const [jobId, , batch] = dec.args as unknown as [bigint, unknown, SubmitBatchArg];
+    return { jobId, batch };
+  } catch {
+    return null;
+  }
 }
 
 /** ABI-encoded calldata of JobRegistry.submitBatch(jobId, terms, batch). */

@@ -41,6 +41,7 @@ import {
   MAX_JOBS_PER_CALL,
   totalEscrow,
   encodeSubmitBatchAndSettle,
+  batchFromCalldata,
 } from "../src/index.js";
 import { syntheticRecords } from "./helpers.js";
 
@@ -253,6 +254,15 @@ describe("sdk: proof encoding and untrusted input", () => {
       expect(d.args).to.have.length(3);
       expect(d.args![2]).to.equal(receipt);
     }
+    // an auditor finds the batch in either batch-carrying call, and nothing in any other call
+    for (const data of [encodeSubmitBatch(7n, terms, { proof: proof as never, publicSignals: signals as never }, sig), encodeSubmitBatchAndSettle(7n, terms, { proof: proof as never, publicSignals: signals as never }, sig, receipt)]) {
+      const found = batchFromCalldata(data);
+      expect(found?.jobId).to.equal(7n);
+      expect(found?.batch).to.deep.include({ chunkIndex: 2n, result: 5n + (9n << 32n), usage: 11n, enclaveSignature: sig });
+      expect(found?.batch.pB).to.deep.equal([[4n, 3n], [6n, 5n]]);
+    }
+    expect(batchFromCalldata(encodeSettleJob(7n, terms, receipt, { withdraw: true }))).to.equal(null);
+    expect(batchFromCalldata("0xdeadbeef")).to.equal(null);
   });
 
   it("encodes createJobsWithPermit for several specs with one permit for the total escrow; refuses 0 or more than 16 specs", () => {

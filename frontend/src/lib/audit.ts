@@ -1,7 +1,7 @@
-import { decodeFunctionData, type Address, type Hex, type PublicClient } from "viem";
+import type { Address, Hex, PublicClient } from "viem";
 import { computeJobBinding, packParams } from "@rapha/sdk/binding";
-import { fromSolidityProof, type Groth16Proof, type SolidityProof } from "@rapha/sdk/proof";
-import { jobRegistryAbi } from "./contracts";
+import { fromSolidityProof, type Groth16Proof } from "@rapha/sdk/proof";
+import { batchFromCalldata } from "@rapha/sdk/calldata";
 import type { ChainEvent } from "./timeline";
 
 export interface BatchCheck {
@@ -13,7 +13,7 @@ export interface BatchCheck {
 }
 
 /**
- * Rebuilds, for every BatchProven event of a job, the Groth16 proof (from the submitBatch calldata)
+ * Rebuilds, for every BatchProven event of a job, the Groth16 proof (from the submitBatch or submitBatchAndSettle calldata)
  * and its five public signals (from the job's own events), ready for snarkjs.groth16.verify.
  */
 export async function collectBatches(pc: PublicClient, chainId: number, registry: Address, jobId: bigint, events: ChainEvent[]): Promise<BatchCheck[]> {
@@ -27,13 +27,8 @@ export async function collectBatches(pc: PublicClient, chainId: number, registry
   for (const e of proven) {
     const ev = e.args as { chunkIndex: bigint; count: bigint; lastId: bigint; usage: bigint };
     const tx = await pc.getTransaction({ hash: e.transactionHash! });
-    type B = Pick<SolidityProof, "pA" | "pB" | "pC"> & { chunkIndex: bigint; result: bigint; usage: bigint };
-    let batch = null as B | null;
-    try {
-      const dec = decodeFunctionData({ abi: jobRegistryAbi, data: tx.input });
-      if (dec.functionName === "submitBatch") batch = (dec.args as unknown as [bigint, unknown, B])[2]; // (jobId, terms, batch)
-    } catch { /* not a direct call */ }
-    if (!batch) throw new Error(`Batch ${ev.chunkIndex}: transaction ${e.transactionHash} is not a direct submitBatch call; cannot extract the proof.`);
+    const batch = batchFromCalldata(tx.input)?.batch;
+    if (!batch) throw new Error(`Batch ${ev.chunkIndex}: transaction ${e.transactionHash} is not a direct submitBatch or submitBatchAndSettle call; cannot extract the proof.`);
     const signals = [batch.result, batch.usage, a.datasetRoot, binding, packParams(Number(batch.chunkIndex), minId, BigInt(a.cohortParams))].map(String);
     out.push({
       chunkIndex: batch.chunkIndex, count: ev.count, tx: e.transactionHash!, signals,
