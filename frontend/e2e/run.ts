@@ -11,9 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { createPublicClient, erc20Abi, http, type Address } from "viem";
+import { createPublicClient, http } from "viem";
 import { hardhat } from "viem/chains";
-import { jobRegistryAbi } from "../../sdk/src/abi/index.ts";
+import { jobRegistryAbi, raphaClearingVaultAbi } from "@rapha/sdk/abi/index";
 import { readChainJob } from "@rapha/sdk/calldata";
 import { createBundle, serializeBundle } from "../../sdk/src/model/bundle.ts";
 import { Agent } from "../../node-agent/src/agent.ts";
@@ -107,7 +107,6 @@ async function main() {
       const j = await readChainJob(pc as never, S.contracts.jobRegistry, id, BigInt(S.startBlock));
       return { researcher: j.researcher, resultPublicKey: j.spec.resultPublicKey, status: j.status };
     };
-    const usdcOf = (a: Address) => pc.readContract({ address: S.contracts.usdc, abi: erc20Abi, functionName: "balanceOf", args: [a] });
 
     const researcher: WalletState = { account: S.roles.researcher, chainId: 1, connected: false, rejectNext: false, log: [] };
     const R = await open(researcher);
@@ -204,7 +203,7 @@ async function main() {
       await shot(page, "06-settled-result");
     });
 
-    await flow("hospital view: node, dataset, jobs served, earnings; the hospital withdraws", async () => {
+    await flow("hospital view: node, dataset, jobs served, earnings; the node was paid in its settling transaction", async () => {
       const hospital: WalletState = { account: S.roles.hospital, chainId: hardhat.id, connected: false, rejectNext: false, log: [] };
       const H = await open(hospital);
       currentPage = H.page;
@@ -213,14 +212,13 @@ async function main() {
       const usd = (v: bigint) => `${(Number(v) / 1e6).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 6 })} USDC`;
       assert.ok(nodeAmount > 0n, "the job settled with a payout");
       await H.page.getByTestId("earnings").filter({ hasText: usd(nodeAmount) }).waitFor();
-      await H.page.getByTestId("withdrawable").filter({ hasText: usd(nodeAmount) }).waitFor();
       assert.match(await H.page.getByTestId("jobs-served").innerText(), /#2[\s\S]*Rejected[\s\S]*#1[\s\S]*Settled/);
+      // lean settlement (docs/PROTOCOL.md "Settlement paths"): the node took its share in the settling
+      // transaction (vault Withdrawn(node, node, share)), so nothing waits in the vault for it
+      await H.page.getByTestId("withdrawable").filter({ hasText: usd(0n) }).waitFor();
+      const paid = await pc.getContractEvents({ address: S.contracts.vault, abi: raphaClearingVaultAbi, eventName: "Withdrawn", args: { account: S.roles.hospital.address }, fromBlock: 0n });
+      assert.equal(paid.reduce((a, e) => a + (e.args as { amount: bigint }).amount, 0n), nodeAmount);
       await shot(H.page, "07-hospital");
-      const before = await usdcOf(S.roles.hospital.address);
-      await H.page.getByTestId("vault-balance").getByRole("button", { name: "Withdraw" }).click();
-      await H.page.getByText(`Withdrawn ${usd(nodeAmount)} to your wallet.`).waitFor();
-      assert.equal((await usdcOf(S.roles.hospital.address)) - before, nodeAmount);
-      await shot(H.page, "08-hospital-withdrawn");
       await H.ctx.close();
       currentPage = page;
     });
