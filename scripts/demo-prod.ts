@@ -360,16 +360,17 @@ export async function runProdDemo(argv: string[]): Promise<number> {
     mkdirSync(join(ROOT, "reports/bench"), { recursive: true });
     writeFileSync(join(ROOT, "reports/bench/prod-e2e.json"), JSON.stringify(summary, null, 2) + "\n");
     const usd = (v: unknown) => `${(Number(v) / 1e6).toFixed(2)} USDC`;
+    const d1 = p1.dataset as { datasetId: string; records: number } | undefined;
     console.log(`
 == Rapha prod instance end to end (ceremony REHEARSAL artifacts: never deploy them where value moves) ==
-part 1, chain 80002 (RaphaAmoy module, rehearsal verifier):
+${d1 ? `part 1, chain 80002 (RaphaAmoy module, rehearsal verifier):
   NodeRegistry.simulatedAllowed        ${p1.simulatedAllowed}
   registry allowing SIMULATED          refused at deployment: ${p1.deployRegistryAllowingSimulated}
   SIMULATED measurement / registration ${p1.allowSimulatedMeasurement} / ${p1.simulatedRegistrationDecoded}
   node declaring TDX                   registered (${p1.tdxRegistration}), eligible: ${p1.nodeEligible} (no DCAP quote can be produced here)
-  dataset                              #${(p1.dataset as { datasetId: string }).datasetId}, ${(p1.dataset as { records: number }).records.toLocaleString("en")} records (prod commitment)
+  dataset                              #${d1.datasetId}, ${d1.records.toLocaleString("en")} records (prod commitment)
   a job on it                          ${p1.createJob}
-part 2, chain 31337 (RaphaProdLocal: same wiring and parameters, MockUSDC, SIMULATED allowed):
+` : ""}part 2, chain 31337 (RaphaProdLocal: same wiring and parameters, MockUSDC, SIMULATED allowed):
   dataset                              ${(summary.dataset as { records: number }).records.toLocaleString("en")} records, registered in ${(summary.dataset as { registerSeconds: number }).registerSeconds} s
   job #${id}                              ${summary.maxRecords} records max → ${summary.provenCount} proven in ${summary.batches} prod proofs (${manifest.recordsPerProof} records each)
   JobCreated → accepted / first batch / settled   ${((Number(summary.firstJobAcceptedMs) || 0) / 1000).toFixed(1)} / ${((Number(summary.firstBatchProvenMs) || 0) / 1000).toFixed(1)} / ${summary.createdToSettledSeconds} s
