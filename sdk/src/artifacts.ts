@@ -1,7 +1,7 @@
 /**
  * Circuit artifact manifests and a verified loader (Node side).
  *
- * Production artifacts (the ≈ 48 MB prod zkey, the wasm) are not committed: they are hosted and
+ * Production artifacts (the 68 MB prod zkey, the 6.5 MB wasm) are not committed: they are hosted and
  * loaded from configured URLs (https, ipfs, file). The committed manifest names each file's
  * sha256; an artifact whose bytes hash differently is refused before anything is proven with it.
  */
