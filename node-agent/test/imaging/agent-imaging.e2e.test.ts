@@ -168,7 +168,9 @@ describe("node-agent end to end: an imaging job (DICOM folder, CNN, real proofs)
     const feeds: Record<string, ort.Tensor> = { X: new ort.Tensor("float32", rows.X, [rows.usedIds.length, 1024]) };
     for (const p of b.params) feeds[p.name] = new ort.Tensor("float32", params[p.name]!, p.shape);
     const prob = (await sess.run(feeds)).prob!.data as Float32Array;
-    expect(Array.from(prob).every((p) => p > 0 && p < 1)).to.equal(true);
+    // probabilities (a confident CNN may saturate to exactly 0 or 1 in float32: still a probability)
+    expect(prob.length).to.equal(rows.usedIds.length);
+    expect(Array.from(prob).every((p) => Number.isFinite(p) && p >= 0 && p <= 1)).to.equal(true);
     // trained on these rows, the model fits them better than the constant (prevalence) predictor
     const m = binaryMetrics(prob, rows.Y);
     expect(m.bce).to.be.lessThan(m.baselineBce);
