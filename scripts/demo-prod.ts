@@ -27,7 +27,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
-import { BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, decodeFunctionData, defineChain, http, keccak256, toHex, type Abi, type Address, type Hex, type PublicClient } from "viem";
+import { BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, defineChain, http, keccak256, toHex, type Abi, type Address, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { AttestationType, jobRegistryAbi, nodeRegistryAbi } from "@rapha/sdk/abi/index";
 import { loadVerifiedArtifacts, readArtifactManifest } from "@rapha/sdk/artifacts";
@@ -41,7 +41,8 @@ import { Agent } from "../node-agent/src/agent.js";
 import { makeLogger } from "../node-agent/src/log.js";
 import { allowMeasurement, approveNode, createJob, events, fundResearcher, writeBundle, KEYS, type Chain } from "../node-agent/test/chain-harness.js";
 import { computeJobBinding, packParams } from "@rapha/sdk/binding";
-import { fromSolidityProof, type Groth16Proof, type SolidityProof } from "@rapha/sdk/proof";
+import { fromSolidityProof, type Groth16Proof } from "@rapha/sdk/proof";
+import { batchFromCalldata } from "@rapha/sdk/calldata";
 import { freePort, ROOT, run, start, stopAll, waitFor, killAllSync } from "./demo/procs.js";
 
 const EXPORT = join(ROOT, "circuits/build/ceremony/prod-rehearsal/export");
@@ -102,10 +103,8 @@ export async function batchesOnChain(c: Chain, chainId: number, jobId: bigint): 
   const out = [];
   for (const e of await events(c, "BatchProven", jobId)) {
     const tx = await c.client.getTransaction({ hash: e.transactionHash });
-    const dec = decodeFunctionData({ abi: jobRegistryAbi, data: tx.input });
-    // the last batch may go on chain with the settlement (submitBatchAndSettle): same batch argument
-    if (dec.functionName !== "submitBatch" && dec.functionName !== "submitBatchAndSettle") throw new Error(`${e.transactionHash} is not a submitBatch or submitBatchAndSettle call`);
-    const b = (dec.args as unknown as [bigint, unknown, Pick<SolidityProof, "pA" | "pB" | "pC"> & { chunkIndex: bigint; result: bigint; usage: bigint }])[2];
+    const b = batchFromCalldata(tx.input)?.batch; // submitBatch or submitBatchAndSettle (the last batch may settle)
+    if (!b) throw new Error(`${e.transactionHash} is not a submitBatch or submitBatchAndSettle call`);
     out.push({ tx: e.transactionHash, proof: fromSolidityProof(b), signals: [b.result, b.usage, created.datasetRoot, binding, packParams(Number(b.chunkIndex), minId, BigInt(created.cohortParams))].map(String) });
     minId = (e.args.lastId as bigint) + 1n;
   }
