@@ -108,11 +108,14 @@ describe("deploy (Hardhat Ignition)", () => {
     expect(await d.nodeRegistry.isNodeEligible(operator!.address)).to.equal(false); // until governance approves the quote
   });
 
-  it("every public-network module passes allowSimulated = false; only RaphaLocal passes true", async () => {
+  it("every public-network module passes allowSimulated = false; only the local-chain modules pass true", async () => {
     const sources = await deploySources();
-    for (const mod of ["RaphaAmoy.ts", "RaphaPolygon.ts"]) {
-      expect(sources.get(path.join("deploy", "modules", mod))).to.match(/allowSimulated: false/);
-    }
-    expect(sources.get(path.join("deploy", "modules", "RaphaLocal.ts"))).to.match(/allowSimulated: true/);
+    const modules = [...sources.keys()].filter((p) => p.startsWith(path.join("deploy", "modules") + path.sep)).map((p) => path.basename(p));
+    // a new module must be classified here before it can ship
+    const publicNetworks = ["RaphaAmoy.ts", "RaphaPolygon.ts"];
+    const localChains = ["RaphaLocal.ts", "RaphaProdLocal.ts"]; // NodeRegistry refuses allowSimulated off 31337/1337
+    expect(modules.sort()).to.deep.equal([...publicNetworks, ...localChains].sort());
+    for (const mod of publicNetworks) expect(sources.get(path.join("deploy", "modules", mod))).to.match(/allowSimulated: false/);
+    for (const mod of localChains) expect(sources.get(path.join("deploy", "modules", mod))).to.match(/allowSimulated: true/);
   });
 });
