@@ -1,5 +1,6 @@
 // npm run bench [-- --only gas,web]
-// Runs every benchmark (bench:gas, bench:zk, bench:agent, bench:load, bench:data, bench:web) one after the other, even when
+// Runs every benchmark (bench:gas, bench:zk, bench:agent, bench:load, bench:imaging, bench:data, bench:dp, bench:feasibility,
+// bench:web) one after the other, even when
 // one fails, then writes reports/bench/summary.md: one table of the key figures of each JSON report
 // (printed too). Exits non-zero when any benchmark failed; the summary names it.
 import { spawn } from "node:child_process";
@@ -75,6 +76,16 @@ const BENCHES: { name: string; script: string; file: string; rows: Row[] }[] = [
     { key: "runs.oldFlat.patientsPerSecond", label: "pre-issue-10 reader (flat NDJSON)", fmt: int, unit: "patients/s" },
     { key: "runs.oldFlat.peakRssMB", label: "pre-issue-10 reader, peak RSS", fmt: int, unit: "MB" },
   ] },
+  { name: "dp", script: "bench:dp", file: "dp.json", rows: [
+    { key: "runs.0.recordsPerSecond", label: "training without DP (MLP 30-64-32, 20k records × 3 epochs)", fmt: int, unit: "records/s" },
+    { key: "runs.1.recordsPerSecond", label: "training with DP-SGD (ε = 3, δ = 1e-5, C = 1)", fmt: int, unit: "records/s" },
+    { key: "runs.1.epsilon", label: "ε spent by the DP-SGD run (RDP accountant)", fmt: num(4) },
+    { key: "accountant.ms", label: "accountant: choose σ for the ε target", fmt: int, unit: "ms" },
+  ] },
+  { name: "feasibility", script: "bench:feasibility", file: "feasibility.json", rows: [
+    { key: "rows.1.coldFirstAnswerMs", label: "feasibility count, first answer (10k patients, dataset load)", fmt: int, unit: "ms" },
+    { key: "rows.1.queryP95Ms", label: "feasibility count, p95 per query (10k patients)", fmt: num(1), unit: "ms" },
+  ] },
   { name: "web", script: "bench:web", file: "web.json", rows: [
     { key: "initialJsGzipBytes", label: "initial JS (gzip)", fmt: kb },
     { key: "defaultRouteJsGzipBytes", label: "initial + default page JS (gzip)", fmt: kb },
@@ -117,7 +128,7 @@ for (const b of BENCHES) {
 const lines: string[] = [];
 lines.push("# Rapha benchmarks", "");
 lines.push(`Run ${new Date().toISOString()} on ${cpus().length} CPU cores (${cpus()[0]?.model ?? "unknown"}), Node ${process.version}. ` +
-  "Sources: `reports/bench/{gas,zk,agent,load,imaging,data,web}.json`; details and method in each script under `scripts/bench-*.ts`.", "");
+  "Sources: `reports/bench/{gas,zk,agent,load,imaging,data,dp,feasibility,web}.json`; details and method in each script under `scripts/bench-*.ts`.", "");
 lines.push("| benchmark | figure | value | unit |", "|---|---|---:|---|");
 for (const r of results) {
   const b = BENCHES.find((x) => x.name === r.name)!;
