@@ -10,18 +10,13 @@
  * insecure setup that would let anyone forge proofs, so this module never deploys it.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { ceremonyVerifier, deployCore } from "../core.js";
+import { ceremonyVerifier, deployCore, parameterRoles } from "../core.js";
 
 export const POLYGON_USDC = "0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359";
 
 export default buildModule("RaphaPolygon", (m) => {
   const core = deployCore(m, ceremonyVerifier(m), POLYGON_USDC, {
-    admin: m.getParameter<string>("admin"),
-    pauser: m.getParameter<string>("pauser"),
-    governor: m.getParameter<string>("governor"),
-    feeSetter: m.getParameter<string>("feeSetter"),
-    treasury: m.getParameter<string>("treasury"),
-    feeBps: m.getParameter("feeBps", 250),
+    ...parameterRoles(m),
     allowSimulated: false, // SIMULATED attestation is refused on public chains, fixed at deployment
   });
   return core;

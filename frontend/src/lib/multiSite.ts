@@ -202,6 +202,12 @@ const EIP2612_PERMIT = [{ type: "function", name: "permit", stateMutability: "no
 /** The wagmi implementation of `MultiSiteOps` (the dApp's wallet and RPC). */
 export function wagmiOps(cfg: Config, chainId: number, d: ChainDeployment, account: Address): MultiSiteOps {
   const { usdc, vault, jobRegistry } = d.contracts;
+  /** The ids of the jobs a mined creation transaction made (one JobCreated each, in order). */
+  const createdJobIds = async (hash: Hex): Promise<bigint[]> => {
+    const rc = await waitForTransactionReceipt(cfg, { chainId, hash, timeout: 180_000 });
+    if (rc.status !== "success") throw new Error("The job creation transaction reverted.");
+    return parseEventLogs({ abi: jobRegistryAbi, logs: rc.logs, eventName: "JobCreated" }).map((l) => (l.args as { jobId: bigint }).jobId);
+  };
   return {
     balance: () => readContract(cfg, { chainId, address: usdc, abi: erc20Abi, functionName: "balanceOf", args: [account] }),
     allowance: () => readContract(cfg, { chainId, address: usdc, abi: erc20Abi, functionName: "allowance", args: [account, vault] }),
@@ -221,26 +227,12 @@ export function wagmiOps(cfg: Config, chainId: number, d: ChainDeployment, accou
     createBatch: async (specs, pm) => {
       const sim = await simulateContract(cfg, { chainId, account, address: jobRegistry, abi: jobRegistryAbi, functionName: "createJobsWithPermit", args: [specs, pm.deadline, pm.v, pm.r, pm.s] });
       const txHash = await writeContract(cfg, sim.request as never);
-      return {
-        txHash,
-        wait: async () => {
-          const rc = await waitForTransactionReceipt(cfg, { chainId, hash: txHash, timeout: 180_000 });
-          if (rc.status !== "success") throw new Error("The job creation transaction reverted.");
-          return parseEventLogs({ abi: jobRegistryAbi, logs: rc.logs, eventName: "JobCreated" }).map((l) => (l.args as { jobId: bigint }).jobId);
-        },
-      };
+      return { txHash, wait: () => createdJobIds(txHash) };
     },
     create: async (spec) => {
       const sim = await simulateContract(cfg, { chainId, account, address: jobRegistry, abi: jobRegistryAbi, functionName: "createJob", args: [spec] });
       const txHash = await writeContract(cfg, sim.request as never);
-      return {
-        txHash,
-        wait: async () => {
-          const rc = await waitForTransactionReceipt(cfg, { chainId, hash: txHash, timeout: 180_000 });
-          if (rc.status !== "success") throw new Error("The job creation transaction reverted.");
-          return (parseEventLogs({ abi: jobRegistryAbi, logs: rc.logs, eventName: "JobCreated" })[0]!.args as { jobId: bigint }).jobId;
-        },
-      };
+      return { txHash, wait: async () => (await createdJobIds(txHash))[0]! };
     },
   };
 }
