@@ -157,6 +157,11 @@ describe("node-agent end to end: an imaging job (DICOM folder, CNN, real proofs)
     const message = new SiweMessage({ domain: "hospital.test", address: researcher.address, uri: "https://hospital.test", version: "1", chainId: 31337, nonce, issuedAt: new Date().toISOString() }).prepareMessage();
     const { token } = (await (await fetch(`${base}/auth/verify`, { method: "POST", body: JSON.stringify({ message, signature: await researcher.signMessage({ message }) }) })).json()) as { token: string };
     const result = JSON.parse(await (await fetch(`${base}/jobs/${job.jobId}/result`, { headers: { authorization: `Bearer ${token}` } })).text());
+    // what leaves the hospital (public receipt, progress, the result's plaintext parts, the job's
+    // public metrics) names no patient, patient id or study: the DICOM headers' identifiers stay in
+    const progress = await (await fetch(`${base}/jobs/${job.jobId}/progress`)).text();
+    const outward = JSON.stringify(receipt) + progress + JSON.stringify({ ...result, weights: undefined, trainingCurve: undefined }) + readFileSync(row.data.metricsPath as string, "utf8");
+    expect(outward).not.to.match(/SYN-0000|SYN-BROKEN|SYNTH\^PATIENT|2\.25\.\d{6}/);
     const weights = openResult(job.secretKey, result.weights, { chainId: 31337, jobRegistry: chain.contracts.jobRegistry, jobId: job.jobId });
     const b = parseBundle(bundle.bytes);
     const params = decodeParams(b.params, weights);
