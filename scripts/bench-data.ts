@@ -1,12 +1,14 @@
-// npm run bench:data [-- --patients 100000 --baseline <git rev>]
+// npm run bench:data [-- --patients 100000 --baseline <git rev> --previous <git rev>]
 // Reads and commits a generated FHIR Bulk export (numbered parts, half of them gzip, ≥ 5 observations
-// per patient, BP panel components, Consent resources) with the streaming reader, and the same
-// patients in the old flat layout with both the streaming reader and the pre-issue-10 reader (taken
-// from git with `git archive` into a temporary directory; it cannot read the Bulk layout at all).
+// per patient, BP panel components, Consent resources) with the streaming reader on one thread and
+// with its worker pool, beside the previous reader (Poseidon pseudonyms, ops shipped to the main
+// thread) on the same export, and the same patients in the old flat layout with the pre-issue-10
+// reader (each taken from git with `git archive` into a temporary directory; that one cannot read the
+// Bulk layout at all).
 // Each measurement runs in its own process, so peak RSS (getrusage maxrss) is that reader's alone.
 // Prints a table and writes reports/bench/data.json.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -14,10 +16,13 @@ import { parseArgs } from "node:util";
 const ROOT = new URL("..", import.meta.url).pathname;
 /** the last commit before issue 10's reader: loader.ts read whole files into one string */
 const DEFAULT_BASELINE = "427d50d";
+/** the Bulk reader before rapha-pseudonym/2 and per-file partials: Poseidon ids, every op posted to the main thread */
+const DEFAULT_PREVIOUS = "521d123";
 const { values } = parseArgs({
   options: {
     patients: { type: "string", default: "100000" },
     baseline: { type: "string", default: DEFAULT_BASELINE },
+    previous: { type: "string", default: DEFAULT_PREVIOUS },
     child: { type: "string" },
     dir: { type: "string" },
     consent: { type: "string" },
@@ -30,11 +35,11 @@ interface Measure {
   ok: boolean;
   error?: string;
   patients?: number;
-  /** load(): parse + validate + records + Poseidon pseudonymous ids (wall clock) */
+  /** load(): parse + validate + records + pseudonymous ids (wall clock) */
   loadSeconds?: number;
   /** of which reading and validating the source (new reader only; the old one does not say) */
   parseSeconds?: number;
-  /** of which Poseidon pseudonymous ids (new reader only) */
+  /** of which the pseudonymous ids after the read (new readers only) */
   idsSeconds?: number;
   /** CPU seconds (user + system) of load(): on a shared machine this, not wall time, says what the reader costs */
   loadCpuSeconds?: number;
@@ -120,11 +125,22 @@ async function main(): Promise<void> {
     const observationFiles = (dir: string) => readdirSync(dir).filter((f) => f.startsWith("Observation")).length;
     // the pre-issue-10 reader, from git, beside the repo so it resolves the same node_modules
     execFileSync("sh", ["-c", `git -C "${ROOT}" archive ${values.baseline} node-agent/src/data sdk/src | tar -x -C "${baselineDir}"`]);
+    // the previous reader with its own sdk (its pseudonym code) and the agent's dependencies
+    const previousDir = join(baselineDir, "previous");
+    mkdirSync(join(previousDir, "node_modules/@rapha"), { recursive: true });
+    execFileSync("sh", ["-c", `git -C "${ROOT}" archive ${values.previous} node-agent/src node-agent/package.json sdk/src sdk/package.json | tar -x -C "${previousDir}"`]);
+    symlinkSync(join(previousDir, "sdk"), join(previousDir, "node_modules/@rapha/sdk"));
+    for (const pkg of ["node-agent", "sdk"]) symlinkSync(join(ROOT, pkg, "node_modules"), join(previousDir, pkg, "node_modules"));
     const oldLoader = join(baselineDir, "node-agent/src/data/loader.ts");
+    const previousLoader = join(previousDir, "node-agent/src/data/loader.ts");
     const newLoader = join(ROOT, "node-agent/src/data/loader.ts");
+    // the pool measured with as many workers as cores, whatever the default here
+    const workers = Math.max(2, defaultWorkers(du(bulk)));
     const runs = {
       streamingBulk: measure(newLoader, bulk, "fhir-consent", 0),
-      streamingBulkWorkers: measure(newLoader, bulk, "fhir-consent", Math.max(1, defaultWorkers(du(bulk)))),
+      streamingBulkWorkers: measure(newLoader, bulk, "fhir-consent", workers),
+      previousBulk: measure(previousLoader, bulk, "fhir-consent", 0),
+      previousBulkWorkers: measure(previousLoader, bulk, "fhir-consent", 1),
       streamingFlat: measure(newLoader, flat, "patient-extension"),
       oldFlat: measure(oldLoader, flat, "patient-extension"),
       oldBulk: measure(oldLoader, bulk, "patient-extension"),
@@ -138,6 +154,7 @@ async function main(): Promise<void> {
         flat: { bytes: du(flat), generateSeconds: Number(genFlatSeconds.toFixed(1)) },
       },
       baselineRev: values.baseline,
+      previousRev: values.previous,
       runs,
       goal: { patientsPerSecond: 20_000, peakRssMB: 1024 },
       // wall clock of the best Bulk run (read only, and read + commit); on a shared machine this
@@ -161,7 +178,9 @@ async function main(): Promise<void> {
       `| reader / export (${n.toLocaleString("en-US")} patients) | records | read patients/s | read + ids patients/s | read + commit patients/s | read + commit per CPU-s | CPU s | read s | ids s | commit s (prod root) | peak RSS MB | |`,
       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
       row("streaming, Bulk layout (parts, gzip, Consent), main thread", runs.streamingBulk),
-      row(`streaming, Bulk layout, ${runs.streamingBulkWorkers.workers ?? "?"} worker thread(s) (read s includes the seed hashing)`, runs.streamingBulkWorkers),
+      row(`streaming, Bulk layout, ${runs.streamingBulkWorkers.workers ?? "?"} worker thread(s) adding up parts`, runs.streamingBulkWorkers),
+      row(`previous reader (${values.previous}, Poseidon ids), Bulk layout, main thread`, runs.previousBulk),
+      row(`previous reader (${values.previous}), Bulk layout, 1 worker thread posting ops`, runs.previousBulkWorkers),
       row("streaming, flat NDJSON", runs.streamingFlat),
       row(`old reader (${values.baseline}), flat NDJSON`, runs.oldFlat),
       row(`old reader (${values.baseline}), Bulk layout`, runs.oldBulk),

@@ -87,7 +87,7 @@ const jobBinding = 1234567n;
 function benchBatches(inst: CircuitInstance): BatchWitness[] {
   const n = recordsPerChunk(inst);
   const records = Math.ceil(((RUNS + 2) * n) / 0.8); // ≈ 80 % are eligible and consented
-  const d = buildDataset(P, inst, syntheticRecords(P, Math.min(records, 2 ** 20), 21));
+  const d = buildDataset(P, inst, syntheticRecords(Math.min(records, 2 ** 20), 21));
   const u = d.slots.filter((x) => x.record >= 0 && isEligible(decodeWord(x.word), cohort)).map((x) => x.id);
   const bs = planBatches(P, d, { usedIds: u }, { cohort, jobBinding });
   if (bs.length < RUNS + 1) throw new Error(`${inst.name}: only ${bs.length} batches for ${RUNS} runs`);
@@ -191,7 +191,7 @@ if (existsSync(join(prodExport, "manifest.json"))) {
 }
 
 // 3. naive baseline: throwaway INSECURE setup, one record with a depth-20 path
-const ds = buildDataset(P, DEV_INSTANCE, syntheticRecords(P, 900, 21));
+const ds = buildDataset(P, DEV_INSTANCE, syntheticRecords(900, 21));
 const used = ds.slots.filter((x) => x.record >= 0 && isEligible(decodeWord(x.word), cohort)).map((x) => x.id);
 const naiveZkey = join(naiveDir, "naive_INSECURE.zkey");
 timed("naive setup (INSECURE)", () => devPhase2(join(naiveDir, "naive_record_count.r1cs"), DEV_PTAU, naiveZkey));

@@ -77,7 +77,7 @@ describe("verified circuit artifacts", function () {
     const a = await loadVerifiedArtifacts(manifest, pathToFileURL(`${dir}/`).href);
     const P = await getPoseidon();
     const cohort = { ageMin: 0, ageMax: 127, sexMask: 0b111, conditionAnyMask: 0, observationAllMask: 0 };
-    const ds = buildDataset(P, DEV_INSTANCE, syntheticRecords(P, 64, 9));
+    const ds = buildDataset(P, DEV_INSTANCE, syntheticRecords(64, 9));
     const used = ds.slots.filter((s) => s.record >= 0 && isEligible(decodeWord(s.word), cohort)).map((s) => s.id);
     const [w] = planBatches(P, ds, { usedIds: used }, { cohort, jobBinding: 5n });
     const prover = await Prover.open({ wasm: a.wasm, zkey: a.zkey });

@@ -1,5 +1,6 @@
 /** Synthetic datasets for tests and benchmarks (deterministic). */
-import { type CommittedRecord, type Sex, derivePseudonymousIds, type PoseidonFn } from "../src/index.js";
+import { type CommittedRecord, type Sex } from "../src/index.js";
+import { derivePseudonymousIds } from "../src/pseudonym.js";
 
 /** xorshift32: deterministic pseudo-random numbers for test data. */
 export function rng(seed: number): () => number {
@@ -14,10 +15,10 @@ export function rng(seed: number): () => number {
   };
 }
 
-export function syntheticRecords(poseidon: PoseidonFn, n: number, seed = 7, secret = 123456789n): CommittedRecord[] {
+export function syntheticRecords(n: number, seed = 7, secret = 123456789n): CommittedRecord[] {
   const r = rng(seed);
   const mrns = Array.from({ length: n }, (_, i) => `MRN-${seed}-${i.toString().padStart(7, "0")}`);
-  const ids = derivePseudonymousIds(poseidon, secret, mrns);
+  const ids = derivePseudonymousIds(secret, mrns);
   const sexes: Sex[] = ["female", "male", "other"];
   return mrns.map((mrn) => ({
     id: ids.get(mrn)!,

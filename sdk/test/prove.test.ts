@@ -39,7 +39,7 @@ describe("prover", function () {
     before(async () => {
       const P = await getPoseidon();
       const cohort = { ageMin: 18, ageMax: 85, sexMask: 0b111, conditionAnyMask: 0, observationAllMask: 0 };
-      const ds = buildDataset(P, DEV_INSTANCE, syntheticRecords(P, 200, 5));
+      const ds = buildDataset(P, DEV_INSTANCE, syntheticRecords(200, 5));
       const used = ds.slots.filter((s) => s.record >= 0 && isEligible(decodeWord(s.word), cohort)).map((s) => s.id);
       batches = planBatches(P, ds, { usedIds: used }, { cohort, jobBinding: 7n }).slice(0, 3);
     });

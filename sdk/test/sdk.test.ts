@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { createHmac } from "node:crypto";
+import { derivePseudonymousIds, pseudonymPrf } from "../src/pseudonym.js";
 import { decodeFunctionData, encodeAbiParameters, keccak256 } from "viem";
 import { jobRegistryAbi } from "../src/abi/jobRegistry.js";
 import {
@@ -16,7 +18,6 @@ import {
   decodeCohortParams,
   decodePublicSignals,
   decodeWord,
-  derivePseudonymousIds,
   encodeCohortParams,
   encodeWord,
   getPoseidon,
@@ -111,22 +112,36 @@ describe("sdk: records, ids, dataset commitment, witnesses", () => {
 
   it("derives pseudonymous ids deterministically, independent of input order", () => {
     const mrns = Array.from({ length: 50 }, (_, i) => `MRN${i}`);
-    const a = derivePseudonymousIds(P, 42n, mrns);
-    const b = derivePseudonymousIds(P, 42n, [...mrns].reverse());
+    const a = derivePseudonymousIds(42n, mrns);
+    const b = derivePseudonymousIds(42n, [...mrns].reverse());
     expect([...a.entries()].sort()).to.deep.equal([...b.entries()].sort());
     expect(new Set(a.values()).size).to.equal(50);
     for (const id of a.values()) expect(id).to.be.lessThan(ID_LIMIT);
-    expect(derivePseudonymousIds(P, 43n, mrns).get("MRN0")).to.not.equal(a.get("MRN0"));
-    expect(() => derivePseudonymousIds(P, 42n, ["x", "x"])).to.throw(/duplicate/);
+    expect(derivePseudonymousIds(43n, mrns).get("MRN0")).to.not.equal(a.get("MRN0"));
+    expect(() => derivePseudonymousIds(42n, ["x", "x"])).to.throw(/duplicate/);
+    expect(() => derivePseudonymousIds(0n, mrns)).to.throw(/non-zero field element/);
   });
 
-  it("resolves id collisions deterministically (smallest Poseidon(secret, mrn, 0) keeps k = 0)", () => {
-    // a Poseidon stand-in whose k = 0 outputs all collide mod 2^32
-    const fake: PoseidonFn = (xs) => (xs[2] === 0n ? (xs[1]! % 1000n) * 2n ** 32n + 5n : P(xs));
-    const ids = derivePseudonymousIds(fake, 42n, ["a", "b", "c"]);
+  it("pseudonym PRF: HMAC-SHA256(secret as 32 bytes, \"rapha-pseudonym/2\" ‖ uint32be(k) ‖ utf8(MRN)), as docs/PROTOCOL.md states", () => {
+    // an independent implementation (node:crypto) of the documented construction
+    const key = Buffer.from((42n).toString(16).padStart(64, "0"), "hex");
+    const ctr = Buffer.alloc(4);
+    ctr.writeUInt32BE(0);
+    const h = createHmac("sha256", key).update(Buffer.concat([Buffer.from("rapha-pseudonym/2"), ctr, Buffer.from("MRN-ü-1", "utf8")])).digest();
+    expect(Buffer.from(pseudonymPrf(42n)("MRN-ü-1", 0)).equals(h)).to.equal(true);
+    expect(derivePseudonymousIds(42n, ["MRN-ü-1"]).get("MRN-ü-1")).to.equal(h.readUInt32BE(0));
+    expect(Buffer.from(pseudonymPrf(42n)("MRN-ü-1", 1)).equals(h)).to.equal(false);
+  });
+
+  it("resolves id collisions deterministically (the smallest prf(MRN, 0) keeps k = 0)", () => {
+    // a PRF whose k = 0 outputs all share the id 5, ordered by the second byte
+    const real = pseudonymPrf(42n);
+    const fake = (mrn: string, k: number) => (k === 0 ? new Uint8Array([0, 0, 0, 5, mrn.charCodeAt(0)]) : real(mrn, k));
+    const ids = derivePseudonymousIds(42n, ["c", "b", "a"], fake);
     expect(new Set(ids.values()).size).to.equal(3);
-    expect([...ids.values()]).to.include(5);
-    expect(derivePseudonymousIds(fake, 42n, ["c", "b", "a"])).to.deep.equal(ids);
+    expect(ids.get("a")).to.equal(5);
+    expect(ids.get("b")).to.equal(real("b", 1).slice(0, 4).reduce((x, y) => x * 256 + y, 0));
+    expect(derivePseudonymousIds(42n, ["a", "b", "c"], fake)).to.deep.equal(ids);
   });
 
   it("lays out slots: sorted ids, fillers for large gaps, padding to a whole chunk", () => {
@@ -148,7 +163,7 @@ describe("sdk: records, ids, dataset commitment, witnesses", () => {
   });
 
   it("builds a root whose every chunk path verifies, and which changes with any record", () => {
-    const recs = syntheticRecords(P, 200, 3);
+    const recs = syntheticRecords(200, 3);
     const ds = buildDataset(P, DEV_INSTANCE, recs);
     expect(ds.slots.length % 64).to.equal(0);
     for (let c = 0; c < ds.chunkRoots.length; c++) {
@@ -158,11 +173,11 @@ describe("sdk: records, ids, dataset commitment, witnesses", () => {
     const tampered = recs.map((r, i) => (i === 17 ? { ...r, age: (r.age + 1) % 100 } : r));
     expect(buildDataset(P, DEV_INSTANCE, tampered).root).to.not.equal(ds.root);
     expect(buildDataset(P, PROD_INSTANCE, recs).root).to.not.equal(ds.root);
-    expect(() => buildDataset(P, DEV_INSTANCE, syntheticRecords(P, 1100, 4))).to.throw(/chunks/);
+    expect(() => buildDataset(P, DEV_INSTANCE, syntheticRecords(1100, 4))).to.throw(/chunks/);
   });
 
   it("plans chained batches from a loader transcript and refuses bad transcripts", () => {
-    const recs = syntheticRecords(P, 200, 5);
+    const recs = syntheticRecords(200, 5);
     const ds = buildDataset(P, DEV_INSTANCE, recs);
     const cohort = { ageMin: 0, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 };
     const used = recs.filter((r) => isEligible(r, cohort)).map((r) => r.id);

@@ -42,7 +42,7 @@ export const SIMULATED = 0;
 export async function deployProofStack(ethers: HardhatEthers, records = 300, seed = 11) {
   const [admin, governor, pauser, feeSetter, treasury, researcher, node, enclave, other] = await ethers.getSigners();
   const P = await getPoseidon();
-  const dataset = buildDataset(P, DEV_INSTANCE, syntheticRecords(P, records, seed));
+  const dataset = buildDataset(P, DEV_INSTANCE, syntheticRecords(records, seed));
   const usdc: C = await ethers.deployContract("MockUSDC", [admin!.address]);
   const verifier: C = await ethers.deployContract("RecordCountVerifier");
   const nodeRegistry: C = await ethers.deployContract("NodeRegistry", [admin!.address, governor!.address, true]);

@@ -11,7 +11,8 @@ export {
   type CohortParams,
   type RecordAttributes,
 } from "@rapha/sdk/cohort";
-export { encodeWord, derivePseudonymousIds, pseudonymSeed, type CommittedRecord } from "@rapha/sdk/record";
+export { encodeWord, type CommittedRecord } from "@rapha/sdk/record";
+export { derivePseudonymousIds } from "@rapha/sdk/pseudonym";
 export { getPoseidon, type PoseidonFn } from "@rapha/sdk/poseidon";
 
 /** Hospital secret (hex, from config) -> non-zero BN254 field element for Poseidon-derived ids. */

@@ -3,7 +3,8 @@
 // field, never a record value (see problems.ts).
 import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isEligible, encodeWord, encodeCohortParams, derivePseudonymousIds, pseudonymSeed, getPoseidon, type CohortParams, type CommittedRecord, type PoseidonFn } from "./cohort.js";
+import { isEligible, encodeWord, encodeCohortParams, derivePseudonymousIds, type CohortParams, type CommittedRecord } from "./cohort.js";
+import { pseudonymPrf } from "@rapha/sdk/pseudonym";
 import { schemaHash, type DatasetSchema } from "./schema.js";
 import { DataValidationError } from "./problems.js";
 import { readSource, detectFormat, type SourceFormat, type SourceRead } from "./source.js";
@@ -60,13 +61,12 @@ export interface LoaderOptions {
   hospitalSecret: bigint;
   /** stop reading after this many errors (the load fails anyway); default 20 */
   maxErrors?: number;
-  poseidon?: PoseidonFn;
   /** where schema-relative files (opt-out list, value set extension) live; default the dataset dir */
   baseDir?: string;
   omop?: OmopOptions;
   /**
-   * Worker threads that decode a FHIR export's files and compute pseudonym seeds in parallel; 0 = all
-   * on this thread. Default: by export size (none below 32 MB). Records and problems are the same.
+   * Worker threads that decode a FHIR export's files in parallel; 0 = all on this thread. Default: by
+   * export size (none below 32 MB). Records and problems are the same either way.
    */
   workers?: number;
 }
@@ -84,7 +84,7 @@ export class RaphaDataLoader {
   stats: LoadStats = { rows: 0, uniqueRecords: 0, duplicatesDropped: 0, orphanResources: 0 };
   /** what the source read produced (problems, consent model, value set, skipped types); set by load() */
   source?: SourceRead;
-  /** where load() spent its time: reading + validating the source, then Poseidon pseudonymous ids */
+  /** where load() spent its time: reading + validating the source, then the pseudonymous ids */
   timings = { readMs: 0, idsMs: 0 };
   constructor(readonly opts: LoaderOptions) {}
 
@@ -97,14 +97,15 @@ export class RaphaDataLoader {
     const format = this.format;
     const workers = this.opts.workers ?? (format === "fhir" ? defaultWorkers(exportBytes(this.opts.dir)) : 0);
     const pool = workers > 0 ? new DataWorkerPool(workers) : undefined;
-    const poseidon = this.opts.poseidon ?? (await getPoseidon());
-    // with workers decoding, this thread hashes each record's pseudonym seed (one Poseidon per MRN,
-    // half the cost of a load) in the gaps between their batches instead of after the read
-    const seeds = new Map<string, bigint>();
-    let accepted: readonly string[] = [];
-    const hashSome = (budgetMs: number) => {
-      const until = performance.now() + budgetMs;
-      for (let i = seeds.size; i < accepted.length && performance.now() < until; i++) seeds.set(accepted[i]!, pseudonymSeed(poseidon, this.opts.hospitalSecret, accepted[i]!));
+    // while workers add files up, this thread hashes the records' pseudonyms (the first PRF output
+    // of each MRN) in the gaps, so only the sort is left after the read
+    const prf = pseudonymPrf(this.opts.hospitalSecret);
+    const firstHash = new Map<string, Uint8Array>();
+    let mrns: string[] | undefined;
+    const hashSome = (builder: RecordBuilder) => {
+      mrns ??= builder.recordMrns();
+      const until = performance.now() + 10;
+      for (let i = firstHash.size; i < mrns.length && performance.now() < until; i++) firstHash.set(mrns[i]!, prf(mrns[i]!, 0));
     };
     let src: SourceRead;
     try {
@@ -112,7 +113,7 @@ export class RaphaDataLoader {
         ...this.opts,
         format,
         maxErrors: this.opts.maxErrors ?? 20,
-        ...(pool ? { pool, onBuilder: (b: RecordBuilder) => void (accepted = b.acceptedMrns), afterBatch: () => hashSome(20) } : {}),
+        ...(pool ? { pool, betweenFiles: hashSome } : {}),
       });
     } finally {
       await pool?.close();
@@ -120,8 +121,7 @@ export class RaphaDataLoader {
     this.source = src;
     const t1 = performance.now();
     if (src.problems.errors) throw new DataValidationError(src.problems.entries.filter((p) => p.severity === "error"), src.problems.errors);
-    const mrns = src.records.map((r) => r.mrn);
-    const ids = derivePseudonymousIds(poseidon, this.opts.hospitalSecret, mrns, seeds.size ? mrns.map((m) => seeds.get(m) ?? pseudonymSeed(poseidon, this.opts.hospitalSecret, m)) : undefined);
+    const ids = derivePseudonymousIds(this.opts.hospitalSecret, src.records.map((r) => r.mrn), (mrn, k) => (k === 0 && firstHash.get(mrn)) || prf(mrn, k));
     this.records = src.records
       .map(({ mrn, ...rest }: RawRecord) => {
         const rec: LoadedRecord = { ...rest, id: ids.get(mrn)!, word: 0n };

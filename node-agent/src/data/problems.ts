@@ -32,6 +32,23 @@ export class ProblemLog {
   get total(): number {
     return this.errors + this.warnings;
   }
+  /** As plain data (a worker thread's log, for absorb). */
+  data(): ProblemLogData {
+    return { entries: this.entries, errors: this.errors, warnings: this.warnings };
+  }
+  /** Adds another log's problems after this one's, as if they had been added here in order. */
+  absorb(o: ProblemLogData): void {
+    for (const p of o.entries) this.add(p);
+    const kept = (sev: Problem["severity"]) => o.entries.filter((p) => p.severity === sev).length;
+    this.errors += o.errors - kept("error");
+    this.warnings += o.warnings - kept("warning");
+  }
+}
+
+export interface ProblemLogData {
+  entries: Problem[];
+  errors: number;
+  warnings: number;
 }
 
 export function formatProblem(p: Problem): string {

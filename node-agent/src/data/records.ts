@@ -3,7 +3,7 @@
 // records, words and dataset commitment for the same data.
 import { observationOfLoinc } from "@rapha/sdk/cohort";
 import type { DatasetSchema } from "./schema.js";
-import type { ProblemLog } from "./problems.js";
+import type { ProblemLog, ProblemLogData } from "./problems.js";
 import type { ConditionValueSets, Coding } from "./valuesets/index.js";
 import { normaliseQuantity } from "./units.js";
 import { dayOf, todayDay, yearsBetween } from "./dates.js";
@@ -41,17 +41,21 @@ export interface PatientInput {
   extensionConsent?: boolean;
 }
 
-interface PatientState {
+/** What a patient's Conditions, Observations and Consents add up to (in one file, or in all). */
+interface ResourceState {
+  conditions: number;
+  codes: Set<string>;
+  obs: Map<string, { v: number; t: number }>;
+  consent?: ConsentDecision;
+}
+
+interface PatientState extends ResourceState {
   mrn: string;
   sex: RawRecord["sex"];
   age: number;
   deceased: boolean;
   optedOut: boolean;
   extensionConsent: boolean;
-  conditions: number;
-  codes: Set<string>;
-  obs: Map<string, { v: number; t: number }>;
-  consent?: ConsentDecision;
 }
 
 const ACTIVE_STATUSES = new Set(["active", "recurrence", "relapse"]);
@@ -72,113 +76,26 @@ export interface BuildCounts {
   consentResources: number;
 }
 
-export class RecordBuilder {
-  private readonly byKey = new Map<string, PatientState | null>();
-  private readonly mrns = new Set<string>();
-  /** MRNs of the patients that became records, in order (the loader hashes their pseudonym seeds while later files are read) */
-  readonly acceptedMrns: string[] = [];
+const zeroCounts = (): BuildCounts => ({ patientsRead: 0, duplicatePatients: 0, excludedDeceased: 0, excludedInvalid: 0, deceased: 0, conditionsRead: 0, conditionsExcludedByStatus: 0, observationsRead: 0, valuesRefused: 0, orphanResources: 0, consentResources: 0 });
+
+/**
+ * The Condition, Observation and Consent rules, over whatever holds the patients: the RecordBuilder
+ * (all patients, all files) or a FilePartial (one file of an export, added up in a worker thread and
+ * merged into the builder in file order), so both give the same records, counts and problems.
+ */
+abstract class ResourceRules {
   readonly unmapped = new Map<string, { system: string; code: string; count: number }>();
-  readonly model: ResolvedConsentModel;
-  private readonly asOfDay: number;
-  private readonly today = todayDay();
-  readonly counts: BuildCounts = { patientsRead: 0, duplicatePatients: 0, excludedDeceased: 0, excludedInvalid: 0, deceased: 0, conditionsRead: 0, conditionsExcludedByStatus: 0, observationsRead: 0, valuesRefused: 0, orphanResources: 0, consentResources: 0 };
+  readonly counts: BuildCounts = zeroCounts();
   private readonly warnedSystems = new Set<string>();
 
   constructor(
     readonly schema: DatasetSchema,
     readonly valueSets: ConditionValueSets,
     readonly problems: ProblemLog,
-    readonly optOut?: OptOutList,
-  ) {
-    this.model = resolveConsentModel(schema.consent);
-    this.asOfDay = dayOf(schema.asOf)!;
-    if (this.model.model === "opt-out-list" && !optOut) throw new Error("opt-out-list consent model needs the list");
-  }
+  ) {}
 
-  addPatient(p: PatientInput, at: Where): void {
-    this.counts.patientsRead++;
-    if (this.byKey.has(p.key)) {
-      this.counts.duplicatePatients++;
-      this.problems.warn(at.file, at.line, "id", "duplicate resource id: this later copy is ignored");
-      return;
-    }
-    const birth = dayOf(p.birthDate);
-    const fail = (field: string, reason: string) => {
-      this.counts.excludedInvalid++;
-      this.byKey.set(p.key, null); // known patient, no record: its resources are not orphans
-      this.problems.error(at.file, at.line, field, reason);
-    };
-    if (birth === null) return fail("birthDate", "impossible date");
-    if (birth > this.today) return fail("birthDate", "date in the future");
-    if (birth > this.asOfDay) {
-      // born after the reference date: not part of the dataset as of asOf (a later export, not an error)
-      this.counts.excludedInvalid++;
-      this.byKey.set(p.key, null);
-      this.problems.warn(at.file, at.line, "birthDate", "after the schema's asOf date: record left out");
-      return;
-    }
-    let atDay = this.asOfDay;
-    let deceased = false;
-    if (p.deceased !== undefined && p.deceased !== false) {
-      let deathDay: number | null = null;
-      if (typeof p.deceased === "string") {
-        deathDay = dayOf(p.deceased);
-        if (deathDay === null) return fail("deceasedDateTime", "impossible date");
-        if (deathDay > this.today) return fail("deceasedDateTime", "date in the future");
-        if (deathDay < birth) return fail("deceasedDateTime", "before birthDate");
-      }
-      // a death after asOf means the patient was alive on the reference date
-      if (deathDay === null || deathDay <= this.asOfDay) {
-        deceased = true;
-        if ((this.schema.deceased ?? "age-at-death") === "exclude") {
-          this.counts.excludedDeceased++;
-          this.byKey.set(p.key, null);
-          return;
-        }
-        if (deathDay === null) {
-          this.counts.excludedDeceased++;
-          this.byKey.set(p.key, null);
-          this.problems.warn(at.file, at.line, "deceasedBoolean", "deceased without a date: age at death unknown, record left out");
-          return;
-        }
-        atDay = deathDay;
-      }
-    }
-    const age = yearsBetween(birth, atDay);
-    if (age > 150) return fail("birthDate", "implausible age (over 150 years)");
-    if (this.mrns.has(p.mrn)) {
-      this.counts.duplicatePatients++;
-      this.byKey.set(p.key, null);
-      this.problems.warn(at.file, at.line, "identifier", "medical record number already used by an earlier Patient: this one is ignored");
-      return;
-    }
-    this.mrns.add(p.mrn);
-    this.acceptedMrns.push(p.mrn);
-    if (deceased) this.counts.deceased++;
-    let optedOut = false;
-    if (this.optOut) {
-      const sys = this.model.model === "opt-out-list" ? this.model.identifierSystem : undefined;
-      const ids = sys ? p.identifiers.filter((i) => i.system === sys).map((i) => i.value) : [p.mrn];
-      optedOut = ids.some((v) => this.optOut!.ids.has(v.replace(/\s+/g, "")));
-    }
-    this.byKey.set(p.key, {
-      mrn: p.mrn,
-      sex: p.gender === "female" ? "female" : p.gender === "male" ? "male" : "other",
-      age,
-      deceased,
-      optedOut,
-      extensionConsent: p.extensionConsent === true,
-      conditions: 0,
-      codes: new Set(),
-      obs: new Map(),
-    });
-  }
-
-  private patient(key: string): PatientState | undefined {
-    const s = this.byKey.get(key);
-    if (s === undefined) this.counts.orphanResources++;
-    return s ?? undefined;
-  }
+  /** The state the resources of `key` add to; undefined = not a record (an orphan is counted). */
+  protected abstract patient(key: string): ResourceState | undefined;
 
   /** A Condition: every coding counts; refuted / entered-in-error never; resolved per schema. */
   addCondition(key: string, codings: Coding[], clinicalStatus: string | undefined, verificationStatus: string | undefined, at: Where): void {
@@ -252,6 +169,147 @@ export class RecordBuilder {
     if (!p) return;
     if (!p.consent || d.time >= p.consent.time) p.consent = d;
   }
+}
+
+export class RecordBuilder extends ResourceRules {
+  private readonly byKey = new Map<string, PatientState | null>();
+  private readonly mrns = new Set<string>();
+  readonly model: ResolvedConsentModel;
+  private readonly asOfDay: number;
+  private readonly today = todayDay();
+
+  constructor(
+    schema: DatasetSchema,
+    valueSets: ConditionValueSets,
+    problems: ProblemLog,
+    readonly optOut?: OptOutList,
+  ) {
+    super(schema, valueSets, problems);
+    this.model = resolveConsentModel(schema.consent);
+    this.asOfDay = dayOf(schema.asOf)!;
+    if (this.model.model === "opt-out-list" && !optOut) throw new Error("opt-out-list consent model needs the list");
+  }
+
+  addPatient(p: PatientInput, at: Where): void {
+    this.counts.patientsRead++;
+    if (this.byKey.has(p.key)) {
+      this.counts.duplicatePatients++;
+      this.problems.warn(at.file, at.line, "id", "duplicate resource id: this later copy is ignored");
+      return;
+    }
+    const birth = dayOf(p.birthDate);
+    const fail = (field: string, reason: string) => {
+      this.counts.excludedInvalid++;
+      this.byKey.set(p.key, null); // known patient, no record: its resources are not orphans
+      this.problems.error(at.file, at.line, field, reason);
+    };
+    if (birth === null) return fail("birthDate", "impossible date");
+    if (birth > this.today) return fail("birthDate", "date in the future");
+    if (birth > this.asOfDay) {
+      // born after the reference date: not part of the dataset as of asOf (a later export, not an error)
+      this.counts.excludedInvalid++;
+      this.byKey.set(p.key, null);
+      this.problems.warn(at.file, at.line, "birthDate", "after the schema's asOf date: record left out");
+      return;
+    }
+    let atDay = this.asOfDay;
+    let deceased = false;
+    if (p.deceased !== undefined && p.deceased !== false) {
+      let deathDay: number | null = null;
+      if (typeof p.deceased === "string") {
+        deathDay = dayOf(p.deceased);
+        if (deathDay === null) return fail("deceasedDateTime", "impossible date");
+        if (deathDay > this.today) return fail("deceasedDateTime", "date in the future");
+        if (deathDay < birth) return fail("deceasedDateTime", "before birthDate");
+      }
+      // a death after asOf means the patient was alive on the reference date
+      if (deathDay === null || deathDay <= this.asOfDay) {
+        deceased = true;
+        if ((this.schema.deceased ?? "age-at-death") === "exclude") {
+          this.counts.excludedDeceased++;
+          this.byKey.set(p.key, null);
+          return;
+        }
+        if (deathDay === null) {
+          this.counts.excludedDeceased++;
+          this.byKey.set(p.key, null);
+          this.problems.warn(at.file, at.line, "deceasedBoolean", "deceased without a date: age at death unknown, record left out");
+          return;
+        }
+        atDay = deathDay;
+      }
+    }
+    const age = yearsBetween(birth, atDay);
+    if (age > 150) return fail("birthDate", "implausible age (over 150 years)");
+    if (this.mrns.has(p.mrn)) {
+      this.counts.duplicatePatients++;
+      this.byKey.set(p.key, null);
+      this.problems.warn(at.file, at.line, "identifier", "medical record number already used by an earlier Patient: this one is ignored");
+      return;
+    }
+    this.mrns.add(p.mrn);
+    if (deceased) this.counts.deceased++;
+    let optedOut = false;
+    if (this.optOut) {
+      const sys = this.model.model === "opt-out-list" ? this.model.identifierSystem : undefined;
+      const ids = sys ? p.identifiers.filter((i) => i.system === sys).map((i) => i.value) : [p.mrn];
+      optedOut = ids.some((v) => this.optOut!.ids.has(v.replace(/\s+/g, "")));
+    }
+    this.byKey.set(p.key, {
+      mrn: p.mrn,
+      sex: p.gender === "female" ? "female" : p.gender === "male" ? "male" : "other",
+      age,
+      deceased,
+      optedOut,
+      extensionConsent: p.extensionConsent === true,
+      conditions: 0,
+      codes: new Set(),
+      obs: new Map(),
+    });
+  }
+
+  protected patient(key: string): PatientState | undefined {
+    const s = this.byKey.get(key);
+    if (s === undefined) this.counts.orphanResources++;
+    return s ?? undefined;
+  }
+
+  /** MRNs of the patients that are records so far. */
+  recordMrns(): string[] {
+    const out: string[] = [];
+    for (const v of this.byKey.values()) if (v) out.push(v.mrn);
+    return out;
+  }
+
+  /** Keys of the patients that became records, and of those left out (their resources are not orphans). */
+  patientKeys(): { records: string[]; leftOut: string[] } {
+    const records: string[] = [];
+    const leftOut: string[] = [];
+    for (const [k, v] of this.byKey) (v ? records : leftOut).push(k);
+    return { records, leftOut };
+  }
+
+  /** Adds one file's partial (FilePartial.result()) as if its resources had been added here, in order. */
+  merge(part: FilePartialResult): void {
+    for (const [k, v] of Object.entries(part.counts) as Array<[keyof BuildCounts, number]>) this.counts[k] += v;
+    this.problems.absorb(part.problems);
+    for (const u of part.unmapped) {
+      const k = `${u.system}|${u.code}`;
+      const e = this.unmapped.get(k);
+      if (e) e.count += u.count;
+      else if (this.unmapped.size < 100_000) this.unmapped.set(k, { ...u });
+    }
+    for (const [key, r] of part.patients) {
+      const p = this.byKey.get(key)!;
+      p.conditions |= r.conditions;
+      for (const c of r.codes) p.codes.add(c);
+      for (const [loinc, v, t] of r.obs) {
+        const prev = p.obs.get(loinc);
+        if (!prev || t >= prev.t) p.obs.set(loinc, { v, t });
+      }
+      if (r.consent && (!p.consent || r.consent.time >= p.consent.time)) p.consent = r.consent;
+    }
+  }
 
   private consentOf(p: PatientState): boolean {
     switch (this.model.model) {
@@ -280,5 +338,53 @@ export class RecordBuilder {
       out.push({ mrn: p.mrn, consent: this.consentOf(p), sex: p.sex, age: Math.min(p.age, 127), conditions: p.conditions, observations: om, codes: [...p.codes], obs });
     }
     return out;
+  }
+}
+
+/** One file's resources added up per patient, as plain data for postMessage. */
+export interface FilePartialResult {
+  counts: BuildCounts;
+  problems: ProblemLogData;
+  unmapped: Array<{ system: string; code: string; count: number }>;
+  patients: Array<[key: string, { conditions: number; codes: string[]; obs: Array<[loinc: string, v: number, t: number]>; consent?: ConsentDecision }]>;
+}
+
+/**
+ * The resources of one file of an export, added up per patient by the rules above against the known
+ * patients (records, and those left out), for RecordBuilder.merge. Latest-wins ties go to the later
+ * line within the file, and merge gives them to the later file: the same as adding every resource in
+ * file order to the builder.
+ */
+export class FilePartial extends ResourceRules {
+  private readonly states = new Map<string, ResourceState>();
+
+  constructor(
+    schema: DatasetSchema,
+    valueSets: ConditionValueSets,
+    problems: ProblemLog,
+    private readonly known: { records: ReadonlySet<string>; leftOut: ReadonlySet<string> },
+  ) {
+    super(schema, valueSets, problems);
+  }
+
+  protected patient(key: string): ResourceState | undefined {
+    let s = this.states.get(key);
+    if (s) return s;
+    if (!this.known.records.has(key)) {
+      if (!this.known.leftOut.has(key)) this.counts.orphanResources++;
+      return undefined;
+    }
+    s = { conditions: 0, codes: new Set(), obs: new Map() };
+    this.states.set(key, s);
+    return s;
+  }
+
+  result(): FilePartialResult {
+    return {
+      counts: this.counts,
+      problems: this.problems.data(),
+      unmapped: [...this.unmapped.values()],
+      patients: [...this.states].map(([k, s]) => [k, { conditions: s.conditions, codes: [...s.codes], obs: [...s.obs].map(([l, { v, t }]) => [l, v, t]), ...(s.consent ? { consent: s.consent } : {}) }]),
+    };
   }
 }

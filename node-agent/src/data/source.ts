@@ -23,8 +23,6 @@ export interface SourceOptions extends FhirReadOptions {
   baseDir?: string;
   omop?: OmopOptions;
   maxProblems?: number;
-  /** sees the record builder before reading starts (the loader follows its accepted MRNs) */
-  onBuilder?: (b: RecordBuilder) => void;
 }
 
 export interface SourceRead {
@@ -54,11 +52,10 @@ export async function readSource(o: SourceOptions): Promise<SourceRead> {
   const valueSets = new ConditionValueSets(o.schema.valueSetExtension ? rel(o.schema.valueSetExtension) : undefined);
   const problems = new ProblemLog(o.maxProblems);
   const builder = new RecordBuilder(o.schema, valueSets, problems, optOut);
-  o.onBuilder?.(builder);
   let skipped: SourceRead["skipped"] = [];
   let ignored: string[] = [];
   if (format === "fhir") {
-    const layout = await readFhirExport(o.dir, builder, problems, o);
+    const layout = await readFhirExport(o.dir, builder, problems, { ...o, ...(valueSets.extensionPath ? { valueSetExtension: valueSets.extensionPath } : {}) });
     skipped = layout.skipped;
     ignored = layout.ignored;
   } else if (format === "csv") await readCsvExport(o.dir, builder, problems);

@@ -1,11 +1,21 @@
-// Worker thread of the data worker pool (worker-pool.ts): decodes FHIR NDJSON files into ops, the
-// part of loading a large dataset that needs no shared state. Patient data stays in this process.
+// Worker thread of the data worker pool (worker-pool.ts): decodes FHIR NDJSON files into ops, or adds
+// a file's resources up per patient (FilePartial), the parts of loading a large dataset that need no
+// shared state beyond the patients already read. Patient data stays in this process.
 import { parentPort } from "node:worker_threads";
-import { decodeFile, type DecodeJob } from "./fhir/decode.js";
-import type { WorkerRequest, WorkerReply } from "./worker-pool.js";
+import { decodeFile, decodeFileInto, type DecodeJob } from "./fhir/decode.js";
+import { OpApplier } from "./fhir/apply.js";
+import { idHash } from "./fhir/resource-ids.js";
+import { ProblemLog } from "./problems.js";
+import { FilePartial } from "./records.js";
+import { ConditionValueSets } from "./valuesets/index.js";
+import type { PartialContext, WorkerRequest, WorkerReply } from "./worker-pool.js";
 
-/** batches in flight before the worker waits for the main thread (bounds memory) */
-const MAX_UNACKED = 4;
+/**
+ * Batches (about a megabyte of input each) a worker may run ahead of the main thread on one file:
+ * enough that a worker decoding the next file never waits for the consumer to finish the current
+ * one (a Bulk part is typically 10–100 of them), few enough to bound memory on a 2 GB single file.
+ */
+const MAX_UNACKED = 32;
 const port = parentPort!;
 const acks = new Map<number, { unacked: number; wake?: () => void }>();
 const reply = (m: WorkerReply) => port.postMessage(m);
@@ -27,6 +37,24 @@ async function decode(task: number, job: DecodeJob): Promise<void> {
   }
 }
 
+let context: { ctx: PartialContext; valueSets: ConditionValueSets; known: { records: Set<string>; leftOut: Set<string> } } | undefined;
+
+async function partial(task: number, job: DecodeJob): Promise<void> {
+  try {
+    const { ctx, valueSets, known } = context!;
+    const problems = new ProblemLog(ctx.maxProblems);
+    const part = new FilePartial(ctx.schema, valueSets, problems, known);
+    // no error cap here: a file with errors is applied again on the main thread, where the cap holds
+    const applier = new OpApplier(job.type, part, problems, Infinity);
+    await decodeFileInto(job, (file, op) => applier.applyOp(file, op));
+    const idHashes = Float64Array.from(applier.ids, idHash);
+    port.postMessage({ t: "partial", task, outcome: { partial: part.result(), ids: [...applier.ids].join("\n"), idHashes, errors: problems.errors } } satisfies WorkerReply, [idHashes.buffer]);
+    reply({ t: "done", task });
+  } catch (e) {
+    reply({ t: "fail", task, message: (e as Error).message ?? String(e) });
+  }
+}
+
 port.on("message", (m: WorkerRequest) => {
   if (m.t === "ack") {
     const s = acks.get(m.task);
@@ -34,5 +62,9 @@ port.on("message", (m: WorkerRequest) => {
     s.unacked--;
     s.wake?.();
     s.wake = undefined;
-  } else void decode(m.task, m.job);
+  } else if (m.t === "context") {
+    const { ctx } = m;
+    context = { ctx, valueSets: new ConditionValueSets(ctx.valueSetExtension), known: { records: new Set(ctx.patients.records), leftOut: new Set(ctx.patients.leftOut) } };
+  } else if (m.t === "partial") void partial(m.task, m.job);
+  else void decode(m.task, m.job);
 });

@@ -5,7 +5,7 @@
 import { RaphaDataLoader } from "../data/loader.js";
 import { loadAnyDatasetSchema } from "../data/schema.js";
 import { schemaFilesDir } from "../data/basis.js";
-import { getPoseidon, secretToField, type RecordAttributes } from "../data/cohort.js";
+import { secretToField, type RecordAttributes } from "../data/cohort.js";
 import { loadImagingDataset } from "../imaging/dataset.js";
 import type { SourceFormat } from "../data/source.js";
 
@@ -35,10 +35,9 @@ export class DatasetRecords {
   private async load(loc: DatasetLocation): Promise<RecordAttributes[]> {
     const any = loadAnyDatasetSchema(loc.schemaPath);
     const hospitalSecret = secretToField(this.o.hospitalSecretHex());
-    const poseidon = await getPoseidon();
     const records = any.kind === "imaging"
-      ? (await loadImagingDataset({ dir: loc.dir, schema: any.schema, hospitalSecret, poseidon })).set.records
-      : (await new RaphaDataLoader({ dir: loc.dir, format: loc.format === "dicom" ? undefined : ((loc.format as SourceFormat | null) ?? undefined), schema: any.schema, hospitalSecret, poseidon, baseDir: schemaFilesDir(loc.dir, loc.schemaPath) }).load()).records;
+      ? (await loadImagingDataset({ dir: loc.dir, schema: any.schema, hospitalSecret })).set.records
+      : (await new RaphaDataLoader({ dir: loc.dir, format: loc.format === "dicom" ? undefined : ((loc.format as SourceFormat | null) ?? undefined), schema: any.schema, hospitalSecret, baseDir: schemaFilesDir(loc.dir, loc.schemaPath) }).load()).records;
     // only what isEligible reads; ids, codes and values are dropped
     return records.map((r) => ({ consent: r.consent, sex: r.sex, age: r.age, conditions: r.conditions, observations: r.observations }));
   }

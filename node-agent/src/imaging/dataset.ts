@@ -2,8 +2,7 @@
 // and one record per patient (records.ts), then, for training only, the selected records' images.
 // Counting (admission, registration) reads headers only; pixels are decoded when a job trains.
 import { isAbsolute, join, relative } from "node:path";
-import type { PoseidonFn } from "@rapha/sdk/poseidon";
-import { derivePseudonymousIds, encodeCohortParams, getPoseidon, isEligible, secretToField, type CohortParams } from "../data/cohort.js";
+import { derivePseudonymousIds, encodeCohortParams, isEligible, secretToField, type CohortParams } from "../data/cohort.js";
 import { ProblemLog } from "../data/problems.js";
 import { RaphaDataLoader, type Transcript } from "../data/loader.js";
 import { schemaHash, type DatasetSchema, type ImagingDatasetSchema } from "../data/schema.js";
@@ -31,7 +30,6 @@ export interface LoadImagingDatasetOptions {
   schema: ImagingDatasetSchema;
   /** non-zero BN254 field element (secretToField): the same secret as the hospital's EHR datasets */
   hospitalSecret: bigint;
-  poseidon: PoseidonFn;
 }
 
 const inside = (dir: string, p: string) => (isAbsolute(p) ? p : join(dir, p));
@@ -48,7 +46,7 @@ async function readLinkedEhr(o: LoadImagingDatasetOptions): Promise<Map<number, 
     label: { source: { kind: "condition", ...condition } },
     consent: o.schema.consent,
   };
-  const loader = await new RaphaDataLoader({ dir: inside(o.dir, l.dir), format: l.format, schema: ehrSchema, hospitalSecret: o.hospitalSecret, poseidon: o.poseidon, baseDir: o.dir }).load();
+  const loader = await new RaphaDataLoader({ dir: inside(o.dir, l.dir), format: l.format, schema: ehrSchema, hospitalSecret: o.hospitalSecret, baseDir: o.dir }).load();
   return new Map(loader.records.map((r) => [r.id, { consent: r.consent, positive: loader.label(r) === 1 }]));
 }
 
@@ -64,7 +62,7 @@ export async function loadImagingDataset(o: LoadImagingDatasetOptions): Promise<
   const exp = readImagingExport(o.dir, { ignore, problems });
   const ehr = o.schema.linkedEhr ? await readLinkedEhr(o) : undefined;
   // pseudonymous ids of the imaging patients, exactly as the EHR path derives them from the MRN
-  const pid = derivePseudonymousIds(o.poseidon, o.hospitalSecret, exp.patients.map((p) => p.patientId));
+  const pid = derivePseudonymousIds(o.hospitalSecret, exp.patients.map((p) => p.patientId));
   let optOut: OptOutList | undefined;
   const sources: ImagingConsentSources = {};
   if (model.model === "opt-out-list") sources.optOut = optOut = readOptOutList(o.dir, model.file);
@@ -75,7 +73,7 @@ export async function loadImagingDataset(o: LoadImagingDatasetOptions): Promise<
     const studiesByPid = new Map(exp.patients.map((p) => [pid.get(p.patientId)!, p.studies.map((s) => s.uid)]));
     labels = labelsFromLinkedEhr(studiesByPid, new Set(ehr!.keys()), new Set([...ehr!].filter(([, v]) => v.positive).map(([k]) => k)));
   }
-  const set = buildImagingRecords(exp, { poseidon: o.poseidon, hospitalSecret: o.hospitalSecret, consent: imagingConsent(model, sources), labels, problems });
+  const set = buildImagingRecords(exp, { hospitalSecret: o.hospitalSecret, consent: imagingConsent(model, sources), labels, problems });
   return { schema: o.schema, exp, set, problems, consentModel: publicConsentModel(model, optOut && { sha256: optOut.sha256, entries: optOut.entries }) };
 }
 
@@ -157,7 +155,7 @@ export function reportImagingDataset(d: ImagingDataset, instance: "dev" | "prod"
 /** Reads and reports an imaging folder (inspect needs no key: ids are never output, so any non-zero secret counts the same records). */
 export async function inspectImagingFolder(dir: string, schema: ImagingDatasetSchema, instance: "dev" | "prod" = "dev", hospitalSecretHex?: string): Promise<ImagingDatasetReport> {
   const hospitalSecret = hospitalSecretHex ? secretToField(hospitalSecretHex) : 1n;
-  return reportImagingDataset(await loadImagingDataset({ dir, schema, hospitalSecret, poseidon: await getPoseidon() }), instance);
+  return reportImagingDataset(await loadImagingDataset({ dir, schema, hospitalSecret }), instance);
 }
 
 /** The imaging report as an operator reads it in a terminal. */

@@ -5,8 +5,8 @@
 // the consent decision is the person's, and the same person has the same id in the hospital's EHR and
 // imaging datasets (which is what the FHIR label join uses). The study a record carries is the
 // patient's latest labelled study (latest study when no labels are given) whose age is known.
-import { derivePseudonymousIds, encodeWord, type CommittedRecord } from "@rapha/sdk/record";
-import type { PoseidonFn } from "@rapha/sdk/poseidon";
+import { encodeWord, type CommittedRecord } from "@rapha/sdk/record";
+import { derivePseudonymousIds } from "@rapha/sdk/pseudonym";
 import type { ProblemLog } from "../data/problems.js";
 import { dayOf, yearsBetween } from "../data/dates.js";
 import type { ImagingExport, ImagingPatient, ImagingSeries, ImagingStudy } from "./export.js";
@@ -28,7 +28,6 @@ export interface ImagingRecordSet {
 }
 
 export interface BuildImagingRecordsOptions {
-  poseidon: PoseidonFn;
   /** non-zero BN254 field element (secretToField), the same secret as the hospital's EHR datasets */
   hospitalSecret: bigint;
   consent: ImagingConsent;
@@ -104,7 +103,7 @@ export function buildImagingRecords(exp: ImagingExport, opts: BuildImagingRecord
       opts.problems.warn(file, 0, "(0010,1010) PatientAge", "no PatientAge and no PatientBirthDate with StudyDate: age unknown, patient left out");
     }
   }
-  const ids = derivePseudonymousIds(opts.poseidon, opts.hospitalSecret, chosen.map((c) => c.p.patientId));
+  const ids = derivePseudonymousIds(opts.hospitalSecret, chosen.map((c) => c.p.patientId));
   const records = chosen.map(({ p, study }): ImagingRecord => {
     const base: CommittedRecord = { id: ids.get(p.patientId)!, consent: opts.consent.consents(p.patientId), sex: studySex(study), age: Math.min(127, studyAge(study)!), ...studyFeatures(study) };
     const label = opts.labels?.get(study.uid);

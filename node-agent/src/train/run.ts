@@ -91,7 +91,7 @@ async function prepare(a: DatasetRequest): Promise<Prepared> {
   };
   if (any.kind === "imaging") {
     // headers only until a job trains: counting never decodes a pixel
-    const d = await loadImagingDataset({ dir: a.datasetDir, schema: any.schema, hospitalSecret, poseidon });
+    const d = await loadImagingDataset({ dir: a.datasetDir, schema: any.schema, hospitalSecret });
     const eligible = eligibleImagingRecords(d, a.cohort).length;
     const { ds, counted } = commit(d.set.records, eligible, Math.min(eligible, a.maxRecords));
     const rows = async (b: ModelBundle): Promise<TrainRows> => {
@@ -103,7 +103,7 @@ async function prepare(a: DatasetRequest): Promise<Prepared> {
   }
   const schema = any.schema;
   // an OMOP source's opt-out list / value set extension resolve beside the schema, as at registration
-  const loader = await new RaphaDataLoader({ dir: a.datasetDir, format: a.format === "dicom" ? undefined : a.format, schema, hospitalSecret, poseidon, baseDir: schemaFilesDir(a.datasetDir, a.schemaPath) }).load();
+  const loader = await new RaphaDataLoader({ dir: a.datasetDir, format: a.format === "dicom" ? undefined : a.format, schema, hospitalSecret, baseDir: schemaFilesDir(a.datasetDir, a.schemaPath) }).load();
   const sel = loader.select(a.cohort, a.maxRecords);
   const { ds, counted } = commit(loader.records, sel.eligibleCount, sel.usedCount);
   const rows = async (): Promise<TrainRows> => ({

@@ -98,6 +98,32 @@ describe("FHIR Bulk reader", () => {
     expect(got).to.deep.equal(["1:ok", "2:too-long", "3:ok"]);
   });
 
+  it("lines split across megabyte read chunks, CRLF, blank lines and invalid UTF-8 are numbered as an editor shows them", async () => {
+    const dir = tmp("chunks");
+    const path = join(dir, "Patient.000.ndjson");
+    // ~3 MB: lines cross the 1 MB read-chunk boundaries; one chunk holds a byte that is not UTF-8
+    const lines: Buffer[] = [];
+    const want: string[] = [];
+    for (let i = 1; i <= 6000; i++) {
+      if (i % 1000 === 0) {
+        lines.push(Buffer.from(""));
+        continue; // blank line: counted, not returned
+      }
+      const text = JSON.stringify({ n: i, pad: "é".repeat(i % 400) });
+      if (i === 2500) {
+        lines.push(Buffer.concat([Buffer.from(text.slice(0, 10)), Buffer.from([0xff]), Buffer.from(text.slice(10))]));
+        want.push(`${i}:invalid-utf8`);
+      } else {
+        lines.push(Buffer.from(i % 7 === 0 ? `${text}\r` : text));
+        want.push(`${i}:${text}`);
+      }
+    }
+    writeFileSync(path, Buffer.concat(lines.flatMap((l) => [l, Buffer.from("\n")])));
+    const got: string[] = [];
+    for await (const batch of readNdjson(path)) for (const l of batch) got.push("error" in l ? `${l.line}:${l.error}` : `${l.line}:${l.text}`);
+    expect(got).to.deep.equal(want);
+  });
+
   it("systolic BP from the panel's component, the latest value by effective time, units converted or refused", async () => {
     const dir = exportDir({
       "Patient.000.ndjson": [patient("p"), patient("q")].join("\n"),

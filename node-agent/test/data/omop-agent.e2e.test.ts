@@ -103,7 +103,7 @@ describe("OMOP CDM dataset through the agent (PGlite over the wire, Hardhat node
     expect(r.recordCount).to.equal(300);
     // the same records and commitment as the equivalent FHIR Bulk export
     const poseidon = await getPoseidon();
-    const fhir = await new RaphaDataLoader({ dir: fhirDir, schema: parseDatasetSchema(syntheticSchema("opt-out-list")), hospitalSecret: secretToField(agent.home.hospitalSecret()), poseidon }).load();
+    const fhir = await new RaphaDataLoader({ dir: fhirDir, schema: parseDatasetSchema(syntheticSchema("opt-out-list")), hospitalSecret: secretToField(agent.home.hospitalSecret()) }).load();
     const inst = agent.home.config.prover.instance === "prod" ? PROD_INSTANCE : DEV_INSTANCE;
     expect(r.root).to.equal(buildDataset(poseidon, inst, fhir.committedRecords()).root.toString());
     expect(agent.db.datasets().find((d) => d.dataset_id === r.datasetId)?.format).to.equal("omop");

@@ -29,8 +29,8 @@ describe("OMOP CDM source", () => {
 
   it("gives the same records, words and dataset root as the equivalent FHIR export", async () => {
     const poseidon = await getPoseidon();
-    const fhir = await new RaphaDataLoader({ dir: fhirDir, schema, hospitalSecret: SECRET, poseidon }).load();
-    const omop = await new RaphaDataLoader({ dir: "postgres://omop@localhost/cdm", format: "omop", schema, baseDir: fhirDir, omop: { query, batchSize: 37 }, hospitalSecret: SECRET, poseidon }).load();
+    const fhir = await new RaphaDataLoader({ dir: fhirDir, schema, hospitalSecret: SECRET }).load();
+    const omop = await new RaphaDataLoader({ dir: "postgres://omop@localhost/cdm", format: "omop", schema, baseDir: fhirDir, omop: { query, batchSize: 37 }, hospitalSecret: SECRET }).load();
     expect(omop.records.length).to.equal(150);
     expect(omop.records.map((r) => r.word.toString())).to.deep.equal(fhir.records.map((r) => r.word.toString()));
     expect(omop.records.map((r) => r.obs)).to.deep.equal(fhir.records.map((r) => r.obs));

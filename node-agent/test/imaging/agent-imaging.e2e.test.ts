@@ -15,7 +15,7 @@ import { Agent } from "../../src/agent.js";
 import { makeLogger } from "../../src/log.js";
 import { countDataset } from "../../src/train/run.js";
 import { loadAnyDatasetSchema, type ImagingDatasetSchema } from "../../src/data/schema.js";
-import { getPoseidon, secretToField } from "../../src/data/cohort.js";
+import { secretToField } from "../../src/data/cohort.js";
 import { writeSyntheticDicomExport } from "../../src/imaging/synth.js";
 import { readDicomFile, DEFAULT_IMAGING_LIMITS, imagingProfile, loadImagingDataset, loadImagingRows, type ImagingDatasetReport } from "../../src/imaging/index.js";
 import { binaryMetrics } from "../../src/train/onnx-trainer.js";
@@ -115,7 +115,7 @@ describe("node-agent end to end: an imaging job (DICOM folder, CNN, real proofs)
     const ctOnly = await countDataset({ datasetDir: dir, schemaPath, hospitalSecretHex: agent.home.hospitalSecret(), cohort: { ...ALL, conditionAnyMask: 1 }, maxRecords: 1000, outDir: mkdtempSync(join(tmpdir(), "rapha-img-count-")) });
     const all = await countDataset({ datasetDir: dir, schemaPath, hospitalSecretHex: agent.home.hospitalSecret(), cohort: ALL, maxRecords: 1000, outDir: mkdtempSync(join(tmpdir(), "rapha-img-count-")) });
     expect(all.eligibleCount).to.equal(PATIENTS + 1 - OPTED_OUT.length);
-    const d = await loadImagingDataset({ dir, schema: loadAnyDatasetSchema(schemaPath).schema as ImagingDatasetSchema, hospitalSecret: secretToField(agent.home.hospitalSecret()), poseidon: await getPoseidon() });
+    const d = await loadImagingDataset({ dir, schema: loadAnyDatasetSchema(schemaPath).schema as ImagingDatasetSchema, hospitalSecret: secretToField(agent.home.hospitalSecret()) });
     const ctStudies = d.set.records.filter((r) => r.consent && r.study.series.some((s) => s.modality === "CT")).length;
     expect(ctOnly.eligibleCount).to.equal(ctStudies);
     expect(ctStudies).to.be.greaterThan(0).and.lessThan(all.eligibleCount);
@@ -140,8 +140,7 @@ describe("node-agent end to end: an imaging job (DICOM folder, CNN, real proofs)
     expect((settled.nodeAmount as bigint) + (settled.fee as bigint)).to.equal((settled.paidRecords as bigint) * price);
     expect(settled.refund).to.equal(maxRecords * price - (settled.paidRecords as bigint) * price);
     // the real CT sample's patient is among the records trained on
-    const poseidon = await getPoseidon();
-    const d = await loadImagingDataset({ dir, schema: loadAnyDatasetSchema(schemaPath).schema as ImagingDatasetSchema, hospitalSecret: secretToField(agent.home.hospitalSecret()), poseidon });
+    const d = await loadImagingDataset({ dir, schema: loadAnyDatasetSchema(schemaPath).schema as ImagingDatasetSchema, hospitalSecret: secretToField(agent.home.hospitalSecret()) });
     const ctRecord = d.set.records.find((r) => r.study.series.some((s) => s.instances.some((i) => i.file === "REAL/CT/IM00001")))!;
     expect(transcript.usedIds).to.include(ctRecord.id);
     const scan = JSON.parse(readFileSync(join(home, "jobs", job.jobId.toString(), "scan-report.json"), "utf8"));

@@ -6,8 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
-import { getPoseidon, type PoseidonFn } from "@rapha/sdk/poseidon";
-import { derivePseudonymousIds } from "@rapha/sdk/record";
+import { derivePseudonymousIds } from "@rapha/sdk/pseudonym";
 import { loadAnyDatasetSchema, type ImagingDatasetSchema } from "../../src/data/schema.js";
 import { loadImagingDataset, loadImagingRows } from "../../src/imaging/index.js";
 import { writeSyntheticDicomExport } from "../../src/imaging/synth.js";
@@ -20,10 +19,8 @@ const mrn = (i: number) => `SYN-${String(i).padStart(6, "0")}`;
 
 describe("imaging datasets: schema kind imaging, linked EHR, inspect", () => {
   let dir: string;
-  let poseidon: PoseidonFn;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "rapha-img-ds-"));
-    poseidon = await getPoseidon();
     await writeSyntheticDicomExport(dir, { patients: PATIENTS, seed: 4, size: 32, slicesPerSeries: 1 });
     // the hospital's EHR export of the same people (MRN = the images' PatientID): patients 0-9 known,
     // 10 and 11 not; 3 and 7 refused research consent; pneumonia (J18.9) for the even ones
@@ -43,8 +40,8 @@ describe("imaging datasets: schema kind imaging, linked EHR, inspect", () => {
       linkedEhr: { dir: "ehr", format: "csv", asOf: "2026-01-01" },
       labels: { source: "ehr-condition", condition: { icd10: ["J18"], snomed: [] } },
     };
-    const d = await loadImagingDataset({ dir, schema, hospitalSecret: SECRET, poseidon });
-    const ids = derivePseudonymousIds(poseidon, SECRET, Array.from({ length: PATIENTS }, (_, i) => mrn(i)));
+    const d = await loadImagingDataset({ dir, schema, hospitalSecret: SECRET });
+    const ids = derivePseudonymousIds(SECRET, Array.from({ length: PATIENTS }, (_, i) => mrn(i)));
     const byId = new Map(d.set.records.map((r) => [r.id, r]));
     // the EHR export inside the image folder is not read as DICOM
     expect(d.problems.entries.filter((p) => p.file.startsWith("ehr"))).to.deep.equal([]);
@@ -71,7 +68,7 @@ describe("imaging datasets: schema kind imaging, linked EHR, inspect", () => {
 
   it("refuses an imaging schema whose consent model or labels need an EHR export it does not link", async () => {
     const schema = { kind: "imaging", name: "x", version: 1, consent: { model: "fhir-consent", scope: "research" }, labels: { source: "csv", file: "labels.csv" } } as ImagingDatasetSchema;
-    await loadImagingDataset({ dir, schema, hospitalSecret: SECRET, poseidon }).then(() => expect.fail("needs linkedEhr"), (e: Error) => expect(e.message).to.match(/needs linkedEhr/));
+    await loadImagingDataset({ dir, schema, hospitalSecret: SECRET }).then(() => expect.fail("needs linkedEhr"), (e: Error) => expect(e.message).to.match(/needs linkedEhr/));
     const p = join(dir, "..", `bad-schema-${process.pid}.json`);
     writeFileSync(p, JSON.stringify({ kind: "imaging", name: "x", version: 1, consent: { model: "legal-basis", legalBasis: "GDPR Art. 9(2)(j), REC-2026-001" }, labels: { source: "csv", file: "labels.csv" }, features: [] }));
     expect(() => loadAnyDatasetSchema(p)).to.throw(/Unrecognized key.*features/);

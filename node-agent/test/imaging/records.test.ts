@@ -3,8 +3,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
-import { derivePseudonymousIds, decodeWord } from "@rapha/sdk/record";
-import { getPoseidon, type PoseidonFn } from "@rapha/sdk/poseidon";
+import { decodeWord } from "@rapha/sdk/record";
+import { derivePseudonymousIds } from "@rapha/sdk/pseudonym";
 import { buildCnn } from "@rapha/sdk/model/cnn";
 import { ProblemLog } from "../../src/data/problems.js";
 import { publicConsentModel } from "../../src/data/consent/model.js";
@@ -29,25 +29,23 @@ const legal = imagingConsent({ model: "legal-basis", legalBasis: "GDPR Art. 9(2)
 describe("imaging: records, consent, labels, inspect and the training tensor", () => {
   let dir: string;
   let exp: ImagingExport;
-  let poseidon: PoseidonFn;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "rapha-img-rec-"));
-    poseidon = await getPoseidon();
     await writeSyntheticDicomExport(join(dir, "x"), { patients: 40, seed: 21, size: 32, slicesPerSeries: 3 });
     exp = readImagingExport(join(dir, "x"), { ignore: ["labels.csv"] });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("one record per patient, with the EHR path's pseudonymous ids (derivePseudonymousIds over PatientID)", () => {
-    const set = buildImagingRecords(exp, { poseidon, hospitalSecret: SECRET, consent: legal, problems: new ProblemLog() });
+    const set = buildImagingRecords(exp, { hospitalSecret: SECRET, consent: legal, problems: new ProblemLog() });
     expect(set.records.length).to.equal(40);
-    const ids = derivePseudonymousIds(poseidon, SECRET, exp.patients.map((p) => p.patientId));
+    const ids = derivePseudonymousIds(SECRET, exp.patients.map((p) => p.patientId));
     expect(set.records.map((r) => r.id)).to.deep.equal([...ids.values()].sort((a, b) => a - b));
     for (const r of set.records) expect(decodeWord(r.word)).to.deep.include({ id: r.id, sex: r.sex, age: r.age, conditions: r.conditions, observations: r.observations, consent: true });
   });
 
   it("age from PatientAge or PatientBirthDate at StudyDate, sex from PatientSex, features from modality and body part", () => {
-    const set = buildImagingRecords(exp, { poseidon, hospitalSecret: SECRET, consent: legal, problems: new ProblemLog() });
+    const set = buildImagingRecords(exp, { hospitalSecret: SECRET, consent: legal, problems: new ProblemLog() });
     for (const r of set.records) {
       const first = r.study.series[0]!.instances[0]!;
       const expectedAge = first.patientAge ? Number(first.patientAge.slice(0, 3)) : null;
@@ -74,7 +72,7 @@ describe("imaging: records, consent, labels, inspect and the training tensor", (
     copyFileSync(join(DICOM_SAMPLES, "CT_small.dcm"), join(d, "1"));
     copyFileSync(join(DICOM_SAMPLES, "MR_small.dcm"), join(d, "2"));
     const problems = new ProblemLog();
-    const set = buildImagingRecords(readImagingExport(d), { poseidon, hospitalSecret: SECRET, consent: legal, problems });
+    const set = buildImagingRecords(readImagingExport(d), { hospitalSecret: SECRET, consent: legal, problems });
     expect(set.records.map((r) => [r.age, r.sex, r.conditions])).to.deep.equal([[0, "other", 1]]); // CT: PatientAge 000Y, sex O
     expect(set.excluded.noAge).to.equal(1);
     expect(problems.entries).to.deep.equal([{ file: "2", line: 0, field: "(0010,1010) PatientAge", reason: "no PatientAge and no PatientBirthDate with StudyDate: age unknown, patient left out", severity: "warning" }]);
@@ -82,10 +80,10 @@ describe("imaging: records, consent, labels, inspect and the training tensor", (
 
   it("consent: opt-out list on PatientID, EHR decisions per MRN, and a model without its source refused", () => {
     const optedOut = exp.patients.slice(0, 5).map((p) => p.patientId);
-    const set = buildImagingRecords(exp, { poseidon, hospitalSecret: SECRET, consent: imagingConsent({ model: "opt-out-list", file: "optout.txt" }, { optOut: { ids: new Set(optedOut), sha256: "0", entries: 5 } }), problems: new ProblemLog() });
+    const set = buildImagingRecords(exp, { hospitalSecret: SECRET, consent: imagingConsent({ model: "opt-out-list", file: "optout.txt" }, { optOut: { ids: new Set(optedOut), sha256: "0", entries: 5 } }), problems: new ProblemLog() });
     expect(set.records.filter((r) => !r.consent).length).to.equal(5);
     const decisions = new Map(exp.patients.map((p, i) => [p.patientId, i % 2 === 0]));
-    const ehr = buildImagingRecords(exp, { poseidon, hospitalSecret: SECRET, consent: imagingConsent({ model: "fhir-consent", scope: "research" }, { decisions }), problems: new ProblemLog() });
+    const ehr = buildImagingRecords(exp, { hospitalSecret: SECRET, consent: imagingConsent({ model: "fhir-consent", scope: "research" }, { decisions }), problems: new ProblemLog() });
     expect(ehr.records.filter((r) => r.consent).length).to.equal(20);
     expect(() => imagingConsent({ model: "fhir-consent", scope: "research" })).to.throw(/consent decisions of the linked EHR export/);
     expect(() => imagingConsent({ model: "opt-out-list", file: "x" })).to.throw(/needs the opt-out list/);
@@ -107,7 +105,7 @@ describe("imaging: records, consent, labels, inspect and the training tensor", (
   });
 
   it("labels from a linked EHR export join on the pseudonymous id: positive, negative, and unknown patients unlabelled", () => {
-    const set = buildImagingRecords(exp, { poseidon, hospitalSecret: SECRET, consent: legal, problems: new ProblemLog() });
+    const set = buildImagingRecords(exp, { hospitalSecret: SECRET, consent: legal, problems: new ProblemLog() });
     const byPid = new Map(set.records.map((r) => [r.id, [r.study.uid]]));
     const [a, b, c] = set.records;
     const labels = labelsFromLinkedEhr(byPid, new Set([a!.id, b!.id]), new Set([a!.id]));
@@ -120,14 +118,14 @@ describe("imaging: records, consent, labels, inspect and the training tensor", (
     const two = exp.patients.find((p) => p.studies.length === 2)!;
     const [s1, s2] = two.studies;
     const [latest, earlier] = s1!.date! > s2!.date! ? [s1!, s2!] : [s2!, s1!];
-    const carried = (l: typeof labels) => buildImagingRecords(exp, { poseidon, hospitalSecret: SECRET, consent: legal, labels: l, problems: new ProblemLog() }).records.find((r) => r.study === latest || r.study === earlier)!.study;
+    const carried = (l: typeof labels) => buildImagingRecords(exp, { hospitalSecret: SECRET, consent: legal, labels: l, problems: new ProblemLog() }).records.find((r) => r.study === latest || r.study === earlier)!.study;
     expect(carried(labels)).to.equal(latest);
     labels.delete(latest.uid);
     expect(carried(labels)).to.equal(earlier);
   });
 
   it("inspect: the EHR report's keys plus studies, series, modalities; no identifier, UID, name or date in it", () => {
-    const set = buildImagingRecords(exp, { poseidon, hospitalSecret: SECRET, consent: legal, problems: exp.problems });
+    const set = buildImagingRecords(exp, { hospitalSecret: SECRET, consent: legal, problems: exp.problems });
     const report = inspectImaging(exp, set, publicConsentModel({ model: "legal-basis", legalBasis: "GDPR Art. 9(2)(j), ethics approval REC-2026-001" }));
     for (const k of ["records", "consented", "deceased", "sex", "age", "conditions", "observations", "unmappedCodes", "problems", "consentModel", "studies", "series", "modalities"]) expect(report).to.have.property(k);
     expect(report.records).to.equal(40);
@@ -142,7 +140,7 @@ describe("imaging: records, consent, labels, inspect and the training tensor", (
 
   it("the training tensor: S×S images in [0,1] with labels, ids ascending; the CNN learns the lesion signal from it", async () => {
     const labels = readStudyLabelsCsv(join(dir, "x", "labels.csv"), "labels.csv", new ProblemLog());
-    const set = buildImagingRecords(exp, { poseidon, hospitalSecret: SECRET, consent: legal, labels, problems: new ProblemLog() });
+    const set = buildImagingRecords(exp, { hospitalSecret: SECRET, consent: legal, labels, problems: new ProblemLog() });
     const problems = new ProblemLog();
     const t = await loadImagingTensor(set.records, { root: join(dir, "x"), size: 32, problems });
     expect(problems.entries).to.deep.equal([]);

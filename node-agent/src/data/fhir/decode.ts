@@ -74,19 +74,22 @@ function condition(c: z.output<typeof ConditionSchema>, line: number, emit: Emit
   emit(["c", line, refKey(c.subject.reference), c.code.coding, statusCode(c.clinicalStatus), statusCode(c.verificationStatus)]);
 }
 
+const isLoinc = (c: Coding) => c.system === "http://loinc.org" || c.system === undefined;
+
+// plain loops, no closure per call: this runs once per Observation line (most of an export)
 function observation(ob: FhirObservation, line: number, emit: Emit): void {
   const ts = observationTime(ob);
   const time = ts === undefined ? -Infinity : instantOf(ts);
   if (time === null) return emit(["w", line, "effectiveDateTime", "impossible date: Observation ignored"]);
   const key = refKey(ob.subject.reference);
-  const loinc = (c: Coding) => c.system === "http://loinc.org" || c.system === undefined;
   const q = ob.valueQuantity;
-  if (q) for (const c of ob.code.coding) if (loinc(c)) emit(["o", line, key, c.code, q.value, q.code ?? q.unit, time, ob.status, "valueQuantity"]);
-  ob.component?.forEach((comp, i) => {
-    const cq = comp.valueQuantity;
-    if (!cq) return;
-    for (const c of comp.code.coding) if (loinc(c)) emit(["o", line, key, c.code, cq.value, cq.code ?? cq.unit, time, ob.status, `component[${i}].valueQuantity`]);
-  });
+  if (q) for (const c of ob.code.coding) if (isLoinc(c)) emit(["o", line, key, c.code, q.value, q.code ?? q.unit, time, ob.status, "valueQuantity"]);
+  const comps = ob.component ?? [];
+  for (let i = 0; i < comps.length; i++) {
+    const cq = comps[i]!.valueQuantity;
+    if (!cq) continue;
+    for (const c of comps[i]!.code.coding) if (isLoinc(c)) emit(["o", line, key, c.code, cq.value, cq.code ?? cq.unit, time, ob.status, `component[${i}].valueQuantity`]);
+  }
 }
 
 const SCHEMAS = { Patient: PatientSchema, Consent: ConsentSchema, Condition: ConditionSchema, Observation: ObservationSchema } as const;
@@ -127,4 +130,22 @@ export async function decodeFile(job: DecodeJob, onBatch: (b: OpBatch) => void |
     for (const l of lines) decodeLine(job.type, l, job.model, emit);
     await onBatch({ file, ops });
   }
+}
+
+/**
+ * Decodes one file straight into `applyOp`, line by line, keeping no batch of ops alive (the garbage
+ * of a line dies young): false once `applyOp` returns false (the error cap), which stops the read.
+ */
+export async function decodeFileInto(job: DecodeJob, applyOp: (file: string, op: Op) => boolean): Promise<boolean> {
+  const file = basename(job.path);
+  let go = true;
+  const emit: Emit = (op) => {
+    if (go && !applyOp(file, op)) go = false;
+  };
+  for await (const lines of readNdjson(job.path, job.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES))
+    for (const l of lines) {
+      decodeLine(job.type, l, job.model, emit);
+      if (!go) return false;
+    }
+  return true;
 }

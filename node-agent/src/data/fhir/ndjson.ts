@@ -50,6 +50,22 @@ export async function* readNdjson(path: string, maxLineBytes = DEFAULT_MAX_LINE_
   };
   for await (const chunk of openStream(path) as AsyncIterable<Buffer>) {
     let start = 0;
+    // fast path: the chunk's complete lines (with the carried-over start of the first) decoded as one
+    // string when valid UTF-8 and too short to hold an over-long line; else line by line below
+    const lastNl = chunk.lastIndexOf(10);
+    if (!tooLong && lastNl >= 0 && len + lastNl <= maxLineBytes) {
+      const whole = len ? Buffer.concat([...parts, chunk.subarray(0, lastNl)], len + lastNl) : chunk.subarray(0, lastNl);
+      if (isUtf8(whole)) {
+        for (const raw of whole.toString("utf8").split("\n")) {
+          const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+          if (text.trim()) batch.push({ line: lineNo, text });
+          lineNo++;
+        }
+        parts = [];
+        len = 0;
+        start = lastNl + 1;
+      }
+    }
     for (;;) {
       const nl = chunk.indexOf(10, start);
       const end = nl < 0 ? chunk.length : nl;

@@ -82,7 +82,8 @@ export class ConditionValueSets {
   private readonly memo = new Map<string, CodingVerdict>();
   readonly info: ValueSetInfo;
 
-  constructor(extensionPath?: string) {
+  /** the operator's mapping file, if any (a worker thread loads the same value sets from it) */
+  constructor(readonly extensionPath?: string) {
     const vs = ValueSetFileSchema.parse(JSON.parse(readFileSync(SHIPPED, "utf8")));
     if (vs.id !== CONDITION_VALUE_SET.id || vs.version !== CONDITION_VALUE_SET.version) throw new Error(`value set ${vs.id} ${vs.version}: the sdk's cohort categories are defined by ${CONDITION_VALUE_SET.id} ${CONDITION_VALUE_SET.version}`);
     CONDITION_CATEGORIES.forEach((cat, bit) => {
