@@ -4,11 +4,10 @@
 import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isEligible, encodeWord, encodeCohortParams, derivePseudonymousIds, type CohortParams, type CommittedRecord } from "./cohort.js";
-import { pseudonymPrf } from "@rapha/sdk/pseudonym";
 import { schemaHash, type DatasetSchema } from "./schema.js";
 import { DataValidationError } from "./problems.js";
 import { readSource, detectFormat, type SourceFormat, type SourceRead } from "./source.js";
-import type { RawRecord, RecordBuilder } from "./records.js";
+import type { RawRecord } from "./records.js";
 import type { OmopOptions } from "./omop/reader.js";
 import { DataWorkerPool, defaultWorkers } from "./worker-pool.js";
 
@@ -66,16 +65,18 @@ export interface LoaderOptions {
   omop?: OmopOptions;
   /**
    * Worker threads that decode a FHIR export's files in parallel; 0 = all on this thread. Default: by
-   * export size (none below 32 MB). Records and problems are the same either way.
+   * export size and parts (none below 32 MB or 8 parts). Records and problems are the same either way.
    */
   workers?: number;
 }
 
-function exportBytes(dir: string): number {
+/** Bytes and NDJSON parts of an export directory (for the default worker count). */
+function exportSize(dir: string): { bytes: number; parts: number } {
   try {
-    return readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
+    const files = readdirSync(dir);
+    return { bytes: files.reduce((s, f) => s + statSync(join(dir, f)).size, 0), parts: files.filter((f) => /\.ndjson(\.gz)?$/.test(f)).length };
   } catch {
-    return 0;
+    return { bytes: 0, parts: 0 };
   }
 }
 
@@ -95,25 +96,15 @@ export class RaphaDataLoader {
   async load(): Promise<this> {
     const t0 = performance.now();
     const format = this.format;
-    const workers = this.opts.workers ?? (format === "fhir" ? defaultWorkers(exportBytes(this.opts.dir)) : 0);
+    const workers = this.opts.workers ?? (format === "fhir" ? defaultWorkers(exportSize(this.opts.dir)) : 0);
     const pool = workers > 0 ? new DataWorkerPool(workers) : undefined;
-    // while workers add files up, this thread hashes the records' pseudonyms (the first PRF output
-    // of each MRN) in the gaps, so only the sort is left after the read
-    const prf = pseudonymPrf(this.opts.hospitalSecret);
-    const firstHash = new Map<string, Uint8Array>();
-    let mrns: string[] | undefined;
-    const hashSome = (builder: RecordBuilder) => {
-      mrns ??= builder.recordMrns();
-      const until = performance.now() + 10;
-      for (let i = firstHash.size; i < mrns.length && performance.now() < until; i++) firstHash.set(mrns[i]!, prf(mrns[i]!, 0));
-    };
     let src: SourceRead;
     try {
       src = await readSource({
         ...this.opts,
         format,
         maxErrors: this.opts.maxErrors ?? 20,
-        ...(pool ? { pool, betweenFiles: hashSome } : {}),
+        ...(pool ? { pool } : {}),
       });
     } finally {
       await pool?.close();
@@ -121,7 +112,7 @@ export class RaphaDataLoader {
     this.source = src;
     const t1 = performance.now();
     if (src.problems.errors) throw new DataValidationError(src.problems.entries.filter((p) => p.severity === "error"), src.problems.errors);
-    const ids = derivePseudonymousIds(this.opts.hospitalSecret, src.records.map((r) => r.mrn), (mrn, k) => (k === 0 && firstHash.get(mrn)) || prf(mrn, k));
+    const ids = derivePseudonymousIds(this.opts.hospitalSecret, src.records.map((r) => r.mrn));
     this.records = src.records
       .map(({ mrn, ...rest }: RawRecord) => {
         const rec: LoadedRecord = { ...rest, id: ids.get(mrn)!, word: 0n };

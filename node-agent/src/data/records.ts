@@ -274,13 +274,6 @@ export class RecordBuilder extends ResourceRules {
     return s ?? undefined;
   }
 
-  /** MRNs of the patients that are records so far. */
-  recordMrns(): string[] {
-    const out: string[] = [];
-    for (const v of this.byKey.values()) if (v) out.push(v.mrn);
-    return out;
-  }
-
   /** Keys of the patients that became records, and of those left out (their resources are not orphans). */
   patientKeys(): { records: string[]; leftOut: string[] } {
     const records: string[] = [];

@@ -1,16 +1,14 @@
-// A small pool of worker threads (worker.ts) over the files of a FHIR export, in two modes:
-// - decode: a file's ops (decode.ts), handed to the main thread in file order, with back-pressure:
-//   a worker waits once 32 of its batches are unconsumed;
-// - partial: a file's resources added up per patient in the worker (records.ts FilePartial), one
-//   small result per file, which is what lets the main thread keep up with several workers.
-// Either way a file starts only within `size` files of the one being consumed, bounding memory.
+// A small pool of worker threads (worker.ts) that read parts of a FHIR export while the main thread
+// reads other parts itself: workers claim parts from the back of the list, the main thread reads from
+// the front, then applies the workers' results in file order. A Patient part comes back as its ops; any
+// other part comes back added up per patient (records.ts FilePartial), one small result per part.
 import { Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
-import type { DecodeJob, OpBatch } from "./fhir/decode.js";
+import type { DecodeJob, Op } from "./fhir/decode.js";
 import type { DatasetSchema } from "./schema.js";
 import type { FilePartialResult } from "./records.js";
 
-/** What a worker needs to add up files itself: the rules' inputs and the patients already read. */
+/** What a worker needs to add up parts itself: the rules' inputs and the patients already read. */
 export interface PartialContext {
   schema: DatasetSchema;
   valueSetExtension?: string;
@@ -18,48 +16,29 @@ export interface PartialContext {
   patients: { records: string[]; leftOut: string[] };
 }
 
-/** One file added up: its partial, the ids of its resources (newline-joined, and hashed) and its errors. */
-export interface PartialOutcome {
-  partial: FilePartialResult;
-  ids: string;
-  idHashes: Float64Array;
-  errors: number;
-}
+/**
+ * One part read in a worker: a Patient part as its ops (the main thread applies them: patients need
+ * the whole export's view of ids and MRNs), any other part added up, with the ids of its resources
+ * (newline-joined) and its error count.
+ */
+export type PartOutcome = { ops: Op[] } | { partial: FilePartialResult; ids: string; idHashes: Float64Array; errors: number };
 
-export type WorkerRequest =
-  | { t: "decode"; task: number; job: DecodeJob }
-  | { t: "context"; ctx: PartialContext }
-  | { t: "partial"; task: number; job: DecodeJob }
-  | { t: "ack"; task: number };
-export type WorkerReply =
-  | { t: "batch"; task: number; batch: OpBatch }
-  | { t: "partial"; task: number; outcome: PartialOutcome }
-  | { t: "done"; task: number }
-  | { t: "fail"; task: number; message: string };
+export type WorkerRequest = { t: "context"; ctx: PartialContext } | { t: "part"; task: number; job: DecodeJob };
+export type WorkerReply = { t: "part"; task: number; outcome: PartOutcome } | { t: "done"; task: number } | { t: "fail"; task: number; message: string };
 
 interface Slot {
   worker: Worker;
-  busy: boolean;
-}
-
-interface Task<T> {
-  jobIndex: number;
-  id?: number;
-  slot?: Slot;
-  queue: T[];
-  done: boolean;
-  error?: Error;
-  wake?: () => void;
 }
 
 /**
- * Worker count for a dataset of `bytes`: 0 (read on the main thread) below 32 MB, where start-up
- * (~0.7 CPU-s per worker) costs more than it saves, and below 4 cores: `npm run bench:data` on a
- * 2-vCPU machine reads 100k patients faster on one thread than with 2 workers (two processes
- * decoding at once each ran at 0.73–0.80 of the speed of one alone). With 4 or more cores, one worker per core but one (the main thread merges), up to 4.
+ * Worker count for an export: 0 (read on the main thread) below 32 MB, where a worker's start-up
+ * (~0.7 CPU-s) costs more than it saves, and below 8 NDJSON parts, where a part too big to share (a
+ * flat export's one Observation file) would leave one thread waiting for the other; else one per core
+ * but the main thread's, up to 4. `npm run bench:data` on 2 vCPUs: 1 worker beside the main thread is
+ * the fastest (2 workers oversubscribe the two).
  */
-export function defaultWorkers(bytes: number, cores = availableParallelism()): number {
-  return bytes < 32 << 20 || cores < 4 ? 0 : Math.min(4, cores - 1);
+export function defaultWorkers(size: { bytes: number; parts: number }, cores = availableParallelism()): number {
+  return size.bytes < 32 << 20 || size.parts < 8 ? 0 : Math.max(1, Math.min(4, cores - 1));
 }
 
 export class DataWorkerPool {
@@ -78,65 +57,46 @@ export class DataWorkerPool {
       worker.on("error", (e) => {
         for (const h of [...this.handlers.values()]) h({ t: "fail", task: -1, message: `data worker failed: ${e.message}` });
       });
-      return { worker, busy: false };
+      return { worker };
     });
   }
 
-  /** The jobs' batches in job order, then file order; jobs run on free workers ahead of the consumer. */
-  async *decode(jobs: DecodeJob[]): AsyncGenerator<{ jobIndex: number; batch: OpBatch }> {
-    for await (const { jobIndex, item } of this.run<OpBatch>(jobs, "decode")) yield { jobIndex, batch: item };
-  }
-
-  /** Each job's file added up per patient (FilePartial) against `ctx`, in job order. */
-  async *partials(jobs: DecodeJob[], ctx: PartialContext): AsyncGenerator<{ jobIndex: number; outcome: PartialOutcome }> {
-    for (const slot of this.slots) slot.worker.postMessage({ t: "context", ctx } satisfies WorkerRequest);
-    for await (const { jobIndex, item } of this.run<PartialOutcome>(jobs, "partial")) yield { jobIndex, outcome: item };
-  }
-
-  private async *run<T>(jobs: DecodeJob[], mode: "decode" | "partial"): AsyncGenerator<{ jobIndex: number; item: T }> {
-    const tasks: Task<T>[] = jobs.map((_, jobIndex) => ({ jobIndex, queue: [], done: false }));
-    let next = 0;
-    let consuming = 0;
-    const schedule = () => {
-      for (const slot of this.slots) {
-        if (slot.busy || next >= tasks.length || next >= consuming + this.size) continue;
-        const task = tasks[next++]!;
-        const id = this.nextTask++;
-        slot.busy = true;
-        task.slot = slot;
-        this.handlers.set(id, (m) => {
-          if (m.t === "batch") task.queue.push(m.batch as T);
-          else if (m.t === "partial") task.queue.push(m.outcome as T);
-          else {
-            if (m.t === "fail") task.error = new Error(m.message);
-            task.done = true;
-            slot.busy = false;
-            this.handlers.delete(id);
-            schedule();
-          }
-          task.wake?.();
-        });
-        task.id = id;
-        slot.worker.postMessage({ t: mode, task: id, job: jobs[task.jobIndex]! } satisfies WorkerRequest);
-      }
-    };
-    schedule();
-    for (const task of tasks) {
-      consuming = task.jobIndex;
-      schedule();
-      for (;;) {
-        if (task.error) throw task.error;
-        const item = task.queue.shift();
-        if (item) {
-          yield { jobIndex: task.jobIndex, item };
-          if (!task.done && mode === "decode") task.slot!.worker.postMessage({ t: "ack", task: task.id! } satisfies WorkerRequest);
-          continue;
+  /**
+   * Reads, in the workers, the parts `claim()` hands out (an index into `jobs`, or undefined when
+   * none is left), each as soon as a worker is free; resolves with every outcome by index once all
+   * claimed parts are done. `claim` runs on this thread between its own reads. Parts other than
+   * Patient parts need `ctx` (the patients read so far).
+   */
+  parts(jobs: DecodeJob[], claim: () => number | undefined, ctx?: PartialContext): Promise<Map<number, PartOutcome>> {
+    if (ctx) for (const slot of this.slots) slot.worker.postMessage({ t: "context", ctx } satisfies WorkerRequest);
+    const out = new Map<number, PartOutcome>();
+    return new Promise((resolve, reject) => {
+      let running = 0;
+      let failed = false;
+      const feed = (slot: Slot) => {
+        if (failed) return;
+        const i = claim();
+        if (i === undefined) {
+          if (running === 0) resolve(out);
+          return;
         }
-        if (task.done) break;
-        await new Promise<void>((r) => (task.wake = r));
-        task.wake = undefined;
-      }
-    }
+        const id = this.nextTask++;
+        running++;
+        this.handlers.set(id, (m) => {
+          if (m.t === "part") out.set(i, m.outcome);
+          else {
+            this.handlers.delete(id);
+            running--;
+            if (m.t === "fail") {
+              failed = true;
+              reject(new Error(m.message));
+            } else feed(slot);
+          }
+        });
+        slot.worker.postMessage({ t: "part", task: id, job: jobs[i]! } satisfies WorkerRequest);
+      };
+      for (const slot of this.slots) feed(slot);
+    });
   }
 
   async close(): Promise<void> {

@@ -99,11 +99,14 @@ describe("data worker pool", () => {
     expect(a.records.map((r) => r.id)).to.deep.equal([...ids.values()].sort((x, y) => x - y));
   });
 
-  it("by default reads on the main thread below 32 MB and below 4 cores (where the pool was measured slower), else cores − 1 workers up to 4", () => {
-    expect(defaultWorkers(10 << 20, 16)).to.equal(0);
-    expect(defaultWorkers(500 << 20, 2)).to.equal(0);
-    expect(defaultWorkers(500 << 20, 4)).to.equal(3);
-    expect(defaultWorkers(500 << 20, 64)).to.equal(4);
+  it("by default reads on the main thread below 32 MB or 8 parts, else with one worker per core beside it, up to 4", () => {
+    const big = { bytes: 500 << 20, parts: 45 };
+    expect(defaultWorkers({ bytes: 10 << 20, parts: 45 }, 16)).to.equal(0);
+    expect(defaultWorkers({ bytes: 500 << 20, parts: 4 }, 16)).to.equal(0);
+    expect(defaultWorkers(big, 1)).to.equal(1);
+    expect(defaultWorkers(big, 2)).to.equal(1);
+    expect(defaultWorkers(big, 4)).to.equal(3);
+    expect(defaultWorkers(big, 64)).to.equal(4);
   });
 
   it("a file that cannot be read fails the load with the reader's error, from a worker as on the main thread", async () => {

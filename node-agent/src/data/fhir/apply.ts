@@ -4,7 +4,7 @@
 import type { ProblemLog } from "../problems.js";
 import type { FilePartial, RecordBuilder } from "../records.js";
 import type { ReadType } from "./bulk-files.js";
-import type { Op, OpBatch } from "./decode.js";
+import type { Op } from "./decode.js";
 
 /** Where ops go: the builder (every resource type) or one file's partial (no Patients). */
 export type ResourceSink = Pick<RecordBuilder | FilePartial, "addCondition" | "addObservation" | "addConsent"> & { addPatient?: RecordBuilder["addPatient"] };
@@ -21,12 +21,6 @@ export class OpApplier {
     /** ids of this type's resources applied so far (a later copy of one is a duplicate) */
     readonly ids = new Set<string>(),
   ) {}
-
-  /** false once the error cap is reached (stop reading) */
-  apply({ file, ops }: OpBatch): boolean {
-    for (const op of ops) if (!this.applyOp(file, op)) return false;
-    return true;
-  }
 
   /** One op of `file`; false once the error cap is reached (stop reading). */
   applyOp(file: string, op: Op): boolean {

@@ -1,18 +1,18 @@
 // Reads a FHIR R4 Bulk Data export into a RecordBuilder: Patient parts first (every reference needs
-// its patient), then Consent, Condition and Observation parts, each streamed line by line.
-// On this thread, every file's ops (decode.ts) are applied in file order. With a worker pool, the
-// Patient parts are decoded there and applied here; every other part is added up per patient in a
-// worker (FilePartial) and merged here in file order. A part with errors, or with a resource id an
-// earlier part already used, is applied again here line by line, so all three ways give the same
-// records and problems.
+// its patient), then Consent, Condition and Observation parts, each streamed line by line, every
+// line's ops (decode.ts) applied in file order. With a worker pool, each of the two phases is shared:
+// this thread reads parts from the front, workers from the back (a Patient part returned as its ops,
+// any other added up per patient, FilePartial), and the workers' parts are applied here in file order.
+// A worker's part with errors, or with a resource id an earlier part used, is read again here line by
+// line, so both ways give the same records and problems.
 import { basename } from "node:path";
 import type { ProblemLog } from "../problems.js";
 import type { RecordBuilder } from "../records.js";
-import type { DataWorkerPool } from "../worker-pool.js";
+import type { DataWorkerPool, PartialContext } from "../worker-pool.js";
 import { discoverExport, type ExportLayout, type ReadType } from "./bulk-files.js";
 import { decodeFileInto, type DecodeJob } from "./decode.js";
 import { OpApplier } from "./apply.js";
-import { ResourceIds } from "./resource-ids.js";
+import { ResourceIds, idHash } from "./resource-ids.js";
 
 export interface FhirReadOptions {
   maxLineBytes?: number;
@@ -22,8 +22,6 @@ export interface FhirReadOptions {
   pool?: DataWorkerPool;
   /** the operator's value set extension file (worker threads load it too) */
   valueSetExtension?: string;
-  /** with a pool, called after each file merged once the patients are read: this thread's spare time */
-  betweenFiles?: (builder: RecordBuilder) => void;
 }
 
 /** Decodes and applies one file here; false once the error cap is reached. */
@@ -44,23 +42,58 @@ export async function readFhirExport(dir: string, builder: RecordBuilder, proble
   const jobs: DecodeJob[] = types.flatMap((type) => layout.files[type].map((path) => ({ path, type, model, ...(o.maxLineBytes ? { maxLineBytes: o.maxLineBytes } : {}) })));
   const appliers = new Map(types.map((t) => [t, new OpApplier(t, builder, problems, o.maxErrors ?? Infinity)]));
   const maxErrors = o.maxErrors ?? Infinity;
+  const patientJobs = jobs.filter((j) => j.type === "Patient");
+  const rest = jobs.filter((j) => j.type !== "Patient");
   if (!o.pool) {
     for (const job of jobs) if (!(await applyHere(job, appliers.get(job.type)!))) break;
     return layout;
   }
-  const patientJobs = jobs.filter((j) => j.type === "Patient");
-  for await (const { jobIndex, batch } of o.pool.decode(patientJobs)) if (!appliers.get(patientJobs[jobIndex]!.type)!.apply(batch)) return layout;
-  const rest = jobs.filter((j) => j.type !== "Patient");
-  const ctx = { schema: builder.schema, maxProblems: problems.maxEntries, patients: builder.patientKeys(), ...(o.valueSetExtension ? { valueSetExtension: o.valueSetExtension } : {}) };
-  const ids = new Map(types.map((t) => [t, new ResourceIds()]));
-  for await (const { jobIndex, outcome } of o.pool.partials(rest, ctx)) {
-    // the sequential reader stops at the first line once the cap is reached
-    if (problems.errors >= maxErrors) break;
-    const job = rest[jobIndex]!;
-    const known = ids.get(job.type)!;
-    if (outcome.errors === 0 && known.addFile(outcome.ids, outcome.idHashes)) builder.merge(outcome.partial);
-    else if (!(await applyHere(job, new OpApplier(job.type, builder, problems, maxErrors, known.exactSet())))) break;
-    o.betweenFiles?.(builder);
-  }
+  const pool = o.pool;
+  /**
+   * This thread reads phase[front…] while the workers claim phase[…back) from the end; then it
+   * applies the workers' parts in file order. false once the error cap stops the read.
+   */
+  const readShared = async (phase: DecodeJob[], ctx?: PartialContext): Promise<boolean> => {
+    let front = 0;
+    let back = phase.length;
+    const done = pool.parts(phase, () => (back > front ? --back : undefined), ctx);
+    done.catch(() => undefined); // a worker's failure is thrown below, once this thread's parts are read
+    while (front < back) {
+      if (await applyHere(phase[front++]!, appliers.get(phase[front - 1]!.type)!)) continue;
+      back = front; // nothing more to claim; what the workers read is not needed
+      await done.catch(() => undefined);
+      return false;
+    }
+    const outcomes = await done;
+    // the ids this thread's parts used, then each worker part's, by hash (exact strings only on a match)
+    const known = new Map<ReadType, ResourceIds>();
+    const idsOf = (type: ReadType) => {
+      let r = known.get(type);
+      if (!r) {
+        const mine = appliers.get(type)!.ids;
+        known.set(type, (r = new ResourceIds()));
+        r.addFile([...mine].join("\n"), Float64Array.from(mine, idHash));
+      }
+      return r;
+    };
+    for (let i = front; i < phase.length; i++) {
+      const job = phase[i]!;
+      const applier = appliers.get(job.type)!;
+      const outcome = outcomes.get(i)!;
+      if ("ops" in outcome) {
+        const file = basename(job.path);
+        for (const op of outcome.ops) if (!applier.applyOp(file, op)) return false;
+        continue;
+      }
+      // the sequential reader stops at the first line once the cap is reached
+      if (problems.errors >= maxErrors) return false;
+      const ids = idsOf(job.type);
+      if (outcome.errors === 0 && ids.addFile(outcome.ids, outcome.idHashes)) builder.merge(outcome.partial);
+      else if (!(await applyHere(job, new OpApplier(job.type, builder, problems, maxErrors, ids.exactSet())))) return false;
+    }
+    return true;
+  };
+  if (!(await readShared(patientJobs))) return layout;
+  await readShared(rest, { schema: builder.schema, maxProblems: problems.maxEntries, patients: builder.patientKeys(), ...(o.valueSetExtension ? { valueSetExtension: o.valueSetExtension } : {}) });
   return layout;
 }

@@ -1,7 +1,6 @@
-// One NDJSON file of a FHIR Bulk export -> the record-builder calls it implies, as plain data ("ops").
-// Decoding (JSON.parse + zod + field extraction) is the expensive part and needs no shared state, so
-// it can run in a worker thread; the ops are then applied to the one RecordBuilder in file order
-// (apply.ts), which gives the same records and problems whether the file was decoded here or there.
+// One NDJSON file of a FHIR Bulk export -> the record-builder calls it implies, as plain data ("ops"),
+// applied line by line (apply.ts) to the RecordBuilder on the main thread or to a part's FilePartial
+// in a worker thread, which gives the same records and problems either way.
 import { basename } from "node:path";
 import type { z } from "zod";
 import type { PatientInput } from "../records.js";
@@ -20,12 +19,6 @@ export type Op =
   | ["c", line: number, key: string, codings: Coding[], clinicalStatus: string | undefined, verificationStatus: string | undefined]
   | ["o", line: number, key: string, loinc: string, value: number, unit: string | undefined, time: number, status: string | undefined, field: string]
   | ["k", line: number, key: string, time: number, permit: boolean];
-
-/** The ops of one read chunk (about a megabyte) of one file. */
-export interface OpBatch {
-  file: string;
-  ops: Op[];
-}
 
 export interface DecodeJob {
   path: string;
@@ -119,17 +112,6 @@ export function decodeLine(type: ReadType, l: NdjsonLine, model: ResolvedConsent
   else if (type === "Consent") consent(r.data as z.output<typeof ConsentSchema>, l.line, model, emit);
   else if (type === "Condition") condition(r.data as z.output<typeof ConditionSchema>, l.line, emit);
   else observation(r.data as FhirObservation, l.line, emit);
-}
-
-/** Decodes one file, one batch per read chunk; `onBatch` may wait (back-pressure). */
-export async function decodeFile(job: DecodeJob, onBatch: (b: OpBatch) => void | Promise<void>): Promise<void> {
-  const file = basename(job.path);
-  for await (const lines of readNdjson(job.path, job.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)) {
-    const ops: Op[] = [];
-    const emit: Emit = (op) => void ops.push(op);
-    for (const l of lines) decodeLine(job.type, l, job.model, emit);
-    await onBatch({ file, ops });
-  }
 }
 
 /**

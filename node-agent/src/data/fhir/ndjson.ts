@@ -14,7 +14,8 @@ export type NdjsonLine = { line: number; text: string } | { line: number; error:
 function openStream(path: string): Readable {
   const raw = createReadStream(path, { highWaterMark: 1 << 20 });
   if (!path.endsWith(".gz")) return raw;
-  const gz = createGunzip();
+  // megabyte output chunks (the default is 16 KB): fewer awaits and split lines, and gunzip keeps ahead
+  const gz = createGunzip({ chunkSize: 1 << 20 });
   raw.on("error", (e) => gz.destroy(e));
   return raw.pipe(gz);
 }

@@ -1,7 +1,8 @@
-// Duplicate resource ids across the files of an export, without keeping a million id strings in a
-// Set on the main thread: each file's ids arrive as 52-bit hashes (for an open-addressing table) and
-// one newline-joined string (kept, not split). No hash seen before proves no id seen before; only
-// when a hash matches are the strings split into an exact Set, which from then on decides.
+// Duplicate resource ids across the parts of an export read by different threads, without checking
+// a million id strings against a Set on the main thread: each part's ids arrive as 52-bit hashes (for
+// an open-addressing table) and one newline-joined string (kept, not split). No hash seen before
+// proves no id seen before; only when a hash matches are the strings split into an exact Set, which
+// from then on decides.
 
 /** A 52-bit hash of a string (two 32-bit multiplicative hashes), as a non-zero double. */
 export function idHash(s: string): number {
