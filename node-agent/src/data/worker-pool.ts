@@ -1,10 +1,11 @@
 // A small pool of worker threads (worker.ts) that read parts of a FHIR export while the main thread
 // reads other parts itself: workers claim parts from the back of the list, the main thread reads from
-// the front, then applies the workers' results in file order. A Patient part comes back as its ops; any
-// other part comes back added up per patient (records.ts FilePartial), one small result per part.
+// the front, then merges the workers' results in file order. A worker decodes its part at once and
+// adds it up per patient (records.ts FilePartial) once the main thread has read the patients and sent
+// them (context), so the workers are busy from the start.
 import { Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
-import type { DecodeJob, Op } from "./fhir/decode.js";
+import type { DecodeJob } from "./fhir/decode.js";
 import type { DatasetSchema } from "./schema.js";
 import type { FilePartialResult } from "./records.js";
 
@@ -16,12 +17,13 @@ export interface PartialContext {
   patients: { records: string[]; leftOut: string[] };
 }
 
-/**
- * One part read in a worker: a Patient part as its ops (the main thread applies them: patients need
- * the whole export's view of ids and MRNs), any other part added up, with the ids of its resources
- * (newline-joined) and its error count.
- */
-export type PartOutcome = { ops: Op[] } | { partial: FilePartialResult; ids: string; idHashes: Float64Array; errors: number };
+/** One part added up in a worker, with the ids of its resources (newline-joined, and hashed) and its error count. */
+export interface PartOutcome {
+  partial: FilePartialResult;
+  ids: string;
+  idHashes: Float64Array;
+  errors: number;
+}
 
 export type WorkerRequest = { t: "context"; ctx: PartialContext } | { t: "part"; task: number; job: DecodeJob };
 export type WorkerReply = { t: "part"; task: number; outcome: PartOutcome } | { t: "done"; task: number } | { t: "fail"; task: number; message: string };
@@ -61,14 +63,18 @@ export class DataWorkerPool {
     });
   }
 
+  /** The patients (and the rules' inputs) the workers add their parts up against; send once. */
+  context(ctx: PartialContext): void {
+    for (const slot of this.slots) slot.worker.postMessage({ t: "context", ctx } satisfies WorkerRequest);
+  }
+
   /**
-   * Reads, in the workers, the parts `claim()` hands out (an index into `jobs`, or undefined when
-   * none is left), each as soon as a worker is free; resolves with every outcome by index once all
-   * claimed parts are done. `claim` runs on this thread between its own reads. Parts other than
-   * Patient parts need `ctx` (the patients read so far).
+   * Reads, in the workers, the non-Patient parts `claim()` hands out (an index into `jobs`, or
+   * undefined when none is left), each as soon as a worker is free; resolves with every outcome by
+   * index once all claimed parts are done. `claim` runs on this thread between its own reads. A part
+   * is decoded at once, and added up once context() has been sent.
    */
-  parts(jobs: DecodeJob[], claim: () => number | undefined, ctx?: PartialContext): Promise<Map<number, PartOutcome>> {
-    if (ctx) for (const slot of this.slots) slot.worker.postMessage({ t: "context", ctx } satisfies WorkerRequest);
+  parts(jobs: DecodeJob[], claim: () => number | undefined): Promise<Map<number, PartOutcome>> {
     const out = new Map<number, PartOutcome>();
     return new Promise((resolve, reject) => {
       let running = 0;

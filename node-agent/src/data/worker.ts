@@ -1,6 +1,6 @@
-// Worker thread of the data worker pool (worker-pool.ts): reads one part of a FHIR export, a Patient
-// part into ops, any other part added up per patient (FilePartial) against the patients already read.
-// Patient data stays in this process.
+// Worker thread of the data worker pool (worker-pool.ts): reads one non-Patient part of a FHIR export
+// and adds it up per patient (FilePartial) against the patients the main thread has read. Patient
+// data stays in this process.
 import { parentPort } from "node:worker_threads";
 import { decodeFileInto, type DecodeJob, type Op } from "./fhir/decode.js";
 import { OpApplier } from "./fhir/apply.js";
@@ -13,22 +13,28 @@ import type { PartialContext, WorkerRequest, WorkerReply } from "./worker-pool.j
 const port = parentPort!;
 const reply = (m: WorkerReply) => port.postMessage(m);
 
-let context: { ctx: PartialContext; valueSets: ConditionValueSets; known: { records: Set<string>; leftOut: Set<string> } } | undefined;
+type Context = { ctx: PartialContext; valueSets: ConditionValueSets; known: { records: Set<string>; leftOut: Set<string> } };
+let context: Context | undefined;
+let contextSent: (c: Context) => void;
+const contextReady = new Promise<Context>((r) => (contextSent = r));
 
 async function part(task: number, job: DecodeJob): Promise<void> {
   try {
-    if (job.type === "Patient") {
-      const ops: Op[] = [];
-      await decodeFileInto(job, (_, op) => ops.push(op) > 0);
-      reply({ t: "part", task, outcome: { ops } });
-      return reply({ t: "done", task });
+    // decode now; add up once the main thread has read the patients (ops of one part wait meanwhile)
+    const add = (c: Context) => {
+      const problems = new ProblemLog(c.ctx.maxProblems);
+      const sum = new FilePartial(c.ctx.schema, c.valueSets, problems, c.known);
+      // no error cap here: a part with errors is read again on the main thread, where the cap holds
+      return { problems, sum, applier: new OpApplier(job.type, sum, problems, Infinity) };
+    };
+    let target = context && add(context);
+    const waiting: Array<[string, Op]> = [];
+    await decodeFileInto(job, (file, op) => (target ? target.applier.applyOp(file, op) : waiting.push([file, op]) > 0));
+    if (!target) {
+      target = add(await contextReady);
+      for (const [file, op] of waiting) target.applier.applyOp(file, op);
     }
-    const { ctx, valueSets, known } = context!;
-    const problems = new ProblemLog(ctx.maxProblems);
-    const sum = new FilePartial(ctx.schema, valueSets, problems, known);
-    // no error cap here: a part with errors is read again on the main thread, where the cap holds
-    const applier = new OpApplier(job.type, sum, problems, Infinity);
-    await decodeFileInto(job, (file, op) => applier.applyOp(file, op));
+    const { problems, sum, applier } = target;
     const idHashes = Float64Array.from(applier.ids, idHash);
     port.postMessage({ t: "part", task, outcome: { partial: sum.result(), ids: [...applier.ids].join("\n"), idHashes, errors: problems.errors } } satisfies WorkerReply, [idHashes.buffer]);
     reply({ t: "done", task });
@@ -41,5 +47,6 @@ port.on("message", (m: WorkerRequest) => {
   if (m.t === "context") {
     const { ctx } = m;
     context = { ctx, valueSets: new ConditionValueSets(ctx.valueSetExtension), known: { records: new Set(ctx.patients.records), leftOut: new Set(ctx.patients.leftOut) } };
+    contextSent(context);
   } else void part(m.task, m.job);
 });

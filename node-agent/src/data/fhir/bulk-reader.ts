@@ -1,14 +1,14 @@
 // Reads a FHIR R4 Bulk Data export into a RecordBuilder: Patient parts first (every reference needs
 // its patient), then Consent, Condition and Observation parts, each streamed line by line, every
-// line's ops (decode.ts) applied in file order. With a worker pool, each of the two phases is shared:
-// this thread reads parts from the front, workers from the back (a Patient part returned as its ops,
-// any other added up per patient, FilePartial), and the workers' parts are applied here in file order.
-// A worker's part with errors, or with a resource id an earlier part used, is read again here line by
-// line, so both ways give the same records and problems.
+// line's ops (decode.ts) applied in file order. With a worker pool, this thread reads parts from the
+// front (all Patient parts among them), workers claim parts from the back and add each up per patient
+// (FilePartial) once this thread has sent them the patients, and their parts are merged here in file
+// order. A worker's part with errors, or with a resource id an earlier part used, is read again here
+// line by line, so both ways give the same records and problems.
 import { basename } from "node:path";
 import type { ProblemLog } from "../problems.js";
 import type { RecordBuilder } from "../records.js";
-import type { DataWorkerPool, PartialContext } from "../worker-pool.js";
+import type { DataWorkerPool } from "../worker-pool.js";
 import { discoverExport, type ExportLayout, type ReadType } from "./bulk-files.js";
 import { decodeFileInto, type DecodeJob } from "./decode.js";
 import { OpApplier } from "./apply.js";
@@ -42,58 +42,52 @@ export async function readFhirExport(dir: string, builder: RecordBuilder, proble
   const jobs: DecodeJob[] = types.flatMap((type) => layout.files[type].map((path) => ({ path, type, model, ...(o.maxLineBytes ? { maxLineBytes: o.maxLineBytes } : {}) })));
   const appliers = new Map(types.map((t) => [t, new OpApplier(t, builder, problems, o.maxErrors ?? Infinity)]));
   const maxErrors = o.maxErrors ?? Infinity;
-  const patientJobs = jobs.filter((j) => j.type === "Patient");
-  const rest = jobs.filter((j) => j.type !== "Patient");
   if (!o.pool) {
     for (const job of jobs) if (!(await applyHere(job, appliers.get(job.type)!))) break;
     return layout;
   }
   const pool = o.pool;
-  /**
-   * This thread reads phase[front…] while the workers claim phase[…back) from the end; then it
-   * applies the workers' parts in file order. false once the error cap stops the read.
-   */
-  const readShared = async (phase: DecodeJob[], ctx?: PartialContext): Promise<boolean> => {
-    let front = 0;
-    let back = phase.length;
-    const done = pool.parts(phase, () => (back > front ? --back : undefined), ctx);
-    done.catch(() => undefined); // a worker's failure is thrown below, once this thread's parts are read
-    while (front < back) {
-      if (await applyHere(phase[front++]!, appliers.get(phase[front - 1]!.type)!)) continue;
-      back = front; // nothing more to claim; what the workers read is not needed
-      await done.catch(() => undefined);
-      return false;
-    }
-    const outcomes = await done;
-    // the ids this thread's parts used, then each worker part's, by hash (exact strings only on a match)
-    const known = new Map<ReadType, ResourceIds>();
-    const idsOf = (type: ReadType) => {
-      let r = known.get(type);
-      if (!r) {
-        const mine = appliers.get(type)!.ids;
-        known.set(type, (r = new ResourceIds()));
-        r.addFile([...mine].join("\n"), Float64Array.from(mine, idHash));
-      }
-      return r;
-    };
-    for (let i = front; i < phase.length; i++) {
-      const job = phase[i]!;
-      const applier = appliers.get(job.type)!;
-      const outcome = outcomes.get(i)!;
-      if ("ops" in outcome) {
-        const file = basename(job.path);
-        for (const op of outcome.ops) if (!applier.applyOp(file, op)) return false;
-        continue;
-      }
-      // the sequential reader stops at the first line once the cap is reached
-      if (problems.errors >= maxErrors) return false;
-      const ids = idsOf(job.type);
-      if (outcome.errors === 0 && ids.addFile(outcome.ids, outcome.idHashes)) builder.merge(outcome.partial);
-      else if (!(await applyHere(job, new OpApplier(job.type, builder, problems, maxErrors, ids.exactSet())))) return false;
-    }
-    return true;
+  // this thread reads jobs[front…] (all the Patient parts first), the workers claim jobs[…back) from
+  // the end, never a Patient part; they meet in between
+  const patientParts = layout.files.Patient.length;
+  let front = 0;
+  let back = jobs.length;
+  const done = pool.parts(jobs, () => (back > front && back > patientParts ? --back : undefined));
+  done.catch(() => undefined); // a worker's failure is thrown below, once this thread's parts are read
+  let sent = false;
+  const sendContext = () => {
+    if (!sent) pool.context({ schema: builder.schema, maxProblems: problems.maxEntries, patients: builder.patientKeys(), ...(o.valueSetExtension ? { valueSetExtension: o.valueSetExtension } : {}) });
+    sent = true;
   };
-  if (!(await readShared(patientJobs))) return layout;
-  await readShared(rest, { schema: builder.schema, maxProblems: problems.maxEntries, patients: builder.patientKeys(), ...(o.valueSetExtension ? { valueSetExtension: o.valueSetExtension } : {}) });
+  while (front < back) {
+    if (front === patientParts) sendContext();
+    if (await applyHere(jobs[front++]!, appliers.get(jobs[front - 1]!.type)!)) continue;
+    back = front; // nothing more to claim; what the workers read is not needed
+    sendContext(); // (so that they finish)
+    await done.catch(() => undefined);
+    return layout;
+  }
+  sendContext();
+  const outcomes = await done;
+  // the ids this thread's parts used, then each worker part's, by hash (exact strings only on a match)
+  const known = new Map<ReadType, ResourceIds>();
+  const idsOf = (type: ReadType) => {
+    let r = known.get(type);
+    if (!r) {
+      const mine = appliers.get(type)!.ids;
+      known.set(type, (r = new ResourceIds()));
+      r.addFile([...mine].join("\n"), Float64Array.from(mine, idHash));
+    }
+    return r;
+  };
+  for (let i = front; i < jobs.length; i++) {
+    // the sequential reader stops at the first line once the cap is reached
+    if (problems.errors >= maxErrors) break;
+    const job = jobs[i]!;
+    const outcome = outcomes.get(i)!;
+    const ids = idsOf(job.type);
+    if (outcome.errors === 0 && ids.addFile(outcome.ids, outcome.idHashes)) builder.merge(outcome.partial);
+    else if (!(await applyHere(job, new OpApplier(job.type, builder, problems, maxErrors, ids.exactSet())))) break;
+  }
   return layout;
 }
