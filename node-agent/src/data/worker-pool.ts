@@ -52,8 +52,8 @@ export class DataWorkerPool {
     if (!(size >= 1)) throw new RangeError("worker pool size must be ≥ 1");
     // the worker runs the same TypeScript sources: the loader (tsx) registered in this process is inherited
     this.slots = Array.from({ length: size }, () => {
-      // a larger young generation: decoding makes millions of short-lived objects, and scavenges cost
-      // per live object, so fewer of them cut GC time substantially
+      // a larger young generation: decoding makes millions of short-lived objects, and a larger one
+      // means fewer scavenges
       const worker = new Worker(new URL("./worker.ts", import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 48 } });
       worker.on("message", (m: WorkerReply) => this.handlers.get(m.task)?.(m));
       worker.on("error", (e) => {

@@ -7,11 +7,22 @@ import { RaphaDataLoader } from "../../src/data/loader.js";
 import { readSource } from "../../src/data/source.js";
 import { DataWorkerPool, defaultWorkers } from "../../src/data/worker-pool.js";
 import { generateSynthetic, syntheticSchema } from "../../src/data/synth.js";
-import { parseDatasetSchema } from "../../src/data/schema.js";
+import { parseDatasetSchema, type DatasetSchema } from "../../src/data/schema.js";
 import { derivePseudonymousIds } from "@rapha/sdk/pseudonym";
 import { CONDITION_CATEGORIES } from "@rapha/sdk/cohort";
 import { tmp } from "./helpers.js";
 import { SECRET } from "../helpers.js";
+
+/** The same export read on the main thread and with 2 worker threads (no error cap to speak of). */
+async function readBothWays(dir: string, schema: DatasetSchema) {
+  const inline = await readSource({ dir, schema, maxErrors: 1000, maxProblems: 10_000 });
+  const pool = new DataWorkerPool(2);
+  try {
+    return { inline, pooled: await readSource({ dir, schema, maxErrors: 1000, maxProblems: 10_000, pool }) };
+  } finally {
+    await pool.close();
+  }
+}
 
 describe("data worker pool", () => {
   it("records, ids, problems and counts are identical with 2 worker threads and on the main thread", async () => {
@@ -24,14 +35,7 @@ describe("data worker pool", () => {
     const dupLine = readFileSync(join(dir, firstObs), "utf8").split("\n")[0]!;
     writeFileSync(join(dir, "Observation.999.ndjson"), ["{not json", JSON.stringify({ resourceType: "Patient", id: "misfiled" }), dupLine, JSON.stringify({ resourceType: "Observation", status: "final", subject: { reference: "Patient/nobody" }, code: { coding: [{ system: "http://loinc.org", code: "4548-4" }] }, effectiveDateTime: "2023-02-30", valueQuantity: { value: 6, code: "%" } })].join("\n") + "\n");
     const schema = parseDatasetSchema(syntheticSchema("fhir-consent"));
-    const inline = await readSource({ dir, schema, maxErrors: 1000, maxProblems: 10_000 });
-    const pool = new DataWorkerPool(2);
-    let pooled;
-    try {
-      pooled = await readSource({ dir, schema, maxErrors: 1000, maxProblems: 10_000, pool });
-    } finally {
-      await pool.close();
-    }
+    const { inline, pooled } = await readBothWays(dir, schema);
     expect(inline.records.length).to.be.greaterThan(500);
     expect(pooled.records).to.deep.equal(inline.records);
     expect(pooled.problems.entries).to.deep.equal(inline.problems.entries);
@@ -68,14 +72,7 @@ describe("data worker pool", () => {
     writeFileSync(join(dir, "Condition.900.ndjson"), [JSON.stringify({ resourceType: "Condition", id: "local-1", subject, code: { coding: [{ system: "urn:oid:1.2.3.4", code: "LOCAL-CKD" }] } }), firstCond].join("\n") + "\n");
     writeFileSync(join(dir, "map.json"), JSON.stringify({ version: "hospital-a-2026-01", mappings: [{ system: "urn:oid:1.2.3.4", code: "LOCAL-CKD", categories: ["renal"] }] }));
     const schema = parseDatasetSchema({ ...syntheticSchema("fhir-consent"), valueSetExtension: "map.json" });
-    const inline = await readSource({ dir, schema, maxErrors: 1000, maxProblems: 10_000 });
-    const pool = new DataWorkerPool(2);
-    let pooled;
-    try {
-      pooled = await readSource({ dir, schema, maxErrors: 1000, maxProblems: 10_000, pool });
-    } finally {
-      await pool.close();
-    }
+    const { inline, pooled } = await readBothWays(dir, schema);
     expect(pooled.records).to.deep.equal(inline.records);
     expect(pooled.problems.entries).to.deep.equal(inline.problems.entries);
     expect(pooled.builder.counts).to.deep.equal(inline.builder.counts);

@@ -24,44 +24,40 @@ export class OpApplier {
 
   /** One op of `file`; false once the error cap is reached (stop reading). */
   applyOp(file: string, op: Op): boolean {
-    const { builder, problems } = this;
-    const skip = this.skip;
-    {
-      switch (op[0]) {
-        case "l": {
-          if (problems.errors >= this.maxErrors) return false;
-          this.skip = false;
-          const id = op[3];
-          // Patient duplicates are decided by the builder (same export line twice vs two patients)
-          if (op[2] && this.type !== "Patient" && id !== undefined) {
-            if (this.ids.has(id)) {
-              problems.warn(file, op[1], "id", "duplicate resource id: this later copy is ignored");
-              this.skip = true;
-            } else this.ids.add(id);
-          }
-          break;
+    const { builder, problems, skip } = this;
+    switch (op[0]) {
+      case "l": {
+        if (problems.errors >= this.maxErrors) return false;
+        this.skip = false;
+        const id = op[3];
+        // Patient duplicates are decided by the builder (same export line twice vs two patients)
+        if (op[2] && this.type !== "Patient" && id !== undefined) {
+          if (this.ids.has(id)) {
+            problems.warn(file, op[1], "id", "duplicate resource id: this later copy is ignored");
+            this.skip = true;
+          } else this.ids.add(id);
         }
-        case "e":
-          problems.error(file, op[1], op[2], op[3]);
-          break;
-        case "w":
-          if (!skip) problems.warn(file, op[1], op[2], op[3]);
-          break;
-        case "p":
-          if (!skip) builder.addPatient!(op[2], { file, line: op[1] });
-          break;
-        case "c":
-          if (!skip) builder.addCondition(op[2], op[3], op[4], op[5], { file, line: op[1] });
-          break;
-        case "o":
-          if (!skip) builder.addObservation(op[2], op[3], op[4], op[5], op[6], op[7], { file, line: op[1] }, op[8]);
-          break;
-        case "k":
-          if (!skip) builder.addConsent(op[2], { time: op[3], permit: op[4] });
-          break;
+        break;
       }
+      case "e":
+        problems.error(file, op[1], op[2], op[3]);
+        break;
+      case "w":
+        if (!skip) problems.warn(file, op[1], op[2], op[3]);
+        break;
+      case "p":
+        if (!skip) builder.addPatient!(op[2], { file, line: op[1] });
+        break;
+      case "c":
+        if (!skip) builder.addCondition(op[2], op[3], op[4], op[5], { file, line: op[1] });
+        break;
+      case "o":
+        if (!skip) builder.addObservation(op[2], op[3], op[4], op[5], op[6], op[7], { file, line: op[1] }, op[8]);
+        break;
+      case "k":
+        if (!skip) builder.addConsent(op[2], { time: op[3], permit: op[4] });
+        break;
     }
     return true;
   }
 }
-

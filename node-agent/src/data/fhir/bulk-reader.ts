@@ -61,7 +61,8 @@ export async function readFhirExport(dir: string, builder: RecordBuilder, proble
   };
   while (front < back) {
     if (front === patientParts) sendContext();
-    if (await applyHere(jobs[front++]!, appliers.get(jobs[front - 1]!.type)!)) continue;
+    const job = jobs[front++]!;
+    if (await applyHere(job, appliers.get(job.type)!)) continue;
     back = front; // nothing more to claim; what the workers read is not needed
     sendContext(); // (so that they finish)
     await done.catch(() => undefined);
