@@ -11,6 +11,8 @@ import { ConditionValueSets } from "./valuesets/index.js";
 import type { PartialContext, WorkerRequest, WorkerReply } from "./worker-pool.js";
 
 const port = parentPort!;
+/** ops (≈ 2 per line) a part may decode ahead of the patients: about 100k lines, tens of MB */
+const MAX_WAITING_OPS = 200_000;
 const reply = (m: WorkerReply) => port.postMessage(m);
 
 type Context = { ctx: PartialContext; valueSets: ConditionValueSets; known: { records: Set<string>; leftOut: Set<string> } };
@@ -29,12 +31,22 @@ async function part(task: number, job: DecodeJob): Promise<void> {
     };
     let target = context && add(context);
     const waiting: Array<[string, Op]> = [];
-    await decodeFileInto(job, (file, op) => (target ? target.applier.applyOp(file, op) : waiting.push([file, op]) > 0));
-    if (!target) {
+    const addWaiting = async () => {
       target = add(await contextReady);
       for (const [file, op] of waiting) target.applier.applyOp(file, op);
-    }
-    const { problems, sum, applier } = target;
+      waiting.length = 0;
+    };
+    // at most MAX_WAITING_OPS ops wait for the patients: then the read pauses, so a 2 GB part does
+    // not sit in memory as ops while the main thread reads a long Patient part
+    await decodeFileInto(
+      job,
+      (file, op) => (target ? target.applier.applyOp(file, op) : waiting.push([file, op]) > 0),
+      async () => {
+        if (!target && waiting.length >= MAX_WAITING_OPS) await addWaiting();
+      },
+    );
+    if (!target) await addWaiting();
+    const { problems, sum, applier } = target!;
     const idHashes = Float64Array.from(applier.ids, idHash);
     port.postMessage({ t: "part", task, outcome: { partial: sum.result(), ids: [...applier.ids].join("\n"), idHashes, errors: problems.errors } } satisfies WorkerReply, [idHashes.buffer]);
     reply({ t: "done", task });

@@ -117,17 +117,20 @@ export function decodeLine(type: ReadType, l: NdjsonLine, model: ResolvedConsent
 /**
  * Decodes one file straight into `applyOp`, line by line, keeping no batch of ops alive (the garbage
  * of a line dies young): false once `applyOp` returns false (the error cap), which stops the read.
+ * `afterChunk` runs after each read chunk (about a megabyte); the read waits while it does.
  */
-export async function decodeFileInto(job: DecodeJob, applyOp: (file: string, op: Op) => boolean): Promise<boolean> {
+export async function decodeFileInto(job: DecodeJob, applyOp: (file: string, op: Op) => boolean, afterChunk?: () => Promise<void>): Promise<boolean> {
   const file = basename(job.path);
   let go = true;
   const emit: Emit = (op) => {
     if (go && !applyOp(file, op)) go = false;
   };
-  for await (const lines of readNdjson(job.path, job.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES))
+  for await (const lines of readNdjson(job.path, job.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)) {
     for (const l of lines) {
       decodeLine(job.type, l, job.model, emit);
       if (!go) return false;
     }
+    await afterChunk?.();
+  }
   return true;
 }
