@@ -87,6 +87,8 @@ abstract class ResourceRules {
   readonly unmapped = new Map<string, { system: string; code: string; count: number }>();
   readonly counts: BuildCounts = zeroCounts();
   private readonly warnedSystems = new Set<string>();
+  /** "the future" is after the read began (one clock read, not one per value) */
+  private readonly now = Date.now();
 
   constructor(
     readonly schema: DatasetSchema,
@@ -147,7 +149,7 @@ abstract class ResourceRules {
     const p = this.patient(key);
     if (!p) return;
     if (status && EXCLUDED_OBS_STATUS.has(status)) return;
-    if (time > Date.now()) {
+    if (time > this.now) {
       this.counts.valuesRefused++;
       this.problems.warn(at.file, at.line, "effectiveDateTime", "date in the future: value ignored");
       return;
@@ -159,7 +161,11 @@ abstract class ResourceRules {
       return;
     }
     const prev = p.obs.get(loinc);
-    if (!prev || time >= prev.t) p.obs.set(loinc, { v: n.value, t: time });
+    if (!prev) p.obs.set(loinc, { v: n.value, t: time });
+    else if (time >= prev.t) {
+      prev.v = n.value;
+      prev.t = time;
+    }
   }
 
   /** A Consent decision; the latest (by Consent.dateTime, then file order) per patient wins. */

@@ -124,6 +124,31 @@ describe("FHIR Bulk reader", () => {
     expect(got).to.deep.equal(want);
   });
 
+  it("ASCII and UTF-8 lines, lines longer than a decoded piece (48 KB), blank lines and CRLF read the same plain and gzip", async () => {
+    const dir = tmp("pieces");
+    const want: string[] = [];
+    const out: string[] = [];
+    for (let i = 1; i <= 4000; i++) {
+      if (i % 500 === 0) {
+        out.push(""); // blank: counted, not returned
+        continue;
+      }
+      // mostly ASCII (decoded as latin1), a few non-ASCII lines, and every 300th line 60–180 KB long
+      const pad = i % 300 === 0 ? "x".repeat(60_000 * (1 + (i % 3))) : i % 97 === 0 ? "ü€".repeat(i % 50) : "a".repeat(i % 700);
+      const text = JSON.stringify({ n: i, pad });
+      out.push(i % 11 === 0 ? `${text}\r` : text);
+      want.push(`${i}:${text}`);
+    }
+    const body = Buffer.from(out.join("\n") + "\n");
+    writeFileSync(join(dir, "Observation.000.ndjson"), body);
+    writeFileSync(join(dir, "Observation.001.ndjson.gz"), gzipSync(body));
+    for (const f of ["Observation.000.ndjson", "Observation.001.ndjson.gz"]) {
+      const got: string[] = [];
+      for await (const batch of readNdjson(join(dir, f))) for (const l of batch) got.push("error" in l ? `${l.line}:${l.error}` : `${l.line}:${l.text}`);
+      expect(got, f).to.deep.equal(want);
+    }
+  });
+
   it("systolic BP from the panel's component, the latest value by effective time, units converted or refused", async () => {
     const dir = exportDir({
       "Patient.000.ndjson": [patient("p"), patient("q")].join("\n"),

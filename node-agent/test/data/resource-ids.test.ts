@@ -33,4 +33,26 @@ describe("resource ids across parts", () => {
     expect(r.addFile(ids.join("\n"), hs)).to.equal(true);
     expect(r.addFile(...file("obs-2026-199999"))).to.equal(false);
   });
+
+  it("ids added one by one: a repeat is refused, a hash match with another id is not; export() round-trips into addFile", () => {
+    const r = new ResourceIds();
+    const ids = Array.from({ length: 5000 }, (_, i) => `obs-${i}`);
+    for (const id of ids) expect(r.add(id)).to.equal(true);
+    expect(r.add("obs-4999")).to.equal(false);
+    expect(r.add("obs-17")).to.equal(false);
+    const { joined, hashes } = r.export();
+    expect(joined.split("\n").sort()).to.deep.equal([...ids].sort());
+    expect([...hashes].sort()).to.deep.equal([...Float64Array.from(ids, idHash)].sort());
+    const other = new ResourceIds();
+    expect(other.addFile(joined, hashes)).to.equal(true);
+    expect(other.add("obs-123")).to.equal(false);
+    expect(other.add("obs-5000")).to.equal(true);
+    // a part whose (claimed) hash is the hash of "y": adding "y" matches the hash, the strings decide
+    const c = new ResourceIds();
+    expect(c.addFile("x", Float64Array.of(idHash("y")))).to.equal(true);
+    expect(c.add("y")).to.equal(true);
+    expect(c.add("y")).to.equal(false);
+    expect(c.add("x")).to.equal(false);
+    expect(c.export().joined.split("\n").sort()).to.deep.equal(["x", "y"]);
+  });
 });

@@ -1,6 +1,6 @@
 // Reads a FHIR R4 Bulk Data export into a RecordBuilder: Patient parts first (every reference needs
 // its patient), then Consent, Condition and Observation parts, each streamed line by line, every
-// line's ops (decode.ts) applied in file order. With a worker pool, this thread reads parts from the
+// line's calls (decode.ts) applied in file order. With a worker pool, this thread reads parts from the
 // front (all Patient parts among them), workers claim parts from the back and add each up per patient
 // (FilePartial) once this thread has sent them the patients, and their parts are merged here in file
 // order. A worker's part with errors, or with a resource id an earlier part used, is read again here
@@ -12,7 +12,6 @@ import type { DataWorkerPool } from "../worker-pool.js";
 import { discoverExport, type ExportLayout, type ReadType } from "./bulk-files.js";
 import { decodeFileInto, type DecodeJob } from "./decode.js";
 import { OpApplier } from "./apply.js";
-import { ResourceIds, idHash } from "./resource-ids.js";
 
 export interface FhirReadOptions {
   maxLineBytes?: number;
@@ -25,7 +24,7 @@ export interface FhirReadOptions {
 }
 
 /** Decodes and applies one file here; false once the error cap is reached. */
-const applyHere = (job: DecodeJob, applier: OpApplier): Promise<boolean> => decodeFileInto(job, (file, op) => applier.applyOp(file, op));
+const applyHere = (job: DecodeJob, applier: OpApplier): Promise<boolean> => decodeFileInto(job, applier);
 
 export async function readFhirExport(dir: string, builder: RecordBuilder, problems: ProblemLog, o: FhirReadOptions = {}): Promise<ExportLayout> {
   const layout = discoverExport(dir);
@@ -71,16 +70,7 @@ export async function readFhirExport(dir: string, builder: RecordBuilder, proble
   sendContext();
   const outcomes = await done;
   // the ids this thread's parts used, then each worker part's, by hash (exact strings only on a match)
-  const known = new Map<ReadType, ResourceIds>();
-  const idsOf = (type: ReadType) => {
-    let r = known.get(type);
-    if (!r) {
-      const mine = appliers.get(type)!.ids;
-      known.set(type, (r = new ResourceIds()));
-      r.addFile([...mine].join("\n"), Float64Array.from(mine, idHash));
-    }
-    return r;
-  };
+  const idsOf = (type: ReadType) => appliers.get(type)!.ids;
   for (let i = front; i < jobs.length; i++) {
     // the sequential reader stops at the first line once the cap is reached
     if (problems.errors >= maxErrors) break;
@@ -88,7 +78,7 @@ export async function readFhirExport(dir: string, builder: RecordBuilder, proble
     const outcome = outcomes.get(i)!;
     const ids = idsOf(job.type);
     if (outcome.errors === 0 && ids.addFile(outcome.ids, outcome.idHashes)) builder.merge(outcome.partial);
-    else if (!(await applyHere(job, new OpApplier(job.type, builder, problems, maxErrors, ids.exactSet())))) break;
+    else if (!(await applyHere(job, new OpApplier(job.type, builder, problems, maxErrors, ids)))) break;
   }
   return layout;
 }

@@ -4,9 +4,15 @@
 import { createReadStream } from "node:fs";
 import { createGunzip } from "node:zlib";
 import type { Readable } from "node:stream";
-import { isUtf8 } from "node:buffer";
+import { isAscii, isUtf8 } from "node:buffer";
 
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+/**
+ * Bytes of whole lines turned into one string at a time: V8 puts a string over ~128 KB in its
+ * large-object space, which costs ~20× more per byte than a young one (a 711 MB export: 1.3 s of
+ * megabyte strings against 0.1 s of 48 KB ones).
+ */
+const PIECE_BYTES = 48 * 1024;
 
 export type NdjsonLine = { line: number; text: string } | { line: number; error: "too-long" | "invalid-utf8" };
 
@@ -28,8 +34,8 @@ function decode(parts: Buffer[], len: number): string | null {
 }
 
 /**
- * Non-empty lines, numbered from 1 as an editor shows them, in batches (one per read chunk): one
- * await per megabyte instead of one per line.
+ * Non-empty lines, numbered from 1 as an editor shows them, in batches (one per piece of a read
+ * chunk): one await per 48 KB instead of one per line.
  */
 export async function* readNdjson(path: string, maxLineBytes = DEFAULT_MAX_LINE_BYTES): AsyncGenerator<NdjsonLine[]> {
   let parts: Buffer[] = [];
@@ -49,41 +55,57 @@ export async function* readNdjson(path: string, maxLineBytes = DEFAULT_MAX_LINE_
     tooLong = false;
     lineNo++;
   };
-  for await (const chunk of openStream(path) as AsyncIterable<Buffer>) {
-    let start = 0;
-    // fast path: the chunk's complete lines (with the carried-over start of the first) decoded as one
-    // string when valid UTF-8 and too short to hold an over-long line; else line by line below
-    const lastNl = chunk.lastIndexOf(10);
-    if (!tooLong && lastNl >= 0 && len + lastNl <= maxLineBytes) {
-      const whole = len ? Buffer.concat([...parts, chunk.subarray(0, lastNl)], len + lastNl) : chunk.subarray(0, lastNl);
-      if (isUtf8(whole)) {
-        for (const raw of whole.toString("utf8").split("\n")) {
-          const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-          if (text.trim()) batch.push({ line: lineNo, text });
-          lineNo++;
-        }
+  /** Adds chunk[start…] up to the next line end to the line being read; the next start, or -1 at the chunk's end. */
+  const step = (chunk: Buffer, start: number): number => {
+    const nl = chunk.indexOf(10, start);
+    const end = nl < 0 ? chunk.length : nl;
+    if (!tooLong && end > start) {
+      if (len + end - start > maxLineBytes) {
+        tooLong = true;
         parts = [];
         len = 0;
+      } else {
+        parts.push(chunk.subarray(start, end));
+        len += end - start;
+      }
+    }
+    if (nl < 0) return -1;
+    flush();
+    return nl + 1;
+  };
+  for await (const chunk of openStream(path) as AsyncIterable<Buffer>) {
+    // the line carried over from the last chunk ends here (or later); then the fast path: the chunk's
+    // complete lines decoded in pieces when valid UTF-8 and too short to hold an over-long line; the
+    // rest line by line
+    let start = len > 0 || tooLong ? step(chunk, 0) : 0;
+    if (start < 0) continue;
+    const lastNl = chunk.lastIndexOf(10);
+    if (lastNl >= start && lastNl - start <= maxLineBytes) {
+      const whole = chunk.subarray(start, lastNl);
+      if (isUtf8(whole)) {
+        for (let pos = 0; pos <= whole.length; ) {
+          // a piece ends at a line end; a line longer than a piece is a piece of its own
+          let cut = pos + PIECE_BYTES >= whole.length ? whole.length : whole.lastIndexOf(10, pos + PIECE_BYTES);
+          if (cut < pos) cut = whole.indexOf(10, pos + PIECE_BYTES);
+          if (cut < 0) cut = whole.length;
+          const piece = whole.subarray(pos, cut);
+          // ASCII (most exports) decodes as latin1: a byte copy, no UTF-8 decoding
+          for (const raw of piece.toString(isAscii(piece) ? "latin1" : "utf8").split("\n")) {
+            const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+            if (text.trim()) batch.push({ line: lineNo, text });
+            lineNo++;
+          }
+          pos = cut + 1;
+          // a batch per piece: what is alive when the young generation is collected stays small
+          if (batch.length) {
+            yield batch;
+            batch = [];
+          }
+        }
         start = lastNl + 1;
       }
     }
-    for (;;) {
-      const nl = chunk.indexOf(10, start);
-      const end = nl < 0 ? chunk.length : nl;
-      if (!tooLong && end > start) {
-        if (len + end - start > maxLineBytes) {
-          tooLong = true;
-          parts = [];
-          len = 0;
-        } else {
-          parts.push(chunk.subarray(start, end));
-          len += end - start;
-        }
-      }
-      if (nl < 0) break;
-      flush();
-      start = nl + 1;
-    }
+    while (start >= 0) start = step(chunk, start);
     if (batch.length) {
       yield batch;
       batch = [];
