@@ -179,6 +179,8 @@ abstract class ResourceRules {
 
 export class RecordBuilder extends ResourceRules {
   private readonly byKey = new Map<string, PatientState | null>();
+  /** the records in patientKeys() order: a FilePartialResult names its patients by this index */
+  private byIndex: PatientState[] = [];
   private readonly mrns = new Set<string>();
   readonly model: ResolvedConsentModel;
   private readonly asOfDay: number;
@@ -284,7 +286,13 @@ export class RecordBuilder extends ResourceRules {
   patientKeys(): { records: string[]; leftOut: string[] } {
     const records: string[] = [];
     const leftOut: string[] = [];
-    for (const [k, v] of this.byKey) (v ? records : leftOut).push(k);
+    this.byIndex = [];
+    for (const [k, v] of this.byKey) {
+      if (v) {
+        records.push(k);
+        this.byIndex.push(v);
+      } else leftOut.push(k);
+    }
     return { records, leftOut };
   }
 
@@ -298,15 +306,22 @@ export class RecordBuilder extends ResourceRules {
       if (e) e.count += u.count;
       else if (this.unmapped.size < 100_000) this.unmapped.set(k, { ...u });
     }
-    for (const [key, r] of part.patients) {
-      const p = this.byKey.get(key)!;
-      p.conditions |= r.conditions;
-      for (const c of r.codes) p.codes.add(c);
-      for (const [loinc, v, t] of r.obs) {
-        const prev = p.obs.get(loinc);
-        if (!prev || t >= prev.t) p.obs.set(loinc, { v, t });
+    const { patient, conditions, codeStart, codeTable, code, obsStart, loincTable, loinc, value, time, consentTime, consentPermit } = part;
+    for (let i = 0; i < patient.length; i++) {
+      const p = this.byIndex[patient[i]!]!;
+      p.conditions |= conditions[i]!;
+      for (let j = codeStart[i]!; j < codeStart[i + 1]!; j++) p.codes.add(codeTable[code[j]!]!);
+      for (let j = obsStart[i]!; j < obsStart[i + 1]!; j++) {
+        const l = loincTable[loinc[j]!]!;
+        const prev = p.obs.get(l);
+        if (!prev) p.obs.set(l, { v: value[j]!, t: time[j]! });
+        else if (time[j]! >= prev.t) {
+          prev.v = value[j]!;
+          prev.t = time[j]!;
+        }
       }
-      if (r.consent && (!p.consent || r.consent.time >= p.consent.time)) p.consent = r.consent;
+      const ct = consentTime[i]!;
+      if (!Number.isNaN(ct) && (!p.consent || ct >= p.consent.time)) p.consent = { time: ct, permit: consentPermit[i] === 1 };
     }
   }
 
@@ -340,50 +355,106 @@ export class RecordBuilder extends ResourceRules {
   }
 }
 
-/** One file's resources added up per patient, as plain data for postMessage. */
+/**
+ * One file's resources added up per patient, as columns for postMessage (typed arrays move without a
+ * copy, and the main thread merges them without a million short-lived objects): patients by their
+ * index in patientKeys().records; codes and LOINCs by index into the part's tables; per patient, its
+ * codes are code[codeStart[i] … codeStart[i+1]) and its values loinc/value/time[obsStart[i] … obsStart[i+1]).
+ */
 export interface FilePartialResult {
   counts: BuildCounts;
   problems: ProblemLogData;
   unmapped: Array<{ system: string; code: string; count: number }>;
-  patients: Array<[key: string, { conditions: number; codes: string[]; obs: Array<[loinc: string, v: number, t: number]>; consent?: ConsentDecision }]>;
+  patient: Int32Array<ArrayBuffer>;
+  conditions: Int32Array<ArrayBuffer>;
+  codeTable: string[];
+  codeStart: Int32Array<ArrayBuffer>;
+  code: Int32Array<ArrayBuffer>;
+  loincTable: string[];
+  obsStart: Int32Array<ArrayBuffer>;
+  loinc: Int32Array<ArrayBuffer>;
+  value: Float64Array<ArrayBuffer>;
+  time: Float64Array<ArrayBuffer>;
+  /** the patient's latest Consent decision in this file: its time (NaN = none) and 1 = permit */
+  consentTime: Float64Array<ArrayBuffer>;
+  consentPermit: Uint8Array<ArrayBuffer>;
 }
+
+/** The buffers of a FilePartialResult, to transfer with it. */
+export const partialBuffers = (r: FilePartialResult): ArrayBuffer[] =>
+  [r.patient, r.conditions, r.codeStart, r.code, r.obsStart, r.loinc, r.value, r.time, r.consentTime, r.consentPermit].map((a) => a.buffer);
 
 /**
  * The resources of one file of an export, added up per patient by the rules above against the known
- * patients (records, and those left out), for RecordBuilder.merge. Latest-wins ties go to the later
- * line within the file, and merge gives them to the later file: the same as adding every resource in
- * file order to the builder.
+ * patients (records by index, and those left out), for RecordBuilder.merge. Latest-wins ties go to the
+ * later line within the file, and merge gives them to the later file: the same as adding every
+ * resource in file order to the builder.
  */
 export class FilePartial extends ResourceRules {
-  private readonly states = new Map<string, ResourceState>();
+  private readonly states = new Map<number, ResourceState>();
 
   constructor(
     schema: DatasetSchema,
     valueSets: ConditionValueSets,
     problems: ProblemLog,
-    private readonly known: { records: ReadonlySet<string>; leftOut: ReadonlySet<string> },
+    private readonly known: { records: ReadonlyMap<string, number>; leftOut: ReadonlySet<string> },
   ) {
     super(schema, valueSets, problems);
   }
 
   protected patient(key: string): ResourceState | undefined {
-    let s = this.states.get(key);
-    if (s) return s;
-    if (!this.known.records.has(key)) {
+    const i = this.known.records.get(key);
+    if (i === undefined) {
       if (!this.known.leftOut.has(key)) this.counts.orphanResources++;
       return undefined;
     }
-    s = { conditions: 0, codes: new Set(), obs: new Map() };
-    this.states.set(key, s);
+    let s = this.states.get(i);
+    if (!s) this.states.set(i, (s = { conditions: 0, codes: new Set(), obs: new Map() }));
     return s;
   }
 
   result(): FilePartialResult {
+    const n = this.states.size;
+    const table = () => {
+      const index = new Map<string, number>();
+      return { index, of: (s: string) => index.get(s) ?? (index.set(s, index.size), index.size - 1) };
+    };
+    const codes = table();
+    const loincs = table();
+    const r = { patient: new Int32Array(n), conditions: new Int32Array(n), codeStart: new Int32Array(n + 1), obsStart: new Int32Array(n + 1), consentTime: new Float64Array(n).fill(NaN), consentPermit: new Uint8Array(n) };
+    const code: number[] = [];
+    const loinc: number[] = [];
+    const value: number[] = [];
+    const time: number[] = [];
+    let i = 0;
+    for (const [idx, s] of this.states) {
+      r.patient[i] = idx;
+      r.conditions[i] = s.conditions;
+      for (const c of s.codes) code.push(codes.of(c));
+      for (const [l, { v, t }] of s.obs) {
+        loinc.push(loincs.of(l));
+        value.push(v);
+        time.push(t);
+      }
+      if (s.consent) {
+        r.consentTime[i] = s.consent.time;
+        r.consentPermit[i] = s.consent.permit ? 1 : 0;
+      }
+      i++;
+      r.codeStart[i] = code.length;
+      r.obsStart[i] = loinc.length;
+    }
     return {
       counts: this.counts,
       problems: this.problems.data(),
       unmapped: [...this.unmapped.values()],
-      patients: [...this.states].map(([k, s]) => [k, { conditions: s.conditions, codes: [...s.codes], obs: [...s.obs].map(([l, { v, t }]) => [l, v, t]), ...(s.consent ? { consent: s.consent } : {}) }]),
+      ...r,
+      codeTable: [...codes.index.keys()],
+      code: Int32Array.from(code),
+      loincTable: [...loincs.index.keys()],
+      loinc: Int32Array.from(loinc),
+      value: Float64Array.from(value),
+      time: Float64Array.from(time),
     };
   }
 }

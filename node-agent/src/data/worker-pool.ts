@@ -6,6 +6,7 @@
 import { Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
 import type { DecodeJob } from "./fhir/decode.js";
+import { dataWorkerBundle } from "./worker-bundle.js";
 import type { DatasetSchema } from "./schema.js";
 import type { FilePartialResult } from "./records.js";
 
@@ -26,7 +27,7 @@ export interface PartOutcome {
 }
 
 export type WorkerRequest = { t: "context"; ctx: PartialContext } | { t: "part"; task: number; job: DecodeJob };
-export type WorkerReply = { t: "part"; task: number; outcome: PartOutcome } | { t: "done"; task: number } | { t: "fail"; task: number; message: string };
+export type WorkerReply = { t: "decoded"; task: number } | { t: "part"; task: number; outcome: PartOutcome } | { t: "done"; task: number } | { t: "fail"; task: number; message: string };
 
 interface Slot {
   worker: Worker;
@@ -50,11 +51,12 @@ export class DataWorkerPool {
 
   constructor(readonly size: number) {
     if (!(size >= 1)) throw new RangeError("worker pool size must be ≥ 1");
-    // the worker runs the same TypeScript sources: the loader (tsx) registered in this process is inherited
+    const entry = dataWorkerBundle();
     this.slots = Array.from({ length: size }, () => {
+      // plain JavaScript: no TypeScript loader in the worker (execArgv without this process's --import tsx);
       // a larger young generation: decoding makes millions of short-lived objects, and a larger one
       // means fewer scavenges
-      const worker = new Worker(new URL("./worker.ts", import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 48 } });
+      const worker = new Worker(entry, { execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 48 } });
       worker.on("message", (m: WorkerReply) => this.handlers.get(m.task)?.(m));
       worker.on("error", (e) => {
         for (const h of [...this.handlers.values()]) h({ t: "fail", task: -1, message: `data worker failed: ${e.message}` });
@@ -78,25 +80,30 @@ export class DataWorkerPool {
     const out = new Map<number, PartOutcome>();
     return new Promise((resolve, reject) => {
       let running = 0;
+      let exhausted = false;
       let failed = false;
       const feed = (slot: Slot) => {
-        if (failed) return;
+        if (failed || exhausted) return;
         const i = claim();
         if (i === undefined) {
+          exhausted = true;
           if (running === 0) resolve(out);
           return;
         }
         const id = this.nextTask++;
         running++;
         this.handlers.set(id, (m) => {
-          if (m.t === "part") out.set(i, m.outcome);
+          // a worker takes its next part once this one is decoded, even while this one waits for
+          // the patients (context) to be added up against
+          if (m.t === "decoded") feed(slot);
+          else if (m.t === "part") out.set(i, m.outcome);
           else {
             this.handlers.delete(id);
             running--;
             if (m.t === "fail") {
               failed = true;
               reject(new Error(m.message));
-            } else feed(slot);
+            } else if (exhausted && running === 0) resolve(out);
           }
         });
         slot.worker.postMessage({ t: "part", task: id, job: jobs[i]! } satisfies WorkerRequest);

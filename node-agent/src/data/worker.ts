@@ -5,16 +5,19 @@ import { parentPort } from "node:worker_threads";
 import { decodeFileInto, type DecodeJob } from "./fhir/decode.js";
 import { DeferredSink, OpApplier } from "./fhir/apply.js";
 import { ProblemLog } from "./problems.js";
-import { FilePartial } from "./records.js";
+import { FilePartial, partialBuffers } from "./records.js";
 import { ConditionValueSets } from "./valuesets/index.js";
 import type { PartialContext, WorkerRequest, WorkerReply } from "./worker-pool.js";
 
 const port = parentPort!;
-/** calls (≈ 2 per line) a part may decode ahead of the patients: about 100k lines, tens of MB */
+/** calls (≈ 2 per line) this worker's parts may decode ahead of the patients: about 100k lines, tens of MB */
 const MAX_WAITING_CALLS = 200_000;
+/** the parts decoding or decoded ahead of the patients */
+const waiting = new Set<DeferredSink>();
+const waitingCalls = () => [...waiting].reduce((n, s) => n + s.waiting, 0);
 const reply = (m: WorkerReply) => port.postMessage(m);
 
-type Context = { ctx: PartialContext; valueSets: ConditionValueSets; known: { records: Set<string>; leftOut: Set<string> } };
+type Context = { ctx: PartialContext; valueSets: ConditionValueSets; known: { records: Map<string, number>; leftOut: Set<string> } };
 let context: Context | undefined;
 let contextSent: (c: Context) => void;
 const contextReady = new Promise<Context>((r) => (contextSent = r));
@@ -31,19 +34,25 @@ async function part(task: number, job: DecodeJob): Promise<void> {
     let target: ReturnType<typeof add> | undefined;
     const sink = new DeferredSink();
     const addUp = (c: Context) => {
+      waiting.delete(sink);
       target = add(c);
       sink.forwardTo(target.applier);
     };
     if (context) addUp(context);
-    // at most MAX_WAITING_CALLS calls wait for the patients: then the read pauses, so a 2 GB part
-    // does not sit in memory as calls while the main thread reads a long Patient part
+    else waiting.add(sink);
+    // at most MAX_WAITING_CALLS calls of this worker's parts wait for the patients: then the read
+    // pauses, so a 2 GB part does not sit in memory as calls while the main thread reads a long
+    // Patient part
     await decodeFileInto(job, sink, async () => {
-      if (!target && sink.waiting >= MAX_WAITING_CALLS) addUp(await contextReady);
+      if (!target && waitingCalls() >= MAX_WAITING_CALLS) addUp(await contextReady);
     });
+    // decoded: the pool may hand this worker its next part while this one waits for the patients
+    reply({ t: "decoded", task });
     if (!target) addUp(await contextReady);
     const { problems, sum, applier } = target!;
     const ids = applier.ids.export();
-    port.postMessage({ t: "part", task, outcome: { partial: sum.result(), ids: ids.joined, idHashes: ids.hashes, errors: problems.errors } } satisfies WorkerReply, [ids.hashes.buffer]);
+    const partial = sum.result();
+    port.postMessage({ t: "part", task, outcome: { partial, ids: ids.joined, idHashes: ids.hashes, errors: problems.errors } } satisfies WorkerReply, [ids.hashes.buffer, ...partialBuffers(partial)]);
     reply({ t: "done", task });
   } catch (e) {
     reply({ t: "fail", task, message: (e as Error).message ?? String(e) });
@@ -53,7 +62,7 @@ async function part(task: number, job: DecodeJob): Promise<void> {
 port.on("message", (m: WorkerRequest) => {
   if (m.t === "context") {
     const { ctx } = m;
-    context = { ctx, valueSets: new ConditionValueSets(ctx.valueSetExtension), known: { records: new Set(ctx.patients.records), leftOut: new Set(ctx.patients.leftOut) } };
+    context = { ctx, valueSets: new ConditionValueSets(ctx.valueSetExtension), known: { records: new Map(ctx.patients.records.map((k, i) => [k, i])), leftOut: new Set(ctx.patients.leftOut) } };
     contextSent(context);
   } else void part(m.task, m.job);
 });

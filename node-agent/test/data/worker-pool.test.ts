@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { RaphaDataLoader } from "../../src/data/loader.js";
 import { readSource } from "../../src/data/source.js";
 import { DataWorkerPool, defaultWorkers } from "../../src/data/worker-pool.js";
+import { dataWorkerBundle } from "../../src/data/worker-bundle.js";
 import { generateSynthetic, syntheticSchema } from "../../src/data/synth.js";
 import { parseDatasetSchema, type DatasetSchema } from "../../src/data/schema.js";
 import { derivePseudonymousIds } from "@rapha/sdk/pseudonym";
@@ -121,5 +122,17 @@ describe("data worker pool", () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it("workers run one JavaScript bundle of the reader: npm packages and node builtins stay imports, no TypeScript is left to load", () => {
+    const url = dataWorkerBundle();
+    expect(url.pathname).to.match(/node_modules\/\.cache\/rapha\/data-worker-[0-9a-f]{16}\.mjs$/);
+    expect(dataWorkerBundle().href).to.equal(url.href);
+    const js = readFileSync(url, "utf8");
+    const imports = [...js.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]!);
+    expect(imports.length).to.be.greaterThan(0);
+    for (const i of imports) expect(i, i).to.match(/^(node:|zod$|@lhncbc\/ucum-lhc$)/);
+    // the shipped value sets travel inside it
+    expect(js).to.include("rapha-condition-categories");
   });
 });

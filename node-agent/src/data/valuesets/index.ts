@@ -4,6 +4,8 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+// imported, not read by path: the data worker runs from a bundle (worker-bundle.ts) that carries it
+import shipped from "./conditions.json" with { type: "json" };
 import { CONDITION_CATEGORIES, CONDITION_VALUE_SET, type ConditionKey } from "@rapha/sdk/cohort";
 
 export const SYSTEMS = {
@@ -72,7 +74,6 @@ export interface ValueSetInfo {
   extensionSha256?: string;
 }
 
-const SHIPPED = new URL("./conditions.json", import.meta.url);
 
 export class ConditionValueSets {
   private readonly ancestors = new Map<string, string[]>();
@@ -84,7 +85,7 @@ export class ConditionValueSets {
 
   /** the operator's mapping file, if any (a worker thread loads the same value sets from it) */
   constructor(readonly extensionPath?: string) {
-    const vs = ValueSetFileSchema.parse(JSON.parse(readFileSync(SHIPPED, "utf8")));
+    const vs = ValueSetFileSchema.parse(shipped);
     if (vs.id !== CONDITION_VALUE_SET.id || vs.version !== CONDITION_VALUE_SET.version) throw new Error(`value set ${vs.id} ${vs.version}: the sdk's cohort categories are defined by ${CONDITION_VALUE_SET.id} ${CONDITION_VALUE_SET.version}`);
     CONDITION_CATEGORIES.forEach((cat, bit) => {
       const c = vs.categories[cat.key];
