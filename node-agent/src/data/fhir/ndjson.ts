@@ -82,15 +82,16 @@ export async function* readNdjson(path: string, maxLineBytes = DEFAULT_MAX_LINE_
     const lastNl = chunk.lastIndexOf(10);
     if (lastNl >= start && lastNl - start <= maxLineBytes) {
       const whole = chunk.subarray(start, lastNl);
-      if (isUtf8(whole)) {
+      // ASCII (most exports) decodes as latin1: a byte copy, no UTF-8 decoding
+      const ascii = isAscii(whole);
+      if (ascii || isUtf8(whole)) {
         for (let pos = 0; pos <= whole.length; ) {
           // a piece ends at a line end; a line longer than a piece is a piece of its own
           let cut = pos + PIECE_BYTES >= whole.length ? whole.length : whole.lastIndexOf(10, pos + PIECE_BYTES);
           if (cut < pos) cut = whole.indexOf(10, pos + PIECE_BYTES);
           if (cut < 0) cut = whole.length;
           const piece = whole.subarray(pos, cut);
-          // ASCII (most exports) decodes as latin1: a byte copy, no UTF-8 decoding
-          for (const raw of piece.toString(isAscii(piece) ? "latin1" : "utf8").split("\n")) {
+          for (const raw of piece.toString(ascii || isAscii(piece) ? "latin1" : "utf8").split("\n")) {
             const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
             if (text.trim()) batch.push({ line: lineNo, text });
             lineNo++;
