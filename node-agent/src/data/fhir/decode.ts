@@ -9,7 +9,7 @@ import type { ResolvedConsentModel } from "../consent/model.js";
 import { instantOf } from "../dates.js";
 import type { ReadType } from "./bulk-files.js";
 import { readNdjson, DEFAULT_MAX_LINE_BYTES, type NdjsonLine } from "./ndjson.js";
-import { ConditionSchema, ConsentSchema, ObservationSchema, PatientSchema, zodWhere, type FhirObservation } from "./resources.js";
+import { parseResource, zodWhere, type ConditionSchema, type ConsentSchema, type PatientSchema, type FhirObservation } from "./resources.js";
 
 /**
  * Where one file's decoded lines go, call by call: `line` opens each line (ok = the resource passed
@@ -89,7 +89,6 @@ function observation(ob: FhirObservation, sink: LineSink): void {
   }
 }
 
-const SCHEMAS = { Patient: PatientSchema, Consent: ConsentSchema, Condition: ConditionSchema, Observation: ObservationSchema } as const;
 
 /** One line into `sink`: `line`, then its problems or builder calls; false = stop reading. */
 export function decodeLine(file: string, type: ReadType, l: NdjsonLine, model: ResolvedConsentModel, sink: LineSink): boolean {
@@ -106,7 +105,7 @@ export function decodeLine(file: string, type: ReadType, l: NdjsonLine, model: R
     sink.problem("error", "(line)", "not valid JSON");
     return true;
   }
-  const r = SCHEMAS[type].safeParse(j);
+  const r = parseResource(type, j);
   if (!r.success) {
     const w = zodWhere(r.error);
     if (!sink.line(file, l.line, false, undefined)) return false;
