@@ -5,7 +5,7 @@
 // node_modules/.cache/rapha, named by the sources it is built from, so an edited source is rebuilt.
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { buildSync, version as esbuildVersion } from "esbuild";
 
@@ -30,20 +30,30 @@ function sourceStamp(): string {
   return h.digest("hex").slice(0, 16);
 }
 
-let cached: URL | undefined;
+const cached = new Map<string, URL | undefined>();
 
-/** The bundled worker's file URL, built on first use (~0.1 s) and reused while its sources are unchanged. */
-export function dataWorkerBundle(): URL {
-  if (cached) return cached;
-  const out = join(AGENT, "node_modules/.cache/rapha", `data-worker-${sourceStamp()}.mjs`);
-  if (!existsSync(out)) {
-    const deps = Object.keys((JSON.parse(readFileSync(join(AGENT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies);
-    const r = buildSync({ entryPoints: [ENTRY], bundle: true, platform: "node", format: "esm", target: "node22", write: false, external: [...deps, ...deps.map((d) => `${d}/*`)], logLevel: "silent" });
-    mkdirSync(dirname(out), { recursive: true });
-    // written whole then renamed: a process starting a worker at the same moment never reads half a file
-    const tmp = `${out}.${process.pid}.tmp`;
-    writeFileSync(tmp, r.outputFiles[0]!.text);
-    renameSync(tmp, out);
+/**
+ * The bundled worker's file URL, built on first use (~0.1 s) and reused while its sources are
+ * unchanged; undefined when it cannot be built or written (the caller runs the TypeScript sources).
+ */
+export function dataWorkerBundle(cacheDir = join(AGENT, "node_modules/.cache/rapha")): URL | undefined {
+  if (cached.has(cacheDir)) return cached.get(cacheDir);
+  let url: URL | undefined;
+  try {
+    const out = join(cacheDir, `data-worker-${sourceStamp()}.mjs`);
+    if (!existsSync(out)) {
+      const deps = Object.keys((JSON.parse(readFileSync(join(AGENT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies);
+      const r = buildSync({ entryPoints: [ENTRY], bundle: true, platform: "node", format: "esm", target: "node22", write: false, external: [...deps, ...deps.map((d) => `${d}/*`)], logLevel: "silent" });
+      mkdirSync(cacheDir, { recursive: true });
+      // written whole then renamed: a process starting a worker at the same moment never reads half a file
+      const tmp = `${out}.${process.pid}.tmp`;
+      writeFileSync(tmp, r.outputFiles[0]!.text);
+      renameSync(tmp, out);
+    }
+    url = pathToFileURL(out);
+  } catch {
+    url = undefined;
   }
-  return (cached = pathToFileURL(out));
+  cached.set(cacheDir, url);
+  return url;
 }

@@ -35,7 +35,7 @@ interface Slot {
 
 /**
  * Worker count for an export: 0 (read on the main thread) below 32 MB, where a worker's start-up
- * (~0.7 CPU-s) costs more than it saves, and below 8 NDJSON parts, where a part too big to share (a
+ * (~0.4 CPU-s) costs more than it saves, and below 8 NDJSON parts, where a part too big to share (a
  * flat export's one Observation file) would leave one thread waiting for the other; else one per core
  * but the main thread's, up to 4. `npm run bench:data` on 2 vCPUs: 1 worker beside the main thread is
  * the fastest (2 workers oversubscribe the two).
@@ -49,14 +49,20 @@ export class DataWorkerPool {
   private readonly handlers = new Map<number, (m: WorkerReply) => void>();
   private nextTask = 1;
 
-  constructor(readonly size: number) {
+  /** `cacheDir`: where the worker bundle is kept (worker-bundle.ts; tests) */
+  constructor(
+    readonly size: number,
+    opts: { cacheDir?: string } = {},
+  ) {
     if (!(size >= 1)) throw new RangeError("worker pool size must be ≥ 1");
-    const entry = dataWorkerBundle();
+    // the bundle runs as plain JavaScript (execArgv without this process's --import tsx); where it
+    // cannot be built or kept (a read-only install), the TypeScript sources run with the inherited loader
+    const bundle = dataWorkerBundle(opts.cacheDir);
     this.slots = Array.from({ length: size }, () => {
-      // plain JavaScript: no TypeScript loader in the worker (execArgv without this process's --import tsx);
       // a larger young generation: decoding makes millions of short-lived objects, and a larger one
       // means fewer scavenges
-      const worker = new Worker(entry, { execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 48 } });
+      const resourceLimits = { maxYoungGenerationSizeMb: 48 };
+      const worker = bundle ? new Worker(bundle, { execArgv: [], resourceLimits }) : new Worker(new URL("./worker.ts", import.meta.url), { resourceLimits });
       worker.on("message", (m: WorkerReply) => this.handlers.get(m.task)?.(m));
       worker.on("error", (e) => {
         for (const h of [...this.handlers.values()]) h({ t: "fail", task: -1, message: `data worker failed: ${e.message}` });

@@ -15,9 +15,8 @@ import { tmp } from "./helpers.js";
 import { SECRET } from "../helpers.js";
 
 /** The same export read on the main thread and with 2 worker threads (no error cap to speak of). */
-async function readBothWays(dir: string, schema: DatasetSchema) {
+async function readBothWays(dir: string, schema: DatasetSchema, pool = new DataWorkerPool(2)) {
   const inline = await readSource({ dir, schema, maxErrors: 1000, maxProblems: 10_000 });
-  const pool = new DataWorkerPool(2);
   try {
     return { inline, pooled: await readSource({ dir, schema, maxErrors: 1000, maxProblems: 10_000, pool }) };
   } finally {
@@ -125,14 +124,27 @@ describe("data worker pool", () => {
   });
 
   it("workers run one JavaScript bundle of the reader: npm packages and node builtins stay imports, no TypeScript is left to load", () => {
-    const url = dataWorkerBundle();
+    const url = dataWorkerBundle()!;
+    expect(url).to.be.instanceOf(URL);
     expect(url.pathname).to.match(/node_modules\/\.cache\/rapha\/data-worker-[0-9a-f]{16}\.mjs$/);
-    expect(dataWorkerBundle().href).to.equal(url.href);
+    expect(dataWorkerBundle()?.href).to.equal(url.href);
     const js = readFileSync(url, "utf8");
     const imports = [...js.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]!);
     expect(imports.length).to.be.greaterThan(0);
     for (const i of imports) expect(i, i).to.match(/^(node:|zod$|ajv\/dist\/2020\.js$|@lhncbc\/ucum-lhc$)/);
     // the shipped value sets travel inside it
     expect(js).to.include("rapha-condition-categories");
+  });
+
+  it("where the bundle cannot be built or kept (a read-only install), workers run the TypeScript sources: same records and problems", async () => {
+    const nowhere = "/dev/null/rapha-cache"; // not a directory: mkdir fails
+    expect(dataWorkerBundle(nowhere)).to.equal(undefined);
+    const dir = tmp("fallback");
+    generateSynthetic(dir, { seed: 12, patients: 200, layout: "bulk", partSize: 40, gzip: "alternate", duplicateRate: 0.02 });
+    const { inline, pooled } = await readBothWays(dir, parseDatasetSchema(syntheticSchema("fhir-consent")), new DataWorkerPool(1, { cacheDir: nowhere }));
+    expect(inline.records.length).to.be.greaterThan(150);
+    expect(pooled.records).to.deep.equal(inline.records);
+    expect(pooled.problems.entries).to.deep.equal(inline.problems.entries);
+    expect(pooled.builder.counts).to.deep.equal(inline.builder.counts);
   });
 });
