@@ -58,6 +58,16 @@ interface PatientState extends ResourceState {
   extensionConsent: boolean;
 }
 
+/** The latest value per LOINC by effective time; a tie goes to the one added later (file order). */
+function keepLatest(obs: ResourceState["obs"], loinc: string, v: number, t: number): void {
+  const prev = obs.get(loinc);
+  if (!prev) obs.set(loinc, { v, t });
+  else if (t >= prev.t) {
+    prev.v = v;
+    prev.t = t;
+  }
+}
+
 const ACTIVE_STATUSES = new Set(["active", "recurrence", "relapse"]);
 const EXCLUDED_VERIFICATION = new Set(["refuted", "entered-in-error"]);
 const EXCLUDED_OBS_STATUS = new Set(["entered-in-error", "cancelled"]);
@@ -160,12 +170,7 @@ abstract class ResourceRules {
       this.problems.warn(at.file, at.line, field, `${n.reason}: value ignored`);
       return;
     }
-    const prev = p.obs.get(loinc);
-    if (!prev) p.obs.set(loinc, { v: n.value, t: time });
-    else if (time >= prev.t) {
-      prev.v = n.value;
-      prev.t = time;
-    }
+    keepLatest(p.obs, loinc, n.value, time);
   }
 
   /** A Consent decision; the latest (by Consent.dateTime, then file order) per patient wins. */
@@ -311,15 +316,7 @@ export class RecordBuilder extends ResourceRules {
       const p = this.byIndex[patient[i]!]!;
       p.conditions |= conditions[i]!;
       for (let j = codeStart[i]!; j < codeStart[i + 1]!; j++) p.codes.add(codeTable[code[j]!]!);
-      for (let j = obsStart[i]!; j < obsStart[i + 1]!; j++) {
-        const l = loincTable[loinc[j]!]!;
-        const prev = p.obs.get(l);
-        if (!prev) p.obs.set(l, { v: value[j]!, t: time[j]! });
-        else if (time[j]! >= prev.t) {
-          prev.v = value[j]!;
-          prev.t = time[j]!;
-        }
-      }
+      for (let j = obsStart[i]!; j < obsStart[i + 1]!; j++) keepLatest(p.obs, loincTable[loinc[j]!]!, value[j]!, time[j]!);
       const ct = consentTime[i]!;
       if (!Number.isNaN(ct) && (!p.consent || ct >= p.consent.time)) p.consent = { time: ct, permit: consentPermit[i] === 1 };
     }

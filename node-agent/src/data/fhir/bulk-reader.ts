@@ -69,14 +69,13 @@ export async function readFhirExport(dir: string, builder: RecordBuilder, proble
   }
   sendContext();
   const outcomes = await done;
-  // the ids this thread's parts used, then each worker part's, by hash (exact strings only on a match)
-  const idsOf = (type: ReadType) => appliers.get(type)!.ids;
   for (let i = front; i < jobs.length; i++) {
     // the sequential reader stops at the first line once the cap is reached
     if (problems.errors >= maxErrors) break;
     const job = jobs[i]!;
     const outcome = outcomes.get(i)!;
-    const ids = idsOf(job.type);
+    // the ids this thread's parts used, then each worker part's, by hash (exact strings only on a match)
+    const ids = appliers.get(job.type)!.ids;
     if (outcome.errors === 0 && ids.addFile(outcome.ids, outcome.idHashes)) builder.merge(outcome.partial);
     else if (!(await applyHere(job, new OpApplier(job.type, builder, problems, maxErrors, ids)))) break;
   }

@@ -14,7 +14,7 @@ import { parseResource, zodWhere, type ConditionSchema, type ConsentSchema, type
 /**
  * Where one file's decoded lines go, call by call: `line` opens each line (ok = the resource passed
  * validation) and says which file and line the calls after it belong to; false from it stops the read
- * (the error cap). OpApplier (apply.ts) applies them to the builder or a file's partial; OpRecorder
+ * (the error cap). OpApplier (apply.ts) applies them to the builder or a file's partial; DeferredSink
  * keeps them as data until a worker can apply them.
  */
 export interface LineSink {

@@ -74,7 +74,6 @@ export interface ValueSetInfo {
   extensionSha256?: string;
 }
 
-
 export class ConditionValueSets {
   private readonly ancestors = new Map<string, string[]>();
   private readonly local = new Map<string, { mask: number; isa: string[] }>();
