@@ -23,7 +23,7 @@ import { checkReceiptDocument } from "@rapha/sdk/receipt";
 import { openResult, resultAad } from "@rapha/sdk/result";
 import { REASON } from "../src/reasons.js";
 import { startChain, allowMeasurement, approveNode, fundResearcher, writeBundle, createJob, events, KEYS, ROOT, type Chain } from "./chain-harness.js";
-import { makeDataset, CANARY_STRINGS, SECRET } from "./helpers.js";
+import { makeDataset, pinHospitalSecret, CANARY_STRINGS, SECRET } from "./helpers.js";
 
 const ALL = { ageMin: 18, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 };
 const MLP = { kind: "mlp" as const, inputDim: 9, hidden: [16], optimizer: { type: "adam" as const, lr: 0.01 }, batchSize: 64, epochs: 12 };
@@ -53,6 +53,7 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
   before(async () => {
     chain = await startChain();
     home = mkdtempSync(join(tmpdir(), "rapha-home-"));
+    pinHospitalSecret(home);
     initHome(
       home,
       {
@@ -77,8 +78,14 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
     expect(r.recordCount).to.equal(300);
     await fundResearcher(chain, 10_000n * 10n ** 6n);
   });
+  // each test opens its own Agent on the same home: stop it even when an assertion failed, so a
+  // failing test cannot leave a running agent to take the next test's jobs
+  let stopped: Agent | undefined;
+  afterEach(async () => {
+    if (agent && agent !== stopped) await agent.stop().catch(() => {});
+    stopped = agent;
+  });
   after(async () => {
-    await agent?.stop().catch(() => {});
     await chain?.stop();
   });
 
@@ -161,7 +168,6 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
     for (const k of [agent.home.operatorKey(), agent.home.enclaveKey(), agent.home.hospitalSecret()]) {
       for (const t of [k.slice(2), k.slice(2).toUpperCase(), BigInt(k).toString(), Buffer.from(k.slice(2), "hex").toString("base64").replace(/=+$/, "")]) expect(haystack.includes(t), "key material leaked").to.equal(false);
     }
-    await agent.stop();
   });
 
   it("jobs in parallel: while the training/proving pool is busy, new jobs are admitted and accepted (concurrent txs, correct nonces); they train and settle once a slot frees", async () => {
@@ -189,7 +195,6 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
     expect(txs.length).to.be.greaterThan(4);
     for (const t of txs) expect((await chain.client.getTransactionReceipt({ hash: t.hashes[0] as Hex })).status, t.key).to.equal("success");
     expect(new Set(txs.map((t) => t.nonce)).size, "one nonce per transaction").to.equal(txs.length);
-    await agent.stop();
   });
 
   it("rejection paths end on chain with their reason code and a full refund", async () => {
@@ -213,7 +218,6 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
       const created = (await events(chain, "JobCreated", j.jobId))[0]!.args;
       expect(ev!.args.refund, j.name).to.equal(created.escrow);
     }
-    agent.db.close();
   });
 
   it("crash safety: killed after every stage (and after persisting a tx before broadcast), it finishes the job once", async () => {

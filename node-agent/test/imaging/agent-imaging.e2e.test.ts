@@ -23,6 +23,7 @@ import { buildModel, decodeParams, decryptResult, parseBundle, type ModelSpec } 
 import { openResult } from "@rapha/sdk/result";
 import { startChain, allowMeasurement, approveNode, fundResearcher, writeBundle, createJob, events, KEYS, type Chain } from "../chain-harness.js";
 import { DICOM_SAMPLES } from "./samples.js";
+import { pinHospitalSecret } from "../helpers.js";
 
 const ALL = { ageMin: 0, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 };
 const CNN: ModelSpec = { kind: "cnn", inputSize: 32, channels: [4, 8], hidden: 16, optimizer: { type: "adam", lr: 0.01 }, batchSize: 8, epochs: 15 };
@@ -63,6 +64,7 @@ describe("node-agent end to end: an imaging job (DICOM folder, CNN, real proofs)
 
     chain = await startChain();
     home = mkdtempSync(join(tmpdir(), "rapha-home-img-"));
+    pinHospitalSecret(home);
     initHome(
       home,
       {
