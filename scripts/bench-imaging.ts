@@ -13,7 +13,6 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-node";
 import { buildCnn, type BuiltCnn } from "@rapha/sdk/model/cnn";
-import { ProblemLog } from "../node-agent/src/data/problems.js";
 import { writeSyntheticDicomExport } from "../node-agent/src/imaging/synth.js";
 import { buildImagingRecords, imagingConsent, loadImagingTensor, readImagingExport, readStudyLabelsCsv } from "../node-agent/src/imaging/index.js";
 

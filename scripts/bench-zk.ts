@@ -192,7 +192,6 @@ if (existsSync(join(prodExport, "manifest.json"))) {
 
 // 3. naive baseline: throwaway INSECURE setup, one record with a depth-20 path
 const ds = buildDataset(P, DEV_INSTANCE, syntheticRecords(900, 21));
-const used = ds.slots.filter((x) => x.record >= 0 && isEligible(decodeWord(x.word), cohort)).map((x) => x.id);
 const naiveZkey = join(naiveDir, "naive_INSECURE.zkey");
 timed("naive setup (INSECURE)", () => devPhase2(join(naiveDir, "naive_record_count.r1cs"), DEV_PTAU, naiveZkey));
 const naiveWord = ds.slots.find((x) => x.record >= 0 && isEligible(decodeWord(x.word), cohort))!.word;

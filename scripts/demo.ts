@@ -12,7 +12,7 @@
 // --instance prod: the production circuit end to end with the ceremony rehearsal's artifacts
 //   (scripts/demo-prod.ts: chain 80002 with the Amoy module, then the job on 31337).
 // Every child runs in its own process group; Ctrl-C / SIGTERM / any failure stops them all.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -45,7 +45,6 @@ const acct = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
 const pk = (i: number) => toHex(acct(i).getHdKey().privateKey!);
 const PORT = 8545; // the `localhost` network of hardhat.config.ts, which Ignition deploys to
 const BIN = (n: string) => join(ROOT, "node_modules/.bin", n);
-const RAPHA_NODE = join(ROOT, "node-agent/bin/rapha-node");
 
 let stopping = false;
 const extraServers: Server[] = [];

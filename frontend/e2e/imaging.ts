@@ -89,6 +89,10 @@ export async function imagingFlows(c: {
       assert.match(await card.getByTestId("imaging-modalities").innerText(), /CT/);
       assert.match(await card.getByTestId("imaging-studies").innerText(), /< 100 studies/);
       assert.ok((await card.getByTestId("imaging-regions").innerText()).length > "Body regions".length);
+      // the consent model the archive is used under, with the legal basis the operator named
+      const consent = card.getByTestId("consent-model");
+      assert.equal(await consent.innerText(), "Legal basis, no individual consent: GDPR Art. 9(2)(j) research exemption, ethics approval REC-2026-IMG-01");
+      assert.equal(await consent.getAttribute("title"), "legal-basis: All records, without individual consent, on the named legal basis");
       await page.getByLabel("Search datasets").fill("MR imaging");
       await card.waitFor();
       await page.getByLabel("Search datasets").fill("");

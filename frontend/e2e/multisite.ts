@@ -16,7 +16,7 @@ import { generateSynthetic, syntheticSchema } from "../../node-agent/src/data/sy
 import { RaphaDataLoader } from "../../node-agent/src/data/loader.ts";
 import { parseDatasetSchema } from "../../node-agent/src/data/schema.ts";
 import { startE2eHospital, type E2eHospital } from "./hospital.ts";
-import { acct, ROOT, waitFor, type Stack } from "./stack.ts";
+import { acct, ROOT, type Stack } from "./stack.ts";
 import type { WalletState } from "./wallet.ts";
 
 /** The researcher's held-out set as a CSV: the model's feature columns + a 0/1 label (never a hospital's records). */

@@ -127,7 +127,7 @@ async function main() {
     await flow("catalogue from NodeRegistry; connect over EIP-6963; wrong chain → one-click switch; USDC balance", async () => {
       await page.goto(web);
       await page.getByTestId("dataset-card").first().waitFor();
-      assert.match(await page.getByTestId("dataset-card").first().innerText(), /Cardiometabolic outpatients[\s\S]*EHR \(FHIR R4\)[\s\S]*0\.01 USDC \/ record[\s\S]*Simulated/);
+      assert.match(await page.getByTestId("dataset-card").first().innerText(), /Cardiometabolic outpatients[\s\S]*EHR \(FHIR R4\)[\s\S]*Consent\s+Research consent \(Patient extension\)[\s\S]*Value set\s+rapha-condition-categories@[\s\S]*0\.01 USDC \/ record[\s\S]*Simulated/);
       await page.getByLabel("Search datasets").fill("oncology imaging");
       await page.getByText(/No dataset matches/).waitFor();
       await page.getByLabel("Search datasets").fill("LOINC cardiometabolic");
@@ -229,6 +229,9 @@ async function main() {
       const evs = await page.getByTestId("audit-events").innerText();
       for (const e of ["JobCreated", "JobAccepted", "BatchProven", "JobSettled"]) assert.ok(evs.includes(e), `audit lists ${e}`);
       await page.getByTestId("receipt-verdict").filter({ hasText: "exactly the settled receipt hash" }).waitFor();
+      // the receipt's consent model and value set are the ones the catalogue showed (profile's data basis, hash recomputed)
+      assert.match(await page.getByTestId("receipt-basis").innerText(), /^Records used under the "patient-extension" consent model, condition codes read with the value set rapha-condition-categories@/);
+      assert.ok((await page.getByTestId("receipt-checks").innerText()).includes("✔ Consent model and value set are the ones the dataset's public profile states"));
       const batches = await pc.getContractEvents({ address: S.contracts.jobRegistry, abi: jobRegistryAbi, eventName: "BatchProven", args: { jobId: 1n }, fromBlock: 0n });
       await waitFor("every proof verified", async () => {
         const v = await page.getByTestId("proof-verdict").allInnerTexts();

@@ -9,6 +9,8 @@ import { bytesToHex } from "viem";
 import { keccak256, toBytes } from "viem";
 import { buildReceiptDocument, type ReceiptMessage } from "@rapha/sdk/receipt";
 import { auditReceipt } from "../src/lib/receipt";
+import { datasetProfileOf, dataBasisHashOf, type DataBasis } from "@rapha/sdk/documents";
+import { statedDataBasis } from "../src/lib/profile";
 
 const acct = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
 
@@ -73,6 +75,40 @@ describe("receipt audit (EIP-712 receipt re-checked against the chain)", () => {
     expect(a.ok).toBe(false);
     expect(a.checks.filter((c) => !c.ok).map((c) => c.text).join()).toMatch(/Enclave key/);
     expect(auditReceipt(doc, chain, { ...dep, chainId: 1 }).ok).toBe(false);
+  });
+  it("compares the receipt's data basis with the one the dataset's public profile states", () => {
+    const basis: DataBasis = { format: "rapha-data-basis/1", consentModel: "legal-basis", consent: { legalBasis: "GDPR Art. 9(2)(j)" }, valueSet: { id: "rapha-condition-categories", version: "2026.1" } };
+    const withBasis = buildReceiptDocument(31337, REG, { ...message, dataBasisHash: dataBasisHashOf(basis) }, { auc: 0.8, trainLossCurve: [0.7, 0.5] });
+    const settledOn = (d: typeof doc) => [...chain.slice(0, 2), ev("JobSettled", { jobId: 4n, provenCount: 3n, receiptHash: d.receiptHash })];
+    const stated = statedDataBasis(datasetProfileOf("ward 7", basis));
+    const same = auditReceipt(withBasis, settledOn(withBasis), dep, stated);
+    expect(same.ok).toBe(true);
+    expect(same.checks.at(-1)!.text).toMatch(/ones the dataset's public profile states/);
+    expect(same.basis).toBe('Records used under the "legal-basis" consent model, condition codes read with the value set rapha-condition-categories@2026.1');
+    // the node states an opt-out list in its profile but hashed another basis into the receipt
+    const other = statedDataBasis(datasetProfileOf("ward 7", { ...basis, consentModel: "opt-out-list", consent: { optOutListEntries: 3 } }));
+    const differs = auditReceipt(withBasis, settledOn(withBasis), dep, other);
+    expect(differs.ok).toBe(false);
+    expect(differs.checks.filter((c) => !c.ok).map((c) => c.text)).toEqual(['The receipt\'s data basis (consent model "legal-basis", value set rapha-condition-categories@2026.1) is NOT the one the dataset\'s public profile states ("opt-out-list", rapha-condition-categories@2026.1)']);
+    // no basis to compare with: no check, and the page says so
+    const none = auditReceipt(withBasis, settledOn(withBasis), dep, null);
+    expect(none.ok).toBe(true);
+    expect(none.checks).toHaveLength(same.checks.length - 1);
+    expect(none.basis).toMatch(/no data basis could be read/);
+  });
+  it("reads a profile's data basis defensively: the hash is recomputed, a malformed basis is none", () => {
+    const basis: DataBasis = { format: "rapha-data-basis/1", consentModel: "fhir-consent", consent: { scope: "research" }, valueSet: { id: "rapha-condition-categories", version: "2026.1", extension: "ward7-1", extensionSha256: "ab".repeat(32) } };
+    const b = statedDataBasis({ ...datasetProfileOf("x", basis), dataBasisHash: h("a lie") })!;
+    expect(b.dataBasisHash).toBe(dataBasisHashOf(basis));
+    expect(b.consentLabel).toMatch(/FHIR Consent resources/);
+    expect(b.consentName).toBe("Research consent (FHIR Consent)");
+    expect(b.valueSetVersion).toBe("rapha-condition-categories@2026.1+ward7-1");
+    expect(statedDataBasis({ name: "no basis" })).toBeNull();
+    expect(statedDataBasis({ dataBasis: { ...basis, consentModel: "<script>" } })).toBeNull();
+    expect(statedDataBasis({ dataBasis: "fhir-consent" })).toBeNull();
+    expect(statedDataBasis(null)).toBeNull();
+    const unknown = statedDataBasis({ dataBasis: { ...basis, consentModel: "hospital-own" } })!;
+    expect([unknown.consentName, unknown.consentLabel]).toEqual(["hospital-own", "hospital-own"]);
   });
   it("refuses the v1 JSON receipt format with a readable reason", () => {
     const a = auditReceipt({ version: 1, jobId: "4", metrics: {} }, chain, dep);

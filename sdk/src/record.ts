@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { type RecordAttributes, SEX_BITS, type Sex } from "./cohort.js";
-import { FIELD_P, ID_LIMIT } from "./constants.js";
+import { ID_LIMIT } from "./constants.js";
 
 export const recordAttributesSchema = z
   .object({

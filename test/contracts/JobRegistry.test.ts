@@ -9,7 +9,6 @@ import {
   ESCROW,
   FEE_BPS,
   FLOOR,
-  MAX_RECORDS,
   MEASUREMENT,
   P,
   PRICE,

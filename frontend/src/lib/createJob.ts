@@ -1,5 +1,6 @@
 import type { Config } from "wagmi";
-import { readContract, signMessage, signTypedData, simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
+import { readContract, signMessage, signTypedData } from "wagmi/actions";
+import { confirmTx, sendContractTx, transact } from "./transact";
 import { erc20Abi, parseEventLogs, parseSignature, type Address, type Hex } from "viem";
 import { jobRegistryAbi, mockUsdcAbi } from "./contracts";
 import type { ChainDeployment } from "./config";
@@ -118,11 +119,7 @@ export async function createJobFlow(p: {
     }
     if (permit) {
       onStep("create");
-      const sim = await simulateContract(cfg, {
-        chainId, account, address: jobRegistry, abi: jobRegistryAbi, functionName: "createJobWithPermit",
-        args: [spec, permit.deadline, permit.v, permit.r, permit.s],
-      });
-      hash = await writeContract(cfg, sim.request as never);
+      hash = await sendContractTx(cfg, { chainId, account, address: jobRegistry, abi: jobRegistryAbi, functionName: "createJobWithPermit", args: [spec, permit.deadline, permit.v, permit.r, permit.s] });
     }
   }
   if (!hash) {
@@ -130,16 +127,13 @@ export async function createJobFlow(p: {
     const allowance = await readContract(cfg, { chainId, address: usdc, abi: erc20Abi, functionName: "allowance", args: [account, vault] });
     if (allowance < draft.budget) {
       onStep("approve");
-      const ah = await writeContract(cfg, { chainId, account, address: usdc, abi: erc20Abi, functionName: "approve", args: [vault, draft.budget] });
-      await waitForTransactionReceipt(cfg, { chainId, hash: ah, timeout: 180_000 });
+      await transact(cfg, { chainId, account, address: usdc, abi: erc20Abi, functionName: "approve", args: [vault, draft.budget], what: "The approve transaction" });
     }
     onStep("create");
-    const sim = await simulateContract(cfg, { chainId, account, address: jobRegistry, abi: jobRegistryAbi, functionName: "createJob", args: [spec] });
-    hash = await writeContract(cfg, sim.request as never);
+    hash = await sendContractTx(cfg, { chainId, account, address: jobRegistry, abi: jobRegistryAbi, functionName: "createJob", args: [spec] });
   }
   onStep("confirm");
-  const rcpt = await waitForTransactionReceipt(cfg, { chainId, hash, timeout: 180_000 });
-  if (rcpt.status !== "success") throw new Error("The job creation transaction reverted.");
+  const rcpt = await confirmTx(cfg, { chainId, hash, what: "The job creation transaction" });
   const ev = parseEventLogs({ abi: jobRegistryAbi, logs: rcpt.logs, eventName: "JobCreated" })[0];
   return { jobId: (ev.args as { jobId: bigint }).jobId, txHash: hash, method };
 }

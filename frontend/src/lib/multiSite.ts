@@ -10,7 +10,8 @@
  * Groups are rebuilt from chain events alone (no local state).
  */
 import type { Config } from "wagmi";
-import { readContract, signMessage, simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
+import { readContract, signMessage } from "wagmi/actions";
+import { confirmTx, sendContractTx, transact } from "./transact";
 import { erc20Abi, parseEventLogs, type Address, type Hex } from "viem";
 import { jobRegistryAbi } from "./contracts";
 import type { ChainDeployment } from "./config";
@@ -204,8 +205,7 @@ export function wagmiOps(cfg: Config, chainId: number, d: ChainDeployment, accou
   const { usdc, vault, jobRegistry } = d.contracts;
   /** The ids of the jobs a mined creation transaction made (one JobCreated each, in order). */
   const createdJobIds = async (hash: Hex): Promise<bigint[]> => {
-    const rc = await waitForTransactionReceipt(cfg, { chainId, hash, timeout: 180_000 });
-    if (rc.status !== "success") throw new Error("The job creation transaction reverted.");
+    const rc = await confirmTx(cfg, { chainId, hash, what: "The job creation transaction" });
     return parseEventLogs({ abi: jobRegistryAbi, logs: rc.logs, eventName: "JobCreated" }).map((l) => (l.args as { jobId: bigint }).jobId);
   };
   return {
@@ -214,24 +214,18 @@ export function wagmiOps(cfg: Config, chainId: number, d: ChainDeployment, accou
     resultKey: async () => (await getResultKey(account, (message) => signMessage(cfg, { account, message }))).publicKeyHex,
     permit: (value, beforeSign) => signPermit({ cfg, chainId, usdc, spender: vault, account, value, beforeSign }),
     approve: async (value) => {
-      const h = await writeContract(cfg, { chainId, account, address: usdc, abi: erc20Abi, functionName: "approve", args: [vault, value] });
-      const r = await waitForTransactionReceipt(cfg, { chainId, hash: h, timeout: 180_000 });
-      if (r.status !== "success") throw new Error("The approve transaction reverted.");
+      await transact(cfg, { chainId, account, address: usdc, abi: erc20Abi, functionName: "approve", args: [vault, value], what: "The approve transaction" });
     },
     submitPermit: async (value, pm) => {
-      const sim = await simulateContract(cfg, { chainId, account, address: usdc, abi: EIP2612_PERMIT, functionName: "permit", args: [account, vault, value, pm.deadline, pm.v, pm.r, pm.s] });
-      const r = await waitForTransactionReceipt(cfg, { chainId, hash: await writeContract(cfg, sim.request as never), timeout: 180_000 });
-      if (r.status !== "success") throw new Error("The permit transaction reverted.");
+      await transact(cfg, { chainId, account, address: usdc, abi: EIP2612_PERMIT, functionName: "permit", args: [account, vault, value, pm.deadline, pm.v, pm.r, pm.s], what: "The permit transaction" });
     },
     maxBatch: () => readContract(cfg, { chainId, address: jobRegistry, abi: jobRegistryAbi, functionName: "MAX_JOBS_PER_CALL" }).then(Number, () => 0),
     createBatch: async (specs, pm) => {
-      const sim = await simulateContract(cfg, { chainId, account, address: jobRegistry, abi: jobRegistryAbi, functionName: "createJobsWithPermit", args: [specs, pm.deadline, pm.v, pm.r, pm.s] });
-      const txHash = await writeContract(cfg, sim.request as never);
+      const txHash = await sendContractTx(cfg, { chainId, account, address: jobRegistry, abi: jobRegistryAbi, functionName: "createJobsWithPermit", args: [specs, pm.deadline, pm.v, pm.r, pm.s] });
       return { txHash, wait: () => createdJobIds(txHash) };
     },
     create: async (spec) => {
-      const sim = await simulateContract(cfg, { chainId, account, address: jobRegistry, abi: jobRegistryAbi, functionName: "createJob", args: [spec] });
-      const txHash = await writeContract(cfg, sim.request as never);
+      const txHash = await sendContractTx(cfg, { chainId, account, address: jobRegistry, abi: jobRegistryAbi, functionName: "createJob", args: [spec] });
       return { txHash, wait: async () => (await createdJobIds(txHash))[0]! };
     },
   };

@@ -1,3 +1,6 @@
+import { CONSENT_MODEL_DESCRIPTIONS, dataBasisHashOf, parseDataBasis, valueSetVersionOf } from "@rapha/sdk/documents";
+import type { Hex } from "viem";
+
 /** Public dataset profile (NodeRegistry `profileURI`) and node metadata (`metadataURI`). */
 export interface DatasetProfile {
   name?: string;
@@ -72,4 +75,45 @@ export function matchesQuery(q: string, fields: (string | undefined | null)[]): 
   if (!words.length) return true;
   const hay = fields.filter(Boolean).join(" ").toLowerCase();
   return words.every((w) => hay.includes(w));
+}
+
+/** Short names for a catalogue card; the sdk's CONSENT_MODEL_DESCRIPTIONS say each in full. */
+const CONSENT_MODEL_NAMES: Record<string, string> = {
+  "fhir-consent": "Research consent (FHIR Consent)",
+  "patient-extension": "Research consent (Patient extension)",
+  "opt-out-list": "National opt-out",
+  "legal-basis": "Legal basis, no individual consent",
+};
+
+export interface StatedDataBasis {
+  consentModel: string;
+  /** a short name for the model, and the sdk's sentence for it (both the model's id when this dApp does not know it) */
+  consentName: string;
+  consentLabel: string;
+  legalBasis?: string;
+  valueSetVersion: string;
+  /** recomputed here from the stated basis (never the profile's own hash field) */
+  dataBasisHash: Hex;
+}
+
+/**
+ * The data basis a dataset's public profile states (sdk documents.ts datasetProfileOf), or null when
+ * the profile states none or a malformed one. The profile is the node's JSON: parsed, never trusted.
+ */
+export function statedDataBasis(p: DatasetProfile | null | undefined): StatedDataBasis | null {
+  if (!p || typeof p !== "object" || !("dataBasis" in p)) return null;
+  try {
+    const b = parseDataBasis(p.dataBasis);
+    const legal = b.consent.legalBasis;
+    return {
+      consentModel: b.consentModel,
+      consentName: CONSENT_MODEL_NAMES[b.consentModel] ?? b.consentModel,
+      consentLabel: (CONSENT_MODEL_DESCRIPTIONS as Record<string, string>)[b.consentModel] ?? b.consentModel,
+      ...(typeof legal === "string" ? { legalBasis: legal } : {}),
+      valueSetVersion: valueSetVersionOf(b),
+      dataBasisHash: dataBasisHashOf(b),
+    };
+  } catch {
+    return null;
+  }
 }

@@ -1,26 +1,31 @@
 import type { Address, Hex } from "viem";
 import { checkReceiptDocument } from "@rapha/sdk/receipt";
 import type { ChainEvent } from "./timeline";
+import type { StatedDataBasis } from "./profile";
 
 export interface ReceiptAudit {
   ok: boolean;
   receiptHash: Hex | null;
   /** one line per check, in words, for the audit page */
   checks: { ok: boolean; text: string }[];
+  /** what the receipt says the records were used under, in words (null when the receipt does not parse) */
+  basis: string | null;
 }
 
 /**
  * Re-checks a node's receipt document (docs/PROTOCOL.md "Receipt") against the chain: the EIP-712
  * digest recomputed from its fields equals JobSettled.receiptHash, the metrics shown are the hashed
  * ones, and the fields the chain knows (job, node, spec hash, pinned enclave key and attestation,
- * proven count, chain and registry) are the chain's.
+ * proven count, chain and registry) are the chain's. Given the data basis the dataset's public
+ * profile states (profile.ts statedDataBasis; null when it states none), the receipt's consent model,
+ * value set and data basis hash must be that one.
  */
-export function auditReceipt(doc: unknown, events: ChainEvent[], deployment: { chainId: number; jobRegistry: Address }): ReceiptAudit {
+export function auditReceipt(doc: unknown, events: ChainEvent[], deployment: { chainId: number; jobRegistry: Address }, stated?: StatedDataBasis | null): ReceiptAudit {
   let r;
   try {
     r = checkReceiptDocument(doc);
   } catch (e) {
-    return { ok: false, receiptHash: null, checks: [{ ok: false, text: `Not a Rapha v2 receipt: ${(e as Error).message.slice(0, 300)}` }] };
+    return { ok: false, receiptHash: null, checks: [{ ok: false, text: `Not a Rapha v2 receipt: ${(e as Error).message.slice(0, 300)}` }], basis: null };
   }
   const m = r.document.message;
   const find = (n: string) => events.find((e) => e.eventName === n)?.args as Record<string, unknown> | undefined;
@@ -36,5 +41,16 @@ export function auditReceipt(doc: unknown, events: ChainEvent[], deployment: { c
     { ok: !!accepted && eq(m.enclaveKey, accepted.enclaveKey) && eq(m.attestationHash, accepted.attestationHash), text: accepted ? `Enclave key and attestation (quote hash ${String(accepted.attestationHash).slice(0, 14)}…) match those pinned at acceptance` : "The job was never accepted" },
     { ok: !!settled && eq(m.provenCount, settled.provenCount), text: "Proven count matches JobSettled" },
   ];
-  return { ok: checks.every((c) => c.ok), receiptHash: r.receiptHash, checks };
+  if (stated) {
+    const same = eq(m.dataBasisHash, stated.dataBasisHash) && m.consentModel === stated.consentModel && m.valueSetVersion === stated.valueSetVersion;
+    checks.push({
+      ok: same,
+      text: same
+        ? `Consent model and value set are the ones the dataset's public profile states (data basis hash ${m.dataBasisHash.slice(0, 14)}…)`
+        : `The receipt's data basis (consent model "${m.consentModel}", value set ${m.valueSetVersion}) is NOT the one the dataset's public profile states ("${stated.consentModel}", ${stated.valueSetVersion})`,
+    });
+  }
+  const basis = `Records used under the "${m.consentModel}" consent model, condition codes read with the value set ${m.valueSetVersion}` +
+    (stated === null ? " (no data basis could be read from the dataset's public profile to compare with)" : "");
+  return { ok: checks.every((c) => c.ok), receiptHash: r.receiptHash, checks, basis };
 }

@@ -13,7 +13,8 @@ import { shortHash } from "../lib/format";
 import { PhaseBadge } from "../components/Timeline";
 import { auditReceipt, type ReceiptAudit } from "../lib/receipt";
 import { agentBase, fetchReceipt } from "../lib/agentApi";
-import { fetchDatasets } from "../lib/chainData";
+import { fetchDatasets, type DatasetRow } from "../lib/chainData";
+import { statedDataBasis } from "../lib/profile";
 
 type Verdict = { b: BatchCheck; ok: boolean | null; err?: string };
 
@@ -89,7 +90,7 @@ export default function Audit({ params }: { params: URLSearchParams }) {
       const ds = await fetchDatasets(pc, d);
       const base = agentBase(ds.find((x) => x.node.toLowerCase() === node.toLowerCase())?.nodeMetadata ?? null, d.agentUrl);
       if (!base) { setReceiptMsg({ ok: false, text: "The node publishes no result endpoint: upload the receipt JSON below to check it." }); return; }
-      showAudit(auditReceipt(await fetchReceipt(base, id), evs, { chainId, jobRegistry: d.contracts.jobRegistry }), "The node's receipt");
+      showAudit(auditReceipt(await fetchReceipt(base, id), evs, { chainId, jobRegistry: d.contracts.jobRegistry }, statedDataBasis(jobDataset(ds, evs)?.profile)), "The node's receipt");
     } catch (e) {
       setReceiptMsg({ ok: false, text: `${humanizeError(e)} Upload the receipt JSON below to check it.` });
     }
@@ -103,7 +104,9 @@ export default function Audit({ params }: { params: URLSearchParams }) {
   async function checkReceipt(f: File | undefined) {
     if (!f || !events) return;
     try {
-      showAudit(auditReceipt(JSON.parse(await f.text()), events, { chainId, jobRegistry: d.contracts.jobRegistry }), "The uploaded receipt");
+      const doc = JSON.parse(await f.text());
+      const ds = await fetchDatasets(pc, d).catch(() => []);
+      showAudit(auditReceipt(doc, events, { chainId, jobRegistry: d.contracts.jobRegistry }, statedDataBasis(jobDataset(ds, events)?.profile)), "The uploaded receipt");
     } catch (e) { setReceiptMsg({ ok: false, text: `Not a JSON receipt: ${(e as Error).message}` }); }
   }
 
@@ -163,11 +166,18 @@ export default function Audit({ params }: { params: URLSearchParams }) {
             <input type="file" accept=".json,application/json" onChange={(e) => checkReceipt(e.target.files?.[0])} />
           </label>
           {receiptMsg && <div className={receiptMsg.ok ? "ok" : "error"} data-testid="receipt-verdict">{receiptMsg.text}</div>}
+          {receiptAudit?.basis && <p data-testid="receipt-basis">{receiptAudit.basis}.</p>}
           {receiptAudit && <ul data-testid="receipt-checks">{receiptAudit.checks.map((c) => <li key={c.text} className={c.ok ? "ok" : "error"}>{c.ok ? "✔" : "✘"} {c.text}</li>)}</ul>}
         </>
       )}
     </section>
   );
+}
+
+/** The dataset the job was created on (JobCreated.spec.datasetId), among the catalogue's rows. */
+function jobDataset(ds: DatasetRow[], evs: ChainEvent[]): DatasetRow | undefined {
+  const spec = evs.find((e) => e.eventName === "JobCreated")?.args.spec as { datasetId?: bigint } | undefined;
+  return spec?.datasetId === undefined ? undefined : ds.find((x) => x.id === spec.datasetId);
 }
 
 function ContractLink({ chainId, a }: { chainId: number; a: string }) {

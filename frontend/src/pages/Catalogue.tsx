@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { useDatasets, type DatasetRow } from "../lib/chainData";
-import { ATTESTATION_TYPES, matchesQuery, sizeBand } from "../lib/profile";
+import { ATTESTATION_TYPES, matchesQuery, sizeBand, statedDataBasis } from "../lib/profile";
 import { fmtUsdc, shortAddr } from "../lib/format";
 import { ErrorBox } from "../components/ErrorBox";
 import { ImagingProfileRows } from "../components/ImagingProfile";
@@ -17,6 +17,7 @@ export default function Catalogue() {
     matchesQuery(search, [
       datasetTitle(d), d.profile?.institution as string, d.profile?.modality as string, ...(d.profile?.codingSystems ?? []), ...(d.profile ? imagingSummary(d.profile).modalities : []),
       d.profile?.description as string, (d.nodeMetadata?.institution as string) ?? "", sizeBand(d.recordCount), ATTESTATION_TYPES[d.attestationType],
+      statedDataBasis(d.profile)?.consentModel, statedDataBasis(d.profile)?.consentName,
     ]),
   );
   return (
@@ -37,6 +38,7 @@ export default function Catalogue() {
               <tr><th>Modality</th><td>{(d.profile?.modality as string) ?? "—"}</td></tr>
               {d.profile && isImagingProfile(d.profile) && <ImagingProfileRows profile={d.profile} />}
               <tr><th>Coding</th><td>{d.profile?.codingSystems?.join(", ") ?? "—"}</td></tr>
+              <DataBasisRows profile={d.profile} />
               <tr><th>Size</th><td>{(d.profile?.sizeBand as string) ?? sizeBand(d.recordCount)}</td></tr>
               <tr><th>Price floor</th><td>{fmtUsdc(d.priceFloor)} / record</td></tr>
               <tr><th>Attestation</th><td>{ATTESTATION_TYPES[d.attestationType] ?? d.attestationType}{!d.nodeActive && " (node deactivated)"}</td></tr>
@@ -46,5 +48,16 @@ export default function Catalogue() {
         ))}
       </div>
     </section>
+  );
+}
+
+/** The consent model and value set the node states for the dataset: every receipt names and hashes the same basis. */
+function DataBasisRows({ profile }: { profile: DatasetRow["profile"] }) {
+  const b = statedDataBasis(profile);
+  return (
+    <>
+      <tr><th>Consent</th><td data-testid="consent-model" title={b ? `${b.consentModel}: ${b.consentLabel}` : undefined}>{b ? `${b.consentName}${b.legalBasis ? `: ${b.legalBasis}` : ""}` : "not stated by the node"}</td></tr>
+      <tr><th>Value set</th><td className="mono">{b?.valueSetVersion ?? "—"}</td></tr>
+    </>
   );
 }

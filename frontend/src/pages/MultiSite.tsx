@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from "react";
 import { useConfig, useConnection, usePublicClient, useReadContract } from "wagmi";
-import { signMessage, simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
+import { signMessage } from "wagmi/actions";
 import { bytesToHex, erc20Abi, type PublicClient } from "viem";
 import { readChainJob } from "@rapha/sdk/calldata";
 import { checkReceiptDocument } from "@rapha/sdk/receipt";
@@ -15,6 +15,7 @@ import { bundleInfo, evaluateSites, parseHeldOutCsv, type BundleInfo, type Evalu
 import { agentBase, downloadResult } from "../lib/agentApi";
 import { getResultKey } from "../lib/resultKey";
 import { humanizeError } from "../lib/errors";
+import { useTransactor } from "../lib/useTransactor";
 import { fmtUsdc } from "../lib/format";
 import { go } from "../lib/route";
 import { COHORT_LABELS } from "../lib/cohortCodec";
@@ -100,26 +101,17 @@ export default function MultiSite({ params }: { params: URLSearchParams }) {
 }
 
 function GroupCard({ group, siteName, rows, open }: { group: MultiSiteGroup; siteName: (id: bigint) => string; rows: DatasetRow[]; open: boolean }) {
-  const cfg = useConfig();
-  const conn = useConnection();
   const { chainId, d } = useDeployment();
   const pc = usePublicClient({ chainId }) as PublicClient | undefined;
-  const [busy, setBusy] = useState<bigint | null>(null);
-  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const tx = useTransactor<bigint>();
+  const busy = tx.busy, msg = tx.outcome;
   const settled = group.sites.filter((s) => s.status === "settled");
 
-  async function cancel(jobId: bigint) {
-    setBusy(jobId); setMsg(null);
-    try {
+  const cancel = (jobId: bigint) =>
+    tx.send(jobId, async () => {
       const job = await readChainJob(pc!, d.contracts.jobRegistry, jobId, BigInt(d.startBlock ?? 0));
-      const sim = await simulateContract(cfg, { chainId, account: conn.address!, address: d.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "cancelJob", args: [jobId, job.terms] });
-      const r = await waitForTransactionReceipt(cfg, { chainId, hash: await writeContract(cfg, sim.request as never), timeout: 180_000 });
-      if (r.status !== "success") throw new Error("The transaction reverted.");
-      setMsg({ ok: true, text: `Job #${jobId} cancelled: its escrow is refunded to your vault balance; the other sites are unaffected.` });
-    } catch (e) {
-      setMsg({ ok: false, text: humanizeError(e) });
-    } finally { setBusy(null); }
-  }
+      return { address: d.contracts.jobRegistry, abi: jobRegistryAbi, functionName: "cancelJob", args: [jobId, job.terms] };
+    }, { what: "The transaction", done: () => `Job #${jobId} cancelled: its escrow is refunded to your vault balance; the other sites are unaffected.` });
 
   return (
     <details className="card" open={open} data-testid={`group-${groupId(group)}`} style={{ marginTop: ".8rem" }}>

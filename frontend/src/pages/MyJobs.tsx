@@ -1,9 +1,8 @@
-import { useMemo, useState } from "react";
-import { useConfig, useConnection, usePublicClient } from "wagmi";
-import { useQuery } from "@tanstack/react-query";
+import { useMemo } from "react";
+import { useConnection, usePublicClient } from "wagmi";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import type { PublicClient } from "viem";
 import { readChainJob } from "@rapha/sdk/calldata";
-import { simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
 import { groupByJob, useDatasets, useJobEvents } from "../lib/chainData";
 import { jobRegistryAbi } from "../lib/contracts";
 import { useDeployment } from "../lib/rapha";
@@ -11,6 +10,7 @@ import { buildTimeline, progressBars, type ChainEvent } from "../lib/timeline";
 import { agentBase, fetchProgress } from "../lib/agentApi";
 import { fmtTime, fmtUsdc, shortAddr } from "../lib/format";
 import { humanizeError } from "../lib/errors";
+import { useTransactor } from "../lib/useTransactor";
 import { PhaseBadge, Timeline } from "../components/Timeline";
 import { VaultBalance } from "../components/VaultBalance";
 import { ResultPanel } from "../components/ResultPanel";
@@ -38,17 +38,16 @@ export default function MyJobs({ params }: { params: URLSearchParams }) {
 }
 
 function JobCard({ jobId, events, open }: { jobId: bigint; events: ChainEvent[]; open: boolean }) {
-  const cfg = useConfig();
-  const conn = useConnection();
   const { chainId, d } = useDeployment();
   const { items, phase } = buildTimeline(events);
   const created = events.find((e) => e.eventName === "JobCreated")?.args as Record<string, bigint | string> | undefined;
   const settled = events.find((e) => e.eventName === "JobSettled")?.args as Record<string, bigint | string> | undefined;
-  const [busy, setBusy] = useState<string | null>(null);
-  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const tx = useTransactor<"cancelJob" | "expireJob" | "exitIdleJob">();
+  const busy = tx.busy, msg = tx.outcome;
   const pc = usePublicClient({ chainId }) as PublicClient | undefined;
   // status, spec and the terms every later call passes (rebuilt from events, checked against the chain)
-  const job = useQuery({ queryKey: ["chainJob", chainId, String(jobId), events.length], queryFn: () => readChainJob(pc!, d.contracts.jobRegistry, jobId, BigInt(d.startBlock ?? 0)), enabled: !!pc, refetchInterval: 5_000 });
+  // a new event re-reads the job (new key); the previous answer stays shown meanwhile (its terms never change)
+  const job = useQuery({ queryKey: ["chainJob", chainId, String(jobId), events.length], queryFn: () => readChainJob(pc!, d.contracts.jobRegistry, jobId, BigInt(d.startBlock ?? 0)), enabled: !!pc, refetchInterval: 5_000, placeholderData: keepPreviousData });
   // live progress from the hospital's agent while the job runs; unreachable agent: chain events alone
   const ds = useDatasets();
   const running = phase === "open" || phase === "accepted" || phase === "proving";
@@ -65,19 +64,18 @@ function JobCard({ jobId, events, open }: { jobId: bigint; events: ChainEvent[];
   // researcher exit: accepted, no batch within NO_BATCH_WINDOW (2 days) of acceptance → full refund
   const canExit = !!job.data && job.data.status === 2 && proven === 0n && job.data.acceptedAt > 0 && now > job.data.acceptedAt + NO_BATCH_WINDOW_SEC;
 
-  async function act(fn: "cancelJob" | "expireJob" | "exitIdleJob") {
-    setBusy(fn); setMsg(null);
-    try {
-      if (!job.data) throw new Error("The job is still loading from the chain; try again in a moment.");
-      const sim = await simulateContract(cfg, { chainId, account: conn.address!, address: d.contracts.jobRegistry, abi: jobRegistryAbi, functionName: fn, args: [jobId, job.data.terms] });
-      const hash = await writeContract(cfg, sim.request as never);
-      const r = await waitForTransactionReceipt(cfg, { chainId, hash, timeout: 180_000 });
-      if (r.status !== "success") throw new Error("The transaction reverted.");
-      setMsg({ ok: true, text: fn === "cancelJob" ? "Cancelled: the escrow is refunded to your vault balance above." : fn === "exitIdleJob" ? "Left the job: the node sent no batch in time, the whole escrow is refunded to your vault balance above." : "Expired: the refund is in your vault balance above." });
-    } catch (e) {
-      setMsg({ ok: false, text: humanizeError(e) });
-    } finally { setBusy(null); }
-  }
+  const DONE = {
+    cancelJob: "Cancelled: the escrow is refunded to your vault balance above.",
+    exitIdleJob: "Left the job: the node sent no batch in time, the whole escrow is refunded to your vault balance above.",
+    expireJob: "Expired: the refund is in your vault balance above.",
+  };
+  const act = (fn: "cancelJob" | "expireJob" | "exitIdleJob") =>
+    tx.send(fn, async () => {
+      // clicked before the job's terms were read: wait for them rather than refuse the click
+      const j = job.data ?? (await job.refetch()).data;
+      if (!j) throw new Error("The job could not be read from the chain; try again in a moment.");
+      return { address: d.contracts.jobRegistry, abi: jobRegistryAbi, functionName: fn, args: [jobId, j.terms] };
+    }, { what: "The transaction", done: () => DONE[fn] });
 
   return (
     <details className="card" open={open} data-testid={`job-${jobId}`} style={{ marginTop: ".8rem" }}>

@@ -135,7 +135,6 @@ function emitStep(
       acts.push(a);
     }
   }
-  const Z = pre[L - 1]!;
   const dp = spec.privacy && dpNoise ? emitDpGradients(g, { acts, pre, Yb, params, decl: declare(spec).params, noise: dpNoise, privacy: spec.privacy, batchSize: spec.batchSize }) : undefined;
   const { lossSum, grads } = dp ?? emitPlainGradients(g, acts, pre, Xb, Yb, params);
   if (spec.l2 > 0) {

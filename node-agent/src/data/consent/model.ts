@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
+import { CONSENT_MODEL_DESCRIPTIONS } from "@rapha/sdk/documents";
 import type { ConsentModel } from "../schema.js";
 
 export type ResolvedConsentModel =
@@ -27,15 +28,8 @@ export interface PublicConsentModel {
   legalBasis?: string;
 }
 
-const DESCRIPTIONS: Record<ResolvedConsentModel["model"], string> = {
-  "fhir-consent": "Individual research consent held as FHIR Consent resources (active, permit, research scope; latest per patient wins; revocations honoured)",
-  "patient-extension": "Individual research consent recorded as a boolean extension on each Patient",
-  "opt-out-list": "Everyone included unless on the national opt-out list (NHS National Data Opt-out model)",
-  "legal-basis": "All records, without individual consent, on the named legal basis",
-};
-
 export function publicConsentModel(m: ResolvedConsentModel, optOut?: { sha256: string; entries: number }): PublicConsentModel {
-  const base: PublicConsentModel = { model: m.model, description: DESCRIPTIONS[m.model] };
+  const base: PublicConsentModel = { model: m.model, description: CONSENT_MODEL_DESCRIPTIONS[m.model] };
   if (m.model === "fhir-consent") base.scope = m.scope;
   if (m.model === "patient-extension") base.extensionUrl = m.extensionUrl;
   if (m.model === "opt-out-list") {
