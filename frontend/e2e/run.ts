@@ -230,7 +230,7 @@ async function main() {
       for (const e of ["JobCreated", "JobAccepted", "BatchProven", "JobSettled"]) assert.ok(evs.includes(e), `audit lists ${e}`);
       await page.getByTestId("receipt-verdict").filter({ hasText: "exactly the settled receipt hash" }).waitFor();
       // the receipt's consent model and value set are the ones the catalogue showed (profile's data basis, hash recomputed)
-      assert.match(await page.getByTestId("receipt-basis").innerText(), /^Records used under the "patient-extension" consent model, condition codes read with the value set rapha-condition-categories@/);
+      assert.match(await page.getByTestId("receipt-basis").innerText(), /^Records used under the "patient-extension" consent model, condition codes read with the value set rapha-condition-categories@[^;]+; trained without differential privacy\.$/);
       assert.ok((await page.getByTestId("receipt-checks").innerText()).includes("✔ Consent model and value set are the ones the dataset's public profile states"));
       const batches = await pc.getContractEvents({ address: S.contracts.jobRegistry, abi: jobRegistryAbi, eventName: "BatchProven", args: { jobId: 1n }, fromBlock: 0n });
       await waitFor("every proof verified", async () => {

@@ -84,7 +84,9 @@ describe("receipt audit (EIP-712 receipt re-checked against the chain)", () => {
     const same = auditReceipt(withBasis, settledOn(withBasis), dep, stated);
     expect(same.ok).toBe(true);
     expect(same.checks.at(-1)!.text).toMatch(/ones the dataset's public profile states/);
-    expect(same.basis).toBe('Records used under the "legal-basis" consent model, condition codes read with the value set rapha-condition-categories@2026.1');
+    expect(same.basis).toBe('Records used under the "legal-basis" consent model, condition codes read with the value set rapha-condition-categories@2026.1; trained without differential privacy');
+    const dp = buildReceiptDocument(31337, REG, { ...message, dataBasisHash: dataBasisHashOf(basis), dpEpsilon: "2.9871" }, { auc: 0.8 });
+    expect(auditReceipt(dp, settledOn(dp), dep, stated).basis).toMatch(/; trained with differential privacy \(DP-SGD\), ε = 2\.9871 spent$/);
     // the node states an opt-out list in its profile but hashed another basis into the receipt
     const other = statedDataBasis(datasetProfileOf("ward 7", { ...basis, consentModel: "opt-out-list", consent: { optOutListEntries: 3 } }));
     const differs = auditReceipt(withBasis, settledOn(withBasis), dep, other);

@@ -1,7 +1,6 @@
 // End to end against a real Hardhat node, real SQLite, real onnxruntime, real Groth16 proofs (dev circuit).
 import { expect } from "chai";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { Writable } from "node:stream";
@@ -10,7 +9,6 @@ import { SiweMessage } from "siwe";
 import { privateKeyToAccount } from "viem/accounts";
 import { decodeFunctionData, type Hex } from "viem";
 import { jobRegistryAbi, mockUsdcAbi, raphaClearingVaultAbi } from "@rapha/sdk/abi/index";
-import { initHome } from "../src/config.js";
 import { Agent } from "../src/agent.js";
 import { makeLogger } from "../src/log.js";
 import { StateDb } from "../src/state/db.js";
@@ -22,8 +20,9 @@ import { decryptResult, decodeParams, parseBundle, buildModel } from "@rapha/sdk
 import { checkReceiptDocument } from "@rapha/sdk/receipt";
 import { openResult, resultAad } from "@rapha/sdk/result";
 import { REASON } from "../src/reasons.js";
-import { startChain, allowMeasurement, approveNode, fundResearcher, writeBundle, createJob, events, KEYS, ROOT, type Chain } from "./chain-harness.js";
-import { makeDataset, pinHospitalSecret, CANARY_STRINGS, SECRET } from "./helpers.js";
+import { startChain, writeBundle, createJob, events, KEYS, ROOT, type Chain } from "./chain-harness.js";
+import { openTestHospital } from "./hospital-harness.js";
+import { makeDataset, CANARY_STRINGS, SECRET } from "./helpers.js";
 
 const ALL = { ageMin: 18, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 };
 const MLP = { kind: "mlp" as const, inputDim: 9, hidden: [16], optimizer: { type: "adam" as const, lr: 0.01 }, batchSize: 64, epochs: 12 };
@@ -52,31 +51,12 @@ describe("node-agent end to end (Hardhat node, real proofs)", function () {
 
   before(async () => {
     chain = await startChain();
-    home = mkdtempSync(join(tmpdir(), "rapha-home-"));
-    pinHospitalSecret(home);
-    initHome(
-      home,
-      {
-        chainId: 31337,
-        rpcUrls: ["http://127.0.0.1:1", chain.url], // first RPC is dead: exercises the fallback
-        confirmations: 1,
-        pollIntervalMs: 100,
-        contracts: { jobRegistry: chain.contracts.jobRegistry, nodeRegistry: chain.contracts.nodeRegistry, vault: chain.contracts.vault },
-        http: { host: "127.0.0.1", port: 0, domain: "hospital.test" },
-        tx: { stuckAfterMs: 3000, gasHeadroomPct: 25 },
-        // the test's bundles are file:// URIs under the system tmpdir: the operator allows that root
-        fetch: { allowFileRoots: [tmpdir()] },
-      },
-      { operatorKey: KEYS.operator },
-    );
     const sink = new Writable({ write: (c, _e, cb) => (logs.push(c.toString()), cb()) });
-    agent = Agent.open(home, { log: makeLogger("info", sink) });
-    await allowMeasurement(chain, agent.attest.measurement());
-    await approveNode(chain, agent.account.address, (await agent.registerNode("ipfs://hospital-a")).quoteURI);
-    const r = await agent.addDataset({ dir: ds.dir, schemaPath: ds.schemaPath, priceFloor: 500n, profileURI: "ipfs://profile" });
-    datasetId = BigInt(r.datasetId);
-    expect(r.recordCount).to.equal(300);
-    await fundResearcher(chain, 10_000n * 10n ** 6n);
+    // the first RPC is dead: exercises the fallback
+    const h = await openTestHospital({ chain, config: { rpcUrls: ["http://127.0.0.1:1", chain.url] }, log: makeLogger("info", sink), dataset: ds, fundResearcher: 10_000n * 10n ** 6n });
+    ({ home, agent } = h);
+    datasetId = h.datasetId!;
+    expect(h.registered!.recordCount).to.equal(300);
   });
   // each test opens its own Agent on the same home: stop it even when an assertion failed, so a
   // failing test cannot leave a running agent to take the next test's jobs

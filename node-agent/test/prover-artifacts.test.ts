@@ -15,11 +15,12 @@ import { raphaClearingVaultAbi } from "@rapha/sdk/abi/index";
 import { artifactPaths } from "@rapha/sdk/node";
 import { DEV_INSTANCE } from "@rapha/sdk/constants";
 import type { ArtifactManifest } from "@rapha/sdk/artifacts";
-import { ConfigError, initHome, parseConfig } from "../src/config.js";
+import { ConfigError, parseConfig } from "../src/config.js";
 import { Agent } from "../src/agent.js";
 import { makeLogger } from "../src/log.js";
 import { REASON } from "../src/reasons.js";
-import { startChain, allowMeasurement, approveNode, fundResearcher, writeBundle, createJob, events, KEYS, ROOT, type Chain } from "./chain-harness.js";
+import { startChain, writeBundle, createJob, events, KEYS, ROOT, type Chain } from "./chain-harness.js";
+import { openTestHospital } from "./hospital-harness.js";
 import { makeDataset, ALL } from "./helpers.js";
 
 const MLP = { kind: "mlp" as const, inputDim: 9, hidden: [8], optimizer: { type: "adam" as const, lr: 0.01 }, batchSize: 64, epochs: 3 };
@@ -93,20 +94,13 @@ describe("prover artifacts from a URL, checked against the manifest", function (
       const h = hostDevArtifacts(host);
       zkeyPath = h.zkey;
       genuine = readFileSync(zkeyPath);
-      home = mkdtempSync(join(tmpdir(), "rapha-home-"));
-      initHome(home, {
-        chainId: 31337, rpcUrls: [chain.url], confirmations: 1, pollIntervalMs: 100,
-        contracts: { jobRegistry: chain.contracts.jobRegistry, nodeRegistry: chain.contracts.nodeRegistry, vault: chain.contracts.vault },
-        http: { host: "127.0.0.1", port: 0, domain: "hospital.test" },
-        fetch: { allowFileRoots: [tmpdir()] },
-        prover: { instance: "dev", artifactsUrl: `${pathToFileURL(host).href}/`, manifestFile: h.manifestFile },
-      }, { operatorKey: KEYS.operator });
       const sink = new Writable({ write: (c, _e, cb) => (logs.push(c.toString()), cb()) });
-      agent = Agent.open(home, { log: makeLogger("info", sink) });
-      await allowMeasurement(chain, agent.attest.measurement());
-      await approveNode(chain, agent.account.address, (await agent.registerNode("ipfs://hospital-a")).quoteURI);
-      datasetId = BigInt((await agent.addDataset({ dir: ds.dir, schemaPath: ds.schemaPath, priceFloor: 500n, profileURI: "" })).datasetId);
-      await fundResearcher(chain, 10_000n * 10n ** 6n);
+      const hosp = await openTestHospital({
+        chain, log: makeLogger("info", sink), dataset: { ...ds, profileURI: "" }, fundResearcher: 10_000n * 10n ** 6n,
+        config: { prover: { instance: "dev", artifactsUrl: `${pathToFileURL(host).href}/`, manifestFile: h.manifestFile } },
+      });
+      ({ home, agent } = hosp);
+      datasetId = hosp.datasetId!;
     });
     after(async () => {
       await agent?.stop().catch(() => {});

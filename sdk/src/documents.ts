@@ -50,15 +50,6 @@ export function outputPolicyHashOf(outputs: readonly string[]): Hex {
   return keccak256(toBytes(canonicalize(outputPolicyOf(outputs))!));
 }
 
-/** What each consent model means for the records a job may use: the agent's inspect report and the dApp say it in these words. */
-export const CONSENT_MODEL_DESCRIPTIONS = {
-  "fhir-consent": "Individual research consent held as FHIR Consent resources (active, permit, research scope; latest per patient wins; revocations honoured)",
-  "patient-extension": "Individual research consent recorded as a boolean extension on each Patient",
-  "opt-out-list": "Everyone included unless on the national opt-out list (NHS National Data Opt-out model)",
-  "legal-basis": "All records, without individual consent, on the named legal basis",
-} as const;
-export type ConsentModelName = keyof typeof CONSENT_MODEL_DESCRIPTIONS;
-
 /**
  * The data basis of a dataset: the consent model its records are used under and the value set
  * that gives condition codes their categories. Public (model parameters and hashes, never patient

@@ -1,4 +1,5 @@
-import { CONSENT_MODEL_DESCRIPTIONS, dataBasisHashOf, parseDataBasis, valueSetVersionOf } from "@rapha/sdk/documents";
+import { CONSENT_MODEL_DESCRIPTIONS } from "@rapha/sdk/consent-models";
+import { dataBasisHashOf, parseDataBasis, valueSetVersionOf } from "@rapha/sdk/documents";
 import type { Hex } from "viem";
 
 /** Public dataset profile (NodeRegistry `profileURI`) and node metadata (`metadataURI`). */

@@ -51,6 +51,7 @@ export function auditReceipt(doc: unknown, events: ChainEvent[], deployment: { c
     });
   }
   const basis = `Records used under the "${m.consentModel}" consent model, condition codes read with the value set ${m.valueSetVersion}` +
-    (stated === null ? " (no data basis could be read from the dataset's public profile to compare with)" : "");
+    (stated === null ? " (no data basis could be read from the dataset's public profile to compare with)" : "") +
+    (m.dpEpsilon ? `; trained with differential privacy (DP-SGD), ε = ${m.dpEpsilon} spent` : "; trained without differential privacy");
   return { ok: checks.every((c) => c.ok), receiptHash: r.receiptHash, checks, basis };
 }

@@ -4,8 +4,7 @@
 // The registered root equals the root of the equivalent FHIR Bulk export; the public profile and the
 // receipt name the consent model and value set version.
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEventLogs, type Hex } from "viem";
 import type { PGlite } from "@electric-sql/pglite";
@@ -15,7 +14,6 @@ import { DEV_INSTANCE, PROD_INSTANCE } from "@rapha/sdk/constants";
 import { getPoseidon } from "@rapha/sdk/poseidon";
 import { checkReceiptDocument, type ReceiptDocument } from "@rapha/sdk/receipt";
 import { dataBasisHashOf, type DatasetProfileDocument } from "@rapha/sdk/documents";
-import { initHome } from "../../src/config.js";
 import { Agent } from "../../src/agent.js";
 import { makeLogger } from "../../src/log.js";
 import { RaphaDataLoader } from "../../src/data/loader.js";
@@ -23,7 +21,8 @@ import { secretToField } from "../../src/data/cohort.js";
 import { datasetDataBasis } from "../../src/data/basis.js";
 import { parseDatasetSchema } from "../../src/data/schema.js";
 import { generateSynthetic, syntheticSchema } from "../../src/data/synth.js";
-import { startChain, allowMeasurement, approveNode, fundResearcher, writeBundle, createJob, events, KEYS, type Chain } from "../chain-harness.js";
+import { startChain, writeBundle, createJob, events, type Chain } from "../chain-harness.js";
+import { openTestHospital } from "../hospital-harness.js";
 import { omopFromFhir } from "./omop-sample.js";
 import { servePglite, type PgliteServer } from "./pglite-server.js";
 import { tmp } from "./helpers.js";
@@ -60,25 +59,7 @@ describe("OMOP CDM dataset through the agent (PGlite over the wire, Hardhat node
     db = await omopFromFhir(fhirDir);
     pg = await servePglite(db);
     chain = await startChain();
-    const home = mkdtempSync(join(tmpdir(), "rapha-home-omop-"));
-    initHome(
-      home,
-      {
-        chainId: 31337,
-        rpcUrls: [chain.url],
-        confirmations: 1,
-        pollIntervalMs: 100,
-        contracts: { jobRegistry: chain.contracts.jobRegistry, nodeRegistry: chain.contracts.nodeRegistry, vault: chain.contracts.vault },
-        http: { host: "127.0.0.1", port: 0, domain: "hospital.test" },
-        tx: { stuckAfterMs: 3000, gasHeadroomPct: 25 },
-        fetch: { allowFileRoots: [tmpdir()] },
-      },
-      { operatorKey: KEYS.operator },
-    );
-    agent = Agent.open(home, { log: makeLogger("silent") });
-    await allowMeasurement(chain, agent.attest.measurement());
-    await approveNode(chain, agent.account.address, (await agent.registerNode("ipfs://hospital-omop")).quoteURI);
-    await fundResearcher(chain, 10_000n * 10n ** 6n);
+    agent = (await openTestHospital({ chain, log: makeLogger("silent"), nodeURI: "ipfs://hospital-omop", fundResearcher: 10_000n * 10n ** 6n })).agent;
   });
   after(async () => {
     await agent?.stop().catch(() => {});

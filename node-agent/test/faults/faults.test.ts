@@ -2,19 +2,19 @@
 // tick, real dev-circuit proofs. For every fault: the outcome, no funds stuck (vault == Σ escrows +
 // Σ withdrawable), nothing acted on twice. docs/faults.md is the table.
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, mkdirSync, openSync, writeSync, closeSync, rmSync } from "node:fs";
+import { readFileSync, writeFileSync, existsSync, mkdirSync, openSync, writeSync, closeSync, rmSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type Socket } from "node:net";
 import { Writable } from "node:stream";
 import { jobRegistryAbi } from "@rapha/sdk/abi/index";
-import { initHome } from "../../src/config.js";
 import { Agent } from "../../src/agent.js";
 import { makeLogger } from "../../src/log.js";
 import type { JobRow } from "../../src/state/db.js";
 import { REASON } from "../../src/reasons.js";
-import { startChain, allowMeasurement, approveNode, fundResearcher, writeBundle, createJob, events, termsOf, KEYS, type Chain } from "../chain-harness.js";
+import { startChain, writeBundle, createJob, events, termsOf, KEYS, type Chain } from "../chain-harness.js";
+import { openTestHospital } from "../hospital-harness.js";
 import { makeDataset } from "../helpers.js";
 import { rpc, until, createJobAt, expectNoStuckFunds, expectActedOnceAtMost, escrowOf, RpcProxy } from "./fault-harness.js";
 
@@ -43,27 +43,13 @@ describe("fault matrix (Hardhat node, real proofs)", function () {
     await proxy.start();
     liar = new RpcProxy(chain.url);
     await liar.start();
-    home = mkdtempSync(join(tmpdir(), "rapha-faults-"));
-    initHome(
-      home,
-      {
-        chainId: 31337,
-        rpcUrls: [liar.url, proxy.url],
-        confirmations: 1,
-        pollIntervalMs: 100,
-        contracts: { jobRegistry: chain.contracts.jobRegistry, nodeRegistry: chain.contracts.nodeRegistry, vault: chain.contracts.vault },
-        http: { host: "127.0.0.1", port: 0, domain: "hospital.test" },
-        fetch: { timeoutMs: 1500, ipfsGateway: "http://127.0.0.1:1/ipfs/", allowInsecureOrigins: ["http://127.0.0.1"], allowFileRoots: [tmpdir()] },
-        tx: { stuckAfterMs: 3000, gasHeadroomPct: 25 },
-      },
-      { operatorKey: KEYS.operator },
-    );
     const sink = new Writable({ write: (c, _e, cb) => (logs.push(c.toString()), cb()) });
-    agent = Agent.open(home, { log: makeLogger("info", sink) });
-    await allowMeasurement(chain, agent.attest.measurement());
-    await approveNode(chain, agent.account.address, (await agent.registerNode("ipfs://hospital-faults")).quoteURI);
-    datasetId = BigInt((await agent.addDataset({ dir: ds.dir, schemaPath: ds.schemaPath, priceFloor: 500n, profileURI: "ipfs://p" })).datasetId);
-    await fundResearcher(chain, 100_000n * 10n ** 6n);
+    const h = await openTestHospital({
+      chain, log: makeLogger("info", sink), nodeURI: "ipfs://hospital-faults", dataset: { ...ds, profileURI: "ipfs://p" }, fundResearcher: 100_000n * 10n ** 6n,
+      config: { rpcUrls: [liar.url, proxy.url], fetch: { timeoutMs: 1500, ipfsGateway: "http://127.0.0.1:1/ipfs/", allowInsecureOrigins: ["http://127.0.0.1"], allowFileRoots: [tmpdir()] } },
+    });
+    ({ home, agent } = h);
+    datasetId = h.datasetId!;
   });
   after(async () => {
     await proxy?.stop().catch(() => {});

@@ -10,7 +10,6 @@ import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { SiweMessage } from "siwe";
 import { privateKeyToAccount } from "viem/accounts";
-import { initHome } from "../../src/config.js";
 import { Agent } from "../../src/agent.js";
 import { makeLogger } from "../../src/log.js";
 import { countDataset } from "../../src/train/run.js";
@@ -21,9 +20,9 @@ import { readDicomFile, DEFAULT_IMAGING_LIMITS, imagingProfile, loadImagingDatas
 import { binaryMetrics } from "../../src/train/onnx-trainer.js";
 import { buildModel, decodeParams, decryptResult, parseBundle, type ModelSpec } from "@rapha/sdk/model/index";
 import { openResult } from "@rapha/sdk/result";
-import { startChain, allowMeasurement, approveNode, fundResearcher, writeBundle, createJob, events, KEYS, type Chain } from "../chain-harness.js";
+import { startChain, writeBundle, createJob, events, KEYS, type Chain } from "../chain-harness.js";
 import { DICOM_SAMPLES } from "./samples.js";
-import { pinHospitalSecret } from "../helpers.js";
+import { openTestHospital } from "../hospital-harness.js";
 
 const ALL = { ageMin: 0, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 };
 const CNN: ModelSpec = { kind: "cnn", inputSize: 32, channels: [4, 8], hidden: 16, optimizer: { type: "adam", lr: 0.01 }, batchSize: 8, epochs: 15 };
@@ -63,28 +62,10 @@ describe("node-agent end to end: an imaging job (DICOM folder, CNN, real proofs)
     writeFileSync(schemaPath, JSON.stringify(schema));
 
     chain = await startChain();
-    home = mkdtempSync(join(tmpdir(), "rapha-home-img-"));
-    pinHospitalSecret(home);
-    initHome(
-      home,
-      {
-        chainId: 31337,
-        rpcUrls: [chain.url],
-        confirmations: 1,
-        pollIntervalMs: 100,
-        contracts: { jobRegistry: chain.contracts.jobRegistry, nodeRegistry: chain.contracts.nodeRegistry, vault: chain.contracts.vault },
-        http: { host: "127.0.0.1", port: 0, domain: "hospital.test" },
-        fetch: { allowFileRoots: [tmpdir()] },
-      },
-      { operatorKey: KEYS.operator },
-    );
-    agent = Agent.open(home, { log: makeLogger("silent") });
-    await allowMeasurement(chain, agent.attest.measurement());
-    await approveNode(chain, agent.account.address, (await agent.registerNode("ipfs://hospital-img")).quoteURI);
-    const r = await agent.addDataset({ dir, schemaPath, priceFloor: 500n, profileURI: "ipfs://imaging-profile" });
-    summary = r.summary as ImagingDatasetReport;
-    datasetId = BigInt(r.datasetId);
-    await fundResearcher(chain, 10_000n * 10n ** 6n);
+    const h = await openTestHospital({ chain, log: makeLogger("silent"), nodeURI: "ipfs://hospital-img", dataset: { dir, schemaPath, profileURI: "ipfs://imaging-profile" }, fundResearcher: 10_000n * 10n ** 6n });
+    ({ home, agent } = h);
+    summary = h.registered!.summary as ImagingDatasetReport;
+    datasetId = h.datasetId!;
   });
   after(async () => {
     await agent?.stop().catch(() => {});

@@ -10,12 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import type { Hex } from "viem";
-import { initHome } from "../../src/config.js";
 import { Agent } from "../../src/agent.js";
 import { makeLogger } from "../../src/log.js";
 import { REASON } from "../../src/reasons.js";
 import { JobStatus, jobRegistryAbi } from "@rapha/sdk/abi/index";
-import { startChain, allowMeasurement, approveNode, fundResearcher, writeBundle, createJob, events, KEYS, type Chain } from "../chain-harness.js";
+import { startChain, writeBundle, createJob, events, type Chain } from "../chain-harness.js";
+import { openTestHospital } from "../hospital-harness.js";
 import { createJobAt } from "../faults/fault-harness.js";
 import { makeDataset } from "../helpers.js";
 
@@ -36,23 +36,13 @@ describe("agent perimeter (Hardhat node): chain-chosen URIs, result keys, no stu
   before(async () => {
     chain = await startChain();
     home = join(mkdtempSync(join(tmpdir(), "rapha-perimeter-")), "home");
-    initHome(
-      home,
-      {
-        chainId: 31337, rpcUrls: [chain.url], confirmations: 1, pollIntervalMs: 100,
-        contracts: { jobRegistry: chain.contracts.jobRegistry, nodeRegistry: chain.contracts.nodeRegistry, vault: chain.contracts.vault },
-        http: { host: "127.0.0.1", port: 0, domain: "hospital.test" },
-        // the operator's local test setting: bundles written by the harness live under the temp dir
-        fetch: { allowFileRoots: [tmpdir()], timeoutMs: 5_000 },
-        tx: { stuckAfterMs: 3000, gasHeadroomPct: 25 },
-      },
-      { operatorKey: KEYS.operator },
-    );
-    agent = Agent.open(home, { log: makeLogger("debug", new Writable({ write: (c, _e, cb) => (logs.push(c.toString()), cb()) })) });
-    await allowMeasurement(chain, agent.attest.measurement());
-    await approveNode(chain, agent.account.address, (await agent.registerNode("ipfs://hospital")).quoteURI);
-    datasetId = BigInt((await agent.addDataset({ dir: ds.dir, schemaPath: ds.schemaPath, priceFloor: 500n, profileURI: "ipfs://p" })).datasetId);
-    await fundResearcher(chain, 10_000n * 10n ** 6n);
+    const h = await openTestHospital({
+      chain, home, nodeURI: "ipfs://hospital", dataset: { ...ds, profileURI: "ipfs://p" }, fundResearcher: 10_000n * 10n ** 6n,
+      log: makeLogger("debug", new Writable({ write: (c, _e, cb) => (logs.push(c.toString()), cb()) })),
+      config: { fetch: { allowFileRoots: [tmpdir()], timeoutMs: 5_000 } },
+    });
+    agent = h.agent;
+    datasetId = h.datasetId!;
     internal = createServer((_q, r) => (internalHits++, r.end("internal admin")));
     await new Promise<void>((r) => internal.listen(0, "127.0.0.1", () => r()));
     await agent.start({ http: true });

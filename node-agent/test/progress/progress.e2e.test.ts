@@ -2,17 +2,14 @@
 // proofs): GET /jobs/:id/progress is polled while the job trains and proves, and POST /feasibility
 // answers for the registered dataset with a count signed by the registered operator key.
 import { expect } from "chai";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Writable } from "node:stream";
 import { encodeCohortParams } from "@rapha/sdk/cohort";
 import { verifyFeasibilityAnswer } from "@rapha/sdk/feasibility";
-import { initHome } from "../../src/config.js";
 import { Agent } from "../../src/agent.js";
 import { makeLogger } from "../../src/log.js";
 import type { JobProgress } from "../../src/progress/board.js";
-import { startChain, allowMeasurement, approveNode, fundResearcher, writeBundle, createJob, KEYS, type Chain } from "../chain-harness.js";
+import { startChain, writeBundle, createJob, type Chain } from "../chain-harness.js";
+import { openTestHospital } from "../hospital-harness.js";
 import { makeDataset, CANARY_STRINGS } from "../helpers.js";
 
 const ALL = { ageMin: 18, ageMax: 127, sexMask: 7, conditionAnyMask: 0, observationAllMask: 0 };
@@ -27,17 +24,9 @@ describe("agent public endpoints during a real job", function () {
 
   before(async () => {
     chain = await startChain();
-    const home = mkdtempSync(join(tmpdir(), "rapha-home-"));
-    initHome(home, {
-      chainId: 31337, rpcUrls: [chain.url], confirmations: 1, pollIntervalMs: 100,
-      contracts: { jobRegistry: chain.contracts.jobRegistry, nodeRegistry: chain.contracts.nodeRegistry, vault: chain.contracts.vault },
-      http: { host: "127.0.0.1", port: 0, domain: "hospital.test" }, tx: { stuckAfterMs: 3000, gasHeadroomPct: 25 }, fetch: { allowFileRoots: [tmpdir()] },
-    }, { operatorKey: KEYS.operator });
-    agent = Agent.open(home, { log: makeLogger("warn", new Writable({ write: (_c, _e, cb) => cb() })) });
-    await allowMeasurement(chain, agent.attest.measurement());
-    await approveNode(chain, agent.account.address, (await agent.registerNode("ipfs://hospital-a")).quoteURI);
-    datasetId = BigInt((await agent.addDataset({ dir: ds.dir, schemaPath: ds.schemaPath, priceFloor: 500n, profileURI: "ipfs://profile" })).datasetId);
-    await fundResearcher(chain, 10_000n * 10n ** 6n);
+    const h = await openTestHospital({ chain, log: makeLogger("warn", new Writable({ write: (_c, _e, cb) => cb() })), dataset: ds, fundResearcher: 10_000n * 10n ** 6n });
+    agent = h.agent;
+    datasetId = h.datasetId!;
   });
   after(async () => {
     await agent?.stop().catch(() => {});

@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { CONSENT_MODEL_DESCRIPTIONS } from "@rapha/sdk/documents";
+import { CONSENT_MODEL_DESCRIPTIONS } from "@rapha/sdk/consent-models";
 import type { ConsentModel } from "../schema.js";
 
 export type ResolvedConsentModel =
