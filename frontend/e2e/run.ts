@@ -213,6 +213,8 @@ async function main() {
       assert.ok(nodeAmount > 0n, "the job settled with a payout");
       await H.page.getByTestId("earnings").filter({ hasText: usd(nodeAmount) }).waitFor();
       assert.match(await H.page.getByTestId("jobs-served").innerText(), /#2[\s\S]*Rejected[\s\S]*#1[\s\S]*Settled/);
+      // the operator sees the consent model its dataset's profile states, as researchers do
+      assert.match(await H.page.getByTestId("my-datasets").innerText(), /Cardiometabolic outpatients[\s\S]*Research consent \(Patient extension\)[\s\S]*listed/);
       // lean settlement (docs/PROTOCOL.md "Settlement paths"): the node took its share in the settling
       // transaction (vault Withdrawn(node, node, share)), so nothing waits in the vault for it
       await H.page.getByTestId("withdrawable").filter({ hasText: usd(0n) }).waitFor();

@@ -4,7 +4,7 @@ import { groupByJob, useDatasets, useJobEvents } from "../lib/chainData";
 import { nodeRegistryAbi } from "../lib/contracts";
 import { useDeployment } from "../lib/rapha";
 import { buildTimeline } from "../lib/timeline";
-import { ATTESTATION_TYPES, sizeBand } from "../lib/profile";
+import { ATTESTATION_TYPES, sizeBand, statedDataBasis } from "../lib/profile";
 import { fmtUsdc, shortAddr } from "../lib/format";
 import { humanizeError } from "../lib/errors";
 import { PhaseBadge } from "../components/Timeline";
@@ -47,10 +47,15 @@ export default function Hospital() {
       <VaultBalance what="Earnings" />
       <h2>Datasets</h2>
       {mine.length === 0 ? <p className="muted">No dataset registered by this account.</p> : (
-        <table><thead><tr><th>#</th><th>Name</th><th>Records</th><th>Floor</th><th>Status</th></tr></thead><tbody>
-          {mine.map((x) => (
-            <tr key={String(x.id)}><td>{String(x.id)}</td><td>{datasetTitle(x)}</td><td>{String(x.recordCount)} ({sizeBand(x.recordCount)})</td><td>{fmtUsdc(x.priceFloor)}</td><td>{x.active ? "listed" : "delisted"}</td></tr>
-          ))}
+        <table data-testid="my-datasets"><thead><tr><th>#</th><th>Name</th><th>Records</th><th>Consent (as researchers see it)</th><th>Floor</th><th>Status</th></tr></thead><tbody>
+          {mine.map((x) => {
+            const b = statedDataBasis(x.profile);
+            return (
+              <tr key={String(x.id)}><td>{String(x.id)}</td><td>{datasetTitle(x)}</td><td>{String(x.recordCount)} ({sizeBand(x.recordCount)})</td>
+                <td title={b ? `${b.consentModel}: ${b.consentLabel}` : undefined}>{b ? b.consentName : "not stated in the profile"}</td>
+                <td>{fmtUsdc(x.priceFloor)}</td><td>{x.active ? "listed" : "delisted"}</td></tr>
+            );
+          })}
         </tbody></table>
       )}
       <h2>Jobs served</h2>
