@@ -1,7 +1,6 @@
 // The one way the dApp sends a contract transaction: simulate → write → wait (pages use it through
-// useTransactor.ts). Simulating first means a
-// call the contract would refuse is explained (errors.ts decodes its custom error) before the wallet
-// asks for a signature, and nothing is sent.
+// useTransactor.ts). Simulating first means a call the contract would refuse is explained (errors.ts
+// decodes its custom error) before the wallet asks for a signature, and nothing is sent.
 import type { Config } from "wagmi";
 import { simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
 import type { Abi, Address, Hex, TransactionReceipt } from "viem";

@@ -13,13 +13,14 @@ export function datasetTitle(d: DatasetRow): string {
 export default function Catalogue() {
   const q = useDatasets();
   const [search, setSearch] = useState("");
-  const rows = (q.data ?? []).filter((d) =>
-    matchesQuery(search, [
+  const rows = (q.data ?? []).filter((d) => {
+    const basis = statedDataBasis(d.profile);
+    return matchesQuery(search, [
       datasetTitle(d), d.profile?.institution as string, d.profile?.modality as string, ...(d.profile?.codingSystems ?? []), ...(d.profile ? imagingSummary(d.profile).modalities : []),
       d.profile?.description as string, (d.nodeMetadata?.institution as string) ?? "", sizeBand(d.recordCount), ATTESTATION_TYPES[d.attestationType],
-      statedDataBasis(d.profile)?.consentModel, statedDataBasis(d.profile)?.consentName,
-    ]),
-  );
+      basis?.consentModel, basis?.consentName,
+    ]);
+  });
   return (
     <section>
       <h1>Hospital datasets</h1>
